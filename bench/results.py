@@ -1,0 +1,218 @@
+"""Results files: the contract between the benchmark and the report.
+
+One JSON file per `nox -s bench` invocation, at ``results/<machine-slug>/<UTC stamp>.json``.
+Writers validate against the JSON Schema in ``bench/schemas`` before writing; readers validate on
+load and refuse versions they do not know. Files are written atomically and never overwritten;
+a correction is a new file.
+
+Format history
+--------------
+1 (benchbook 0.1): first version. Machine, software, dataset and config blocks; one entry per
+  workload run (workload x repeat) with every epoch, the warm-up epoch included and marked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from bench.errors import UserError
+
+SCHEMA_VERSION = 1
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+SCHEMA_PATH = SCHEMA_DIR / f"results-v{SCHEMA_VERSION}.schema.json"
+
+Result = dict[str, Any]
+
+
+class ResultsError(UserError):
+    """A results file is missing, malformed, or does not follow the schema."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the current results format."""
+    with SCHEMA_PATH.open(encoding="utf-8") as f:
+        loaded: dict[str, Any] = json.load(f)
+    return loaded
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = "/".join(str(p) for p in error.absolute_path)
+    return path or "(top level)"
+
+
+def validate(data: Any, source: str = "results") -> None:
+    """Check ``data`` against the schema of its version.
+
+    Raises
+    ------
+    ResultsError
+        With the file (``source``), the field and the reason, in one line.
+    """
+    if not isinstance(data, Mapping):
+        msg = f"{source}: not a benchbook results file (the top level is not a JSON object)"
+        raise ResultsError(msg)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+            what = "upgrade benchbook (git pull) to read it"
+        elif isinstance(version, int) and not isinstance(version, bool):
+            what = "re-run `nox -s bench` to produce a current file"
+        else:
+            what = "it is not a benchbook results file"
+        msg = (
+            f"{source}: schema_version {version!r} is not supported "
+            f"(this benchbook reads version {SCHEMA_VERSION}); {what}"
+        )
+        raise ResultsError(msg)
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+        msg = f"{source}: invalid at {_where(error)}: {message}"
+        raise ResultsError(msg)
+
+
+def _refuse_constant(name: str) -> float:
+    msg = f"{name} is not valid JSON"
+    raise ValueError(msg)
+
+
+def loads(text: str, source: str = "results") -> Result:
+    """Parse and validate the text of a results file."""
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: not valid JSON ({str(exc)[:200]})"
+        raise ResultsError(msg) from None
+    validate(data, source)
+    result: Result = data
+    return result
+
+
+def load(path: str | os.PathLike[str]) -> Result:
+    """Read and validate one results file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{path}: no such results file"
+        raise ResultsError(msg) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot be read ({exc})"
+        raise ResultsError(msg) from None
+    return loads(text, str(path))
+
+
+def result_paths(results_dir: str | os.PathLike[str]) -> list[Path]:
+    """Every results file under ``results_dir``, sorted, ``<slug>/<stamp>.json`` only."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("*/*.json") if p.is_file())
+
+
+def load_all(results_dir: str | os.PathLike[str]) -> list[tuple[Path, Result]]:
+    """Load and validate every results file; the first bad file raises `ResultsError`."""
+    return [(path, load(path)) for path in result_paths(results_dir)]
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """A file-name-safe UTC timestamp, e.g. ``20261128T174500Z``."""
+    moment = moment or datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """An ISO 8601 UTC timestamp with a ``Z`` suffix, to the millisecond."""
+    moment = moment or datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities (JSON has neither) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """Serialise a results document: stable key order, no NaN, trailing newline."""
+    return json.dumps(_finite(dict(data)), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def check_writable(results_dir: str | os.PathLike[str]) -> Path:
+    """Fail early, before any training, when results cannot be written under ``results_dir``."""
+    root = Path(results_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe-", delete=True):
+            pass
+    except OSError as exc:
+        msg = (
+            f"results folder {root} is not writable ({exc.strerror or exc}); "
+            "choose another with --output"
+        )
+        raise UserError(msg) from None
+    return root
+
+
+def write(data: Mapping[str, Any], results_dir: str | os.PathLike[str]) -> Path:
+    """Validate ``data`` and write it to ``<results_dir>/<slug>/<stamp>.json``.
+
+    The file appears complete or not at all (temporary file in the same folder, then a hard link,
+    which never replaces an existing file). An existing file with the same stamp is never
+    overwritten: a ``-2``, ``-3``... suffix is added instead.
+    """
+    text = dumps(data)
+    # Validate what will be on disk, not the in-memory object (NaN became null, tuples lists).
+    validate(json.loads(text), "results to be written")
+    folder = Path(results_dir) / str(data["machine"]["slug"])
+    folder.mkdir(parents=True, exist_ok=True)
+    started = datetime.strptime(str(data["started_at"]), "%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = utc_stamp(started.replace(tzinfo=timezone.utc))
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".", suffix=".json.tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        for n in range(1, 1000):
+            target = folder / (f"{stamp}.json" if n == 1 else f"{stamp}-{n}.json")
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                continue
+            return target
+        msg = f"{folder}: too many results files stamped {stamp}"
+        raise ResultsError(msg)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def iter_epochs(data: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """Yield ``(workload_run, epoch)`` for every epoch in a results document."""
+    for run in data["workloads"]:
+        for epoch in run["epochs"]:
+            yield run, epoch

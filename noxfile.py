@@ -1,0 +1,84 @@
+"""Tasks for benchbook: `nox -l` lists them, `nox -s <name> -- <args>` runs one."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+
+PYPROJECT = nox.project.load_toml()
+ROOT = Path(__file__).parent
+DOCS_BUILD = ROOT / "docs" / "_build"
+
+
+def install(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """Install the project (without build isolation surprises) and its dependency groups."""
+    args = [arg for group in groups for arg in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install(*args)
+    if project:
+        session.install("--no-deps", "-e", ".")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the article's four workloads and the probes; write results/<machine>/<stamp>.json."""
+    install(session, "bench")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(name="bench-cuda")
+def bench_cuda(session: nox.Session) -> None:
+    """Like bench, with TensorFlow's CUDA build (Linux with an NVIDIA GPU)."""
+    install(session, "cuda", "runtime")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(name="bench-keras2")
+def bench_keras2(session: nox.Session) -> None:
+    """Like bench, on Keras 2 (tf-keras), for Macs where Keras 3 and the Metal plugin disagree."""
+    install(session, "bench")
+    # tf-keras names `tensorflow` as its dependency; on Linux x86_64 that would install the
+    # 572 MB GPU wheel over tensorflow-cpu (same folder), so it goes in without dependencies.
+    session.install("--no-deps", "tf-keras==2.18.0")
+    session.run("python", "-m", "bench", "--legacy-keras", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (smoke-profile training included)."""
+    install(session, "test")
+    session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the report in docs/_build/html from every file in results/ (warnings are errors)."""
+    install(session, "docs")
+    if DOCS_BUILD.exists():
+        shutil.rmtree(DOCS_BUILD)
+    # -E with force execution: MyST-NB keys its cache on code cells only, so a new results
+    # file would otherwise not re-execute a page.
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-E", "-b", "html",
+        "docs", str(DOCS_BUILD / "html"), *session.posargs,
+    )
+    session.log(f"Open {(DOCS_BUILD / 'html' / 'index.html').as_uri()}")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff (lint and format check) and mypy on bench/."""
+    install(session, "lint", "docs", "runtime")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+if __name__ == "__main__":
+    sys.exit("Run tasks with nox: `pip install nox`, then `nox -l`.")
