@@ -1,0 +1,151 @@
+"""Command line of the benchmark: ``nox -s bench -- [options]`` or ``python -m bench [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from bench import __version__, runner
+from bench.errors import UserError
+from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.weights import MODES
+from bench.workloads import WORKLOADS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not the usage block: what is wrong and where to look."""
+        self.exit(2, f"benchbook: error: {message} (see --help)\n")
+
+
+def _whole(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"{text!r} is not a whole number"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < minimum:
+        msg = f"{value} must be at least {minimum}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _non_negative(text: str) -> int:
+    return _whole(text, 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the options)."""
+    profiles = ", ".join(f"{p.name} ({p.epochs} epochs, {p.image_size}px)" for p in PROFILES.values())
+    p = _Parser(
+        prog="benchbook",
+        description=(
+            "Time the four TensorFlow workloads of 'MacBook M1 vs M1 Pro for Data Science' "
+            "(custom CNN and VGG-16 transfer learning, with and without augmentation) and the "
+            "Geekbench-style probes on this machine; write results/<machine>/<UTC stamp>.json."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"benchbook {__version__}")
+    p.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
+                   help=f"run size: {profiles} (default: {DEFAULT_PROFILE})")
+    p.add_argument("-w", "--workload", action="append", choices=WORKLOADS, dest="workloads",
+                   help="workload to run; repeat the option for several (default: all four)")
+    p.add_argument("--epochs", type=_positive, help="epochs per workload, the first is warm-up (default: the profile's)")
+    p.add_argument("--image-size", type=_positive, help="image side in pixels (default: the profile's)")
+    p.add_argument("--batch-size", type=_positive, help="batch size (default: the profile's)")
+    p.add_argument("--data", metavar="DIR|synthetic",
+                   help="dataset folder with train/ and validation/ class folders, or 'synthetic' "
+                        "(default: data/ when prepared, else the synthetic stand-in)")
+    p.add_argument("--output", type=Path, default=Path("results"), metavar="DIR",
+                   help="results folder (default: results)")
+    p.add_argument("--cache", type=Path, default=Path(".cache"), metavar="DIR",
+                   help="where the synthetic stand-in is generated (default: .cache)")
+    p.add_argument("--repeats", type=_positive, default=1,
+                   help="run each workload N times, each in a fresh process (default: 1)")
+    p.add_argument("--threads", type=_non_negative, default=0, dest="intra_op_threads",
+                   help="TensorFlow intra-op threads, 0 for its default: all cores (default: 0)")
+    p.add_argument("--inter-op-threads", type=_non_negative, default=0,
+                   help="TensorFlow inter-op threads, 0 for its default (default: 0)")
+    p.add_argument("--weights", choices=MODES, default="auto",
+                   help="VGG-16 weights: auto (ImageNet when cached or quickly fetched, else "
+                        "random), imagenet (or fail), random (default: auto)")
+    p.add_argument("--weights-file", type=Path, metavar="H5",
+                   help="the VGG-16 no-top ImageNet weights file, if you have it")
+    p.add_argument("--machine-slug", dest="slug", metavar="SLUG",
+                   help="name of this machine's results folder (default: derived from the hardware)")
+    p.add_argument("--label", help="free text stored with the results, e.g. 'MacBook Pro 14, on battery'")
+    p.add_argument("--skip-probes", action="store_false", dest="probes",
+                   help="do not run the Geekbench-style probes")
+    p.add_argument("--geekbench", metavar="SCORES",
+                   help="scores from the real Geekbench to store alongside, e.g. "
+                        "'single=2374,multi=12360,gpu=41012,version=6.3,api=Metal'")
+    p.add_argument("--legacy-keras", action="store_true",
+                   help="train with Keras 2 (tf-keras, TF_USE_LEGACY_KERAS=1); use nox -s bench-keras2")
+    p.add_argument("--generator-workers", type=_positive, default=1,
+                   help="threads feeding ImageDataGenerator batches (default: 1, the article's setting)")
+    return p
+
+
+def config_from_args(argv: list[str]) -> runner.Config:
+    """Parse ``argv`` into a run configuration."""
+    args = parser().parse_args(argv)
+    profile = PROFILES[args.profile]
+    geekbench = None
+    if args.geekbench is not None:
+        from bench.probes import parse_geekbench
+
+        geekbench = parse_geekbench(args.geekbench)
+    slug = None
+    if args.slug is not None:
+        from bench.environment import normalize_slug
+
+        slug = normalize_slug(args.slug)
+    if args.legacy_keras:
+        import importlib.util
+
+        if importlib.util.find_spec("tf_keras") is None:
+            msg = "--legacy-keras needs the tf-keras package; run `nox -s bench-keras2` instead"
+            raise UserError(msg)
+    return runner.Config(
+        profile=args.profile,
+        workloads=list(dict.fromkeys(args.workloads or WORKLOADS)),
+        epochs=args.epochs or profile.epochs,
+        image_size=args.image_size or profile.image_size,
+        batch_size=args.batch_size or profile.batch_size,
+        data=args.data,
+        output=args.output,
+        cache=args.cache,
+        repeats=args.repeats,
+        intra_op_threads=args.intra_op_threads,
+        inter_op_threads=args.inter_op_threads,
+        weights=args.weights,
+        weights_file=args.weights_file,
+        slug=slug,
+        label=args.label,
+        probes=args.probes,
+        geekbench=geekbench,
+        legacy_keras=args.legacy_keras,
+        generator_workers=args.generator_workers,
+        command=list(argv),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; a user mistake prints one line and returns 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        config = config_from_args(argv)
+        _, status = runner.run(config)
+    except UserError as exc:
+        print(f"benchbook: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("benchbook: interrupted before any workload finished; nothing was written", file=sys.stderr)
+        return 130
+    return status

@@ -1,0 +1,288 @@
+"""The benchmark run, parent side: data, machine, weights, one fresh worker process per workload
+run, and the results file. This process never imports TensorFlow.
+
+What an interrupted run keeps: Ctrl-C stops the running workload (its partial epochs are
+dropped); the workload runs that had finished are written, atomically, to a results file marked
+``"status": "interrupted"``. When none had finished, no file is written. A crash of the harness
+itself writes nothing; a crash of one workload (an out-of-memory kill, an unsupported operation)
+is recorded as that run's failure and the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from bench import __version__, data, environment, results, weights
+from bench.errors import UserError
+from bench.profiles import PROFILES
+
+
+@dataclass
+class Config:
+    """Everything a run needs, after command-line parsing."""
+
+    profile: str
+    workloads: list[str]
+    epochs: int
+    image_size: int
+    batch_size: int
+    data: str | None = None  # a folder, "synthetic", or None for automatic
+    output: Path = Path("results")
+    cache: Path = Path(".cache")
+    repeats: int = 1
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    weights: str = "auto"
+    weights_file: Path | None = None
+    slug: str | None = None
+    label: str | None = None
+    probes: bool = True
+    geekbench: dict[str, Any] | None = None
+    legacy_keras: bool = False
+    generator_workers: int = 1
+    pipeline: str = "legacy"
+    seed: int = 42
+    command: list[str] = field(default_factory=list)
+
+    def profile_name(self) -> str:
+        """The profile, or ``custom`` when sizes were changed from it."""
+        p = PROFILES[self.profile]
+        same = (p.image_size, p.batch_size) == (self.image_size, self.batch_size)
+        return self.profile if same and self.epochs >= p.epochs else "custom"
+
+
+def prepare_dataset(config: Config, say: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
+    """The dataset folder and its description; generates the synthetic stand-in when needed."""
+    profile = PROFILES[config.profile]
+    prepared = Path("data")
+    if config.data not in (None, "synthetic"):
+        root = Path(str(config.data))
+        say(f"Dataset: {root} (given with --data)")
+        description = data.describe(root, "real")
+        return root, description
+    if config.data is None and (prepared / "train").is_dir() and (prepared / "validation").is_dir():
+        say(f"Dataset: the prepared images in {prepared}/ (found data/train and data/validation)")
+        description = data.describe(prepared, "real")
+        return prepared, description
+    if profile.train_per_class is None or profile.validation_per_class is None:
+        msg = (
+            f"the {profile.name} profile trains on the prepared Kaggle Dogs vs Cats images and "
+            "data/train is missing; run `nox -s data -- ARCHIVE` first, or use --profile quick"
+        )
+        raise UserError(msg)
+    spec = data.SyntheticSpec(
+        train_per_class=profile.train_per_class,
+        validation_per_class=profile.validation_per_class,
+        seed=config.seed,
+    )
+    target = config.cache / f"synthetic-{spec.key()}"
+    if not target.is_dir():
+        say(f"Generating the synthetic stand-in dataset in {target} (once) ...")
+    root = data.synthetic(spec, config.cache)
+    say(f"Dataset: synthetic stand-in in {root}")
+    return root, data.synthetic_description(root)
+
+
+def worker_command(job_path: Path, out_path: Path) -> list[str]:
+    """The command line of a worker process."""
+    return [sys.executable, "-m", "bench.worker", str(job_path), str(out_path)]
+
+
+def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """Run one workload in a fresh process and return its record (a failure record on a crash)."""
+    tag = f"{job['workload']}-{job['repeat']}"
+    job_path, out_path = workdir / f"{tag}.job.json", workdir / f"{tag}.out.json"
+    job_path.write_text(json.dumps(job))
+    env = dict(os.environ)
+    # TensorFlow's C++ info lines drown the progress lines; warnings and errors still show.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    process = subprocess.Popen(worker_command(job_path, out_path), env=env)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        _stop(process)
+        raise
+    if code == 130 or code == -signal.SIGINT:
+        raise KeyboardInterrupt
+    if out_path.is_file():
+        record: dict[str, Any] = json.loads(out_path.read_text())
+        return record
+    reason = (
+        f"worker killed by signal {-code} ({signal.Signals(-code).name}; out of memory?)"
+        if code < 0
+        else f"worker exited with status {code} without a record"
+    )
+    from bench.worker import new_record
+
+    record = new_record(job)
+    record["error"] = reason
+    return record
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def summarise(run: dict[str, Any]) -> dict[str, Any]:
+    """Headline figures of one workload run: measured epochs (warm-up excluded)."""
+    measured = [e for e in run["epochs"] if not e["warmup"]]
+    return {
+        "workload": run["workload"],
+        "repeat": run["repeat"],
+        "status": run["status"],
+        "epochs_measured": len(measured),
+        "median_epoch_s": median(e["epoch_s"] for e in measured) if measured else None,
+        "images_per_s": median(e["images_per_s"] for e in measured) if measured else None,
+        "device": short_device(run.get("device")),
+        "weights": run["weights"],
+    }
+
+
+def short_device(device: str | None) -> str:
+    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU:0``."""
+    if not device:
+        return "?"
+    return device.rsplit("device:", 1)[-1]
+
+
+def format_summary(runs: list[dict[str, Any]]) -> str:
+    """The table printed at the end of a run."""
+    header = ("workload", "rep", "epochs measured", "median s/epoch", "images/s", "device", "weights")
+    rows = [header]
+    for run in runs:
+        s = summarise(run)
+        if s["status"] != "ok":
+            rows.append((s["workload"], str(s["repeat"]), "FAILED", "-", "-", s["device"], s["weights"]))
+            continue
+        rows.append((
+            s["workload"], str(s["repeat"]), str(s["epochs_measured"]),
+            f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
+            f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
+            s["device"], s["weights"],
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None, int]:
+    """Run the benchmark; return the results file written (None if none) and the exit status."""
+    if config.epochs < 2:
+        msg = f"--epochs {config.epochs}: at least 2 are needed (the first is warm-up and not measured)"
+        raise UserError(msg)
+    results.check_writable(config.output)
+    started_at = results.utc_iso()
+    data_root, dataset = prepare_dataset(config, say)
+    machine = environment.capture_machine(slug=config.slug, label=config.label)
+    say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
+
+    chosen = None
+    if any(w.startswith("vgg16") for w in config.workloads):
+        chosen = weights.resolve(config.weights, config.weights_file)
+        say(f"VGG-16 weights: {chosen.note}")
+
+    probes_block = None
+    if config.probes:
+        from bench import probes
+
+        say("Running the synthetic probes (single-core, multi-core, GPU) ...")
+        probes_block = probes.run_probes()
+
+    document: dict[str, Any] = {
+        "schema_version": results.SCHEMA_VERSION,
+        "benchbook_version": __version__,
+        "run_id": uuid.uuid4().hex,
+        "status": "complete",
+        "started_at": started_at,
+        "finished_at": started_at,
+        "command": config.command,
+        "machine": machine,
+        "software": None,
+        "config": {
+            "profile": config.profile_name(),
+            "workloads": config.workloads,
+            "epochs": config.epochs,
+            "image_size": config.image_size,
+            "batch_size": config.batch_size,
+            "pipeline": config.pipeline,
+            "seed": config.seed,
+            "repeats": config.repeats,
+            "intra_op_threads": config.intra_op_threads,
+            "inter_op_threads": config.inter_op_threads,
+            "weights": config.weights,
+            "legacy_keras": config.legacy_keras,
+            "generator_workers": config.generator_workers,
+        },
+        "dataset": dataset,
+        "probes": probes_block,
+        "geekbench": config.geekbench,
+        "workloads": [],
+    }
+    tf_info: dict[str, Any] | None = None
+    runs: list[dict[str, Any]] = []
+    interrupted = False
+    with tempfile.TemporaryDirectory(prefix="benchbook-") as tmp:
+        try:
+            # Repeats outermost: A B A B interleaves the workloads, so a slow spell of a shared
+            # machine does not land on one workload's repeats only.
+            for repeat in range(1, config.repeats + 1):
+                for name in config.workloads:
+                    say(f"Running {name} (repeat {repeat}/{config.repeats}) in a fresh process ...")
+                    job = {
+                        "workload": name,
+                        "repeat": repeat,
+                        "data_root": str(data_root.resolve()),
+                        "image_size": config.image_size,
+                        "batch_size": config.batch_size,
+                        "epochs": config.epochs,
+                        "seed": config.seed,
+                        "intra_op_threads": config.intra_op_threads,
+                        "inter_op_threads": config.inter_op_threads,
+                        "weights_kind": chosen.kind if chosen else "random",
+                        "weights_path": str(chosen.path) if chosen and chosen.path else None,
+                        "weights_note": chosen.note if chosen else None,
+                        "legacy_keras": config.legacy_keras,
+                        "generator_workers": config.generator_workers,
+                        "pipeline": config.pipeline,
+                    }
+                    record = run_worker(job, Path(tmp))
+                    tf_info = tf_info or record.pop("tf", None)
+                    record.pop("tf", None)
+                    if record["status"] != "ok":
+                        say(f"  {name} FAILED: {record['error']}")
+                    runs.append(record)
+        except KeyboardInterrupt:
+            interrupted = True
+            say("Interrupted: the running workload is dropped.")
+    if not runs:
+        say("Nothing finished, so no results file was written.")
+        return None, 130 if interrupted else 1
+    document["workloads"] = runs
+    document["status"] = "interrupted" if interrupted else "complete"
+    document["finished_at"] = results.utc_iso()
+    document["software"] = environment.capture_software(tf_info)
+    path = results.write(document, config.output)
+    say("")
+    say(format_summary(runs))
+    if chosen is not None and chosen.kind == "random":
+        say("Note: VGG-16 ran with random weights: its timings are valid, its accuracy is not the article's.")
+    say(f"\nResults written to {path}")
+    if interrupted:
+        return path, 130
+    return path, 0 if all(r["status"] == "ok" for r in runs) else 1

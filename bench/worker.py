@@ -1,0 +1,150 @@
+"""One workload run in a fresh process: ``python -m bench.worker JOB.json OUT.json``.
+
+Each run gets its own process so that memory and caches start clean, the peak resident memory
+belongs to that workload alone, and TensorFlow's thread settings (which must be set before its
+first operation) can differ between runs. The parent (`bench.runner`) never imports TensorFlow.
+
+The worker writes its record to OUT.json (atomically) and exits 0, also when the workload itself
+failed (out of memory, an operation a plugin lacks): the record then says ``failed`` with the error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+_START = time.perf_counter()
+
+
+def _progress(workload: str, repeat: int) -> Any:
+    def report(epoch: dict[str, Any]) -> None:
+        tag = " (warm-up)" if epoch["warmup"] else ""
+        acc = epoch["val_accuracy"]
+        acc_text = f"{acc:.3f}" if acc is not None else "n/a"
+        print(
+            f"  {workload} #{repeat} epoch {epoch['epoch']}: {epoch['epoch_s']:.1f} s "
+            f"(train {epoch['train_s']:.1f} s, validation {epoch['validation_s']:.1f} s), "
+            f"{epoch['images_per_s']:.1f} img/s, val_accuracy {acc_text}{tag}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def new_record(job: dict[str, Any]) -> dict[str, Any]:
+    """The ``workload_run`` record of ``job`` before anything ran."""
+    vgg = job["workload"].startswith("vgg16")
+    return {
+        "workload": job["workload"],
+        "repeat": job["repeat"],
+        "status": "failed",
+        "error": None,
+        "weights": job.get("weights_kind", "random") if vgg else "none",
+        "weights_note": job.get("weights_note") if vgg else None,
+        "device": None,
+        "optimizer": None,
+        "epochs": [],
+    }
+
+
+def variable_device(variable: Any) -> str | None:
+    """Where TensorFlow placed a model variable: the device that runs its training step."""
+    device = getattr(variable, "device", None)  # tf.Variable (Keras 2)
+    if device is None:
+        device = variable.value.device  # Keras 3 wraps the tf.Variable
+    return str(device) or None
+
+
+def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
+    """Train one workload as ``job`` describes, filling ``record`` as it goes.
+
+    Filling in place keeps what was measured (epochs done, memory) when training fails.
+    """
+    from bench import environment, timing, workloads
+
+    if job.get("legacy_keras"):
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tensorflow as tf
+
+    record["import_s"] = time.perf_counter() - _START
+    # Threads must be set before TensorFlow's first operation; 0 keeps its default (all cores).
+    tf.config.threading.set_intra_op_parallelism_threads(job["intra_op_threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(job["inter_op_threads"])
+    record["tf"] = environment.tensorflow_info()
+    workload = workloads.get(job["workload"])
+    tf.random.set_seed(job["seed"])
+
+    weights_path = Path(job["weights_path"]) if job.get("weights_path") else None
+    data_root = Path(job["data_root"])
+    train, valid = workloads.legacy_generators(
+        data_root, workload.augment, job["image_size"], job["batch_size"]
+    )
+    workers = int(job.get("generator_workers", 1))
+    if workers > 1:
+        train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
+    record["augmentation"] = workloads.generator_arguments(workload.augment)
+    record["train_images"] = int(train.samples)
+    record["validation_images"] = int(valid.samples)
+    record["steps_per_epoch"] = len(train)
+
+    with timing.Stopwatch() as sw:
+        model = workloads.build(workload, job["image_size"], weights_path)
+    record["build_s"] = sw.seconds
+    with timing.Stopwatch() as sw:
+        workloads.compile_model(model)
+    record["compile_s"] = sw.seconds
+    record["parameters"] = int(model.count_params())
+    record["trainable_parameters"] = int(
+        sum(int(tf.size(w)) for w in model.trainable_weights)
+    )
+    record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
+    record["device"] = variable_device(model.trainable_weights[0])
+
+    timer = timing.make_epoch_timer(record["train_images"], _progress(job["workload"], job["repeat"]))
+    fit_kwargs: dict[str, Any] = {}
+    if workers > 1 and record["tf"]["keras_major"] == 2:
+        fit_kwargs["workers"] = workers
+    try:
+        model.fit(
+            train, validation_data=valid, epochs=job["epochs"], callbacks=[timer], verbose=0,
+            **fit_kwargs,
+        )
+    finally:
+        record["epochs"] = timer.epochs
+        record["peak_rss_bytes"] = timing.peak_rss_bytes()
+    record["status"] = "ok"
+
+
+def _write(path: Path, record: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, allow_nan=False, default=str))
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the worker process."""
+    args = sys.argv[1:] if argv is None else argv
+    job_path, out_path = Path(args[0]), Path(args[1])
+    job = json.loads(job_path.read_text())
+    record = new_record(job)
+    try:
+        run_job(job, record)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 (any failure of the workload is recorded, not fatal)
+        traceback.print_exc(file=sys.stderr)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        record["status"] = "failed"
+        record["error"] = f"{type(exc).__name__}: {first_line}"[:2000]
+    _write(out_path, record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

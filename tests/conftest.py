@@ -1,0 +1,48 @@
+"""Shared fixtures: an isolated Keras home, and one real smoke-profile run reused by many tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_keras_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keras writes ~/.keras on import and deletes a wrong weights file: keep it in a temp folder."""
+    os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras-home"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def run_bench(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bench`` as a user would, in ``cwd``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One real run of the four workloads on the smoke profile (about half a minute)."""
+    work = tmp_path_factory.mktemp("smoke")
+    proc = run_bench(
+        "--profile", "smoke", "--skip-probes", "--weights", "random",
+        "--output", str(work / "results"), "--cache", str(work / "cache"),
+        "--label", "test run", cwd=work,
+    )
+    files = sorted((work / "results").glob("*/*.json"))
+    return {
+        "proc": proc,
+        "files": files,
+        "data": json.loads(files[0].read_text()) if len(files) == 1 else None,
+        "work": work,
+    }

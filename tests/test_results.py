@@ -1,0 +1,143 @@
+"""Tests for bench/results.py: the results contract."""
+
+from __future__ import annotations
+
+import copy
+import re
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import results
+from bench.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def minimal() -> dict[str, Any]:
+    """A small valid results document."""
+    epoch = {
+        "epoch": 1, "warmup": True, "epoch_s": 2.0, "train_s": 1.5, "validation_s": 0.5,
+        "images_per_s": 20.0, "loss": 0.7, "accuracy": 0.5, "val_loss": 0.69, "val_accuracy": 0.5,
+    }
+    return {
+        "schema_version": 1,
+        "benchbook_version": "0.1.0",
+        "run_id": "0" * 32,
+        "status": "complete",
+        "started_at": "2026-11-28T17:00:00.000Z",
+        "finished_at": "2026-11-28T17:01:00.000Z",
+        "machine": {
+            "slug": "test-machine", "label": None,
+            "os": {"system": "Linux", "release": "6.1"},
+            "cpu": {"model": "Test CPU", "architecture": "x86_64", "physical_cores": 2, "logical_cores": 2},
+            "memory_bytes": 1 << 30, "gpus": [],
+        },
+        "software": {
+            "python": "3.11.7", "tensorflow": "2.18.1", "keras": "3.15.1", "keras_major": 3,
+            "tensorflow_metal": None, "packages": {}, "tf_devices": ["CPU:/physical_device:CPU:0"],
+            "env": {}, "git": {"commit": None, "dirty": None},
+        },
+        "config": {
+            "profile": "smoke", "workloads": ["cnn"], "epochs": 2, "image_size": 64, "batch_size": 16,
+            "pipeline": "legacy", "seed": 42, "repeats": 1, "intra_op_threads": 0,
+            "inter_op_threads": 0, "weights": "random",
+        },
+        "dataset": {
+            "kind": "synthetic", "fingerprint": "a" * 64, "classes": ["cat", "dog"],
+            "splits": {
+                "train": {"images": 30, "per_class": {"cat": 15, "dog": 15}},
+                "validation": {"images": 10, "per_class": {"cat": 5, "dog": 5}},
+            },
+        },
+        "workloads": [{
+            "workload": "cnn", "repeat": 1, "status": "ok", "error": None, "weights": "none",
+            "device": "/job:localhost/replica:0/task:0/device:CPU:0",
+            "epochs": [epoch, {**epoch, "epoch": 2, "warmup": False, "epoch_s": 1.0, "train_s": 0.8}],
+        }],
+    }
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    """The committed schema is itself a valid JSON Schema."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(results.schema())
+
+
+def test_minimal_document_validates() -> None:
+    """A well-formed document passes validation."""
+    results.validate(minimal())
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d.update(schema_version=2), "upgrade benchbook"),
+        (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
+        (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
+        (lambda d: d.pop("machine"), "'machine' is a required property"),
+        (lambda d: d["workloads"][0]["epochs"][0].update(epoch_s=-1.0), "workloads/0/epochs/0/epoch_s"),
+        (lambda d: d["machine"].update(slug="Bad Slug!"), "machine/slug"),
+        (lambda d: d.update(surprise=1), "Additional properties"),
+    ],
+)
+def test_invalid_documents_are_refused_with_the_field(mutate: Any, expected: str) -> None:
+    """Each kind of defect is refused with a message naming what is wrong."""
+    data = copy.deepcopy(minimal())
+    mutate(data)
+    with pytest.raises(results.ResultsError, match=re.escape(expected)):
+        results.validate(data, "x.json")
+
+
+def test_loads_refuses_nan_and_broken_json() -> None:
+    """NaN is not JSON, and broken text gives a one-line error naming the file."""
+    text = json.dumps(minimal()).replace('"loss": 0.7', '"loss": NaN')
+    with pytest.raises(results.ResultsError, match=r"^f\.json: not valid JSON"):
+        results.loads(text, "f.json")
+    with pytest.raises(results.ResultsError, match="not valid JSON"):
+        results.loads("{", "f.json")
+
+
+def test_write_is_atomic_and_never_overwrites(tmp_path: Path) -> None:
+    """Two writes with the same start time give two files; no temporary file is left behind."""
+    first = results.write(minimal(), tmp_path)
+    second = results.write(minimal(), tmp_path)
+    assert first == tmp_path / "test-machine" / "20261128T170000Z.json"
+    assert second == tmp_path / "test-machine" / "20261128T170000Z-2.json"
+    assert {p.name for p in (tmp_path / "test-machine").iterdir()} == {first.name, second.name}
+    assert results.load(first) == minimal()
+
+
+def test_write_refuses_invalid_data_and_writes_nothing(tmp_path: Path) -> None:
+    """An invalid document is refused before anything reaches the disk."""
+    bad = minimal()
+    bad["workloads"][0]["status"] = "great"
+    with pytest.raises(results.ResultsError, match="workloads/0/status"):
+        results.write(bad, tmp_path)
+    assert not list(tmp_path.rglob("*.json*"))
+
+
+def test_non_finite_metrics_are_stored_as_null(tmp_path: Path) -> None:
+    """A diverged loss (NaN) becomes null instead of producing invalid JSON."""
+    data = minimal()
+    data["workloads"][0]["epochs"][0]["loss"] = float("nan")
+    path = results.write(data, tmp_path)
+    assert results.load(path)["workloads"][0]["epochs"][0]["loss"] is None
+
+
+def test_check_writable_refuses_a_read_only_folder(tmp_path: Path) -> None:
+    """A results folder that cannot be written is reported before any training."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="not writable"):
+        results.check_writable(blocker / "results")
+
+
+def test_every_committed_result_validates() -> None:
+    """Every file in results/ follows the current schema (the one test that reads results/)."""
+    for path in results.result_paths(ROOT / "results"):
+        data = results.load(path)
+        assert path.parent.name == data["machine"]["slug"], f"{path} is in the wrong folder"
