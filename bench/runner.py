@@ -188,14 +188,13 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         raise UserError(msg)
     results.check_writable(config.output)
     started_at = results.utc_iso()
-    data_root, dataset = prepare_dataset(config, say)
-    machine = environment.capture_machine(slug=config.slug, label=config.label)
-    say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
-
     chosen = None
     if any(w.startswith("vgg16") for w in config.workloads):
         chosen = weights.resolve(config.weights, config.weights_file)
         say(f"VGG-16 weights: {chosen.note}")
+    data_root, dataset = prepare_dataset(config, say)
+    machine = environment.capture_machine(slug=config.slug, label=config.label)
+    say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
 
     probes_block = None
     if config.probes:

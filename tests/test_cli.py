@@ -1,0 +1,74 @@
+"""Tests for bench/cli.py: options, and bad input that gets one clear line and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_bench
+
+from bench import cli
+
+
+def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help names the profiles, workloads and the main options."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parser().parse_args(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--profile", "--workload", "--epochs", "--data", "--output", "--threads",
+                   "--repeats", "--machine-slug", "--label", "--weights", "smoke", "quick", "full"):
+        assert option in text
+
+
+def test_defaults_follow_the_profile() -> None:
+    """Without options: the quick profile, all four workloads, the article's sizes."""
+    config = cli.config_from_args([])
+    assert (config.profile, config.epochs, config.image_size, config.batch_size) == ("quick", 3, 224, 64)
+    assert config.workloads == ["cnn", "cnn-aug", "vgg16", "vgg16-aug"]
+    assert config.profile_name() == "quick"
+    smoke = cli.config_from_args(["--profile", "smoke", "-w", "vgg16", "-w", "cnn", "-w", "vgg16"])
+    assert smoke.workloads == ["vgg16", "cnn"]
+    assert cli.config_from_args(["--image-size", "128"]).profile_name() == "custom"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workload", "resnet"], "invalid choice: 'resnet'"),
+        (["--profile", "huge"], "invalid choice: 'huge'"),
+        (["--epochs", "1"], "at least 2 are needed"),
+        (["--epochs", "two"], "'two' is not a whole number"),
+        (["--threads", "-1"], "must be at least 0"),
+        (["--data", "no/such/folder"], "does not exist"),
+        (["--machine-slug", "!!!"], "slug"),
+        (["--geekbench", "single=lots"], "geekbench"),
+        (["--weights-file", "missing.h5", "-w", "vgg16"], "does not exist"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    """Each mistake prints one line to stderr, no traceback, exits 2, and writes no results."""
+    proc = run_bench("--skip-probes", "--output", str(tmp_path / "results"), *args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("benchbook: error")]
+    assert len(lines) == 1, proc.stderr
+    assert message.lower() in lines[0].lower()
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_unwritable_results_folder_is_refused_before_training(tmp_path: Path) -> None:
+    """A results folder that cannot be created stops the run at once."""
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    proc = run_bench("--profile", "smoke", "--output", str(tmp_path / "blocker" / "results"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "not writable" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / ".cache").exists()
+
+
+def test_full_profile_without_prepared_data_says_what_to_do(tmp_path: Path) -> None:
+    """The full profile needs the real dataset and says how to prepare it."""
+    proc = run_bench("--profile", "full", "--skip-probes", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "nox -s data" in proc.stderr

@@ -1,0 +1,66 @@
+"""The dependency set: one TensorFlow everywhere, the Metal plugin on Apple silicon only.
+
+These tests resolve pyproject.toml's groups with `uv pip compile` for each platform (they need
+the package registry, hence the `network` marker; the default test command runs them).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compile_group(group: str, platform: str) -> dict[str, str]:
+    """Resolve a dependency group for a platform; return {package: version}."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "compile", "--group", group, "--python-platform",
+         platform, "--python-version", "3.11", "--no-header", "--no-annotate", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    pins = dict(re.findall(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)", proc.stdout, re.MULTILINE))
+    return {name.lower(): version for name, version in pins.items()}
+
+
+@pytest.mark.network
+def test_macos_arm64_gets_tensorflow_and_the_metal_plugin() -> None:
+    """On Apple silicon the bench group is tensorflow 2.18.1 + tensorflow-metal 1.2.0 + keras 3.15.1."""
+    pins = compile_group("bench", "aarch64-apple-darwin")
+    assert pins["tensorflow"] == "2.18.1"
+    assert pins["tensorflow-metal"] == "1.2.0"
+    assert pins["keras"] == "3.15.1"
+    assert "tensorflow-cpu" not in pins
+    assert {"scipy", "pillow"} <= set(pins)
+
+
+@pytest.mark.network
+def test_linux_x86_64_gets_tensorflow_cpu_without_the_plugin() -> None:
+    """On Linux x86_64 the same TensorFlow version comes as tensorflow-cpu, never beside tensorflow."""
+    pins = compile_group("bench", "x86_64-manylinux_2_28")
+    assert pins["tensorflow-cpu"] == "2.18.1"
+    assert pins["keras"] == "3.15.1"
+    assert "tensorflow-metal" not in pins
+    assert "tensorflow" not in pins
+
+
+@pytest.mark.network
+def test_cuda_group_resolves_for_linux() -> None:
+    """The opt-in CUDA group resolves to tensorflow 2.18.1 with NVIDIA's libraries."""
+    pins = compile_group("cuda", "x86_64-manylinux_2_28")
+    assert pins["tensorflow"] == "2.18.1"
+    assert any(name.startswith("nvidia-") for name in pins)
+
+
+def test_docs_group_has_no_tensorflow() -> None:
+    """The report environment never installs TensorFlow."""
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    flat = [str(item) for item in groups["docs"]]
+    assert not any("tensorflow" in item or "keras" in item for item in flat)
+    assert flat, "docs group is empty"

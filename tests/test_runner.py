@@ -1,0 +1,152 @@
+"""Tests for bench/runner.py: a real smoke run, and what an interrupted or failing run keeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import results, runner
+from bench.workloads import WORKLOADS
+
+pytestmark = pytest.mark.slow
+
+
+def test_smoke_run_writes_one_valid_file_with_every_epoch(smoke_run: dict[str, Any]) -> None:
+    """`--profile smoke` exits 0 and writes one file that validates and holds four workloads."""
+    proc = smoke_run["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(smoke_run["files"]) == 1
+    path = smoke_run["files"][0]
+    data = results.load(path)
+    assert path.parent.name == data["machine"]["slug"]
+    assert data["status"] == "complete"
+    assert data["machine"]["label"] == "test run"
+    assert [run["workload"] for run in data["workloads"]] == list(WORKLOADS)
+    for run in data["workloads"]:
+        assert run["status"] == "ok"
+        assert [e["epoch"] for e in run["epochs"]] == [1, 2]
+        assert [e["warmup"] for e in run["epochs"]] == [True, False]
+        for epoch in run["epochs"]:
+            assert epoch["train_s"] + epoch["validation_s"] <= epoch["epoch_s"] + 1e-6
+            assert epoch["images_per_s"] == pytest.approx(run["train_images"] / epoch["train_s"])
+            assert epoch["validation_s"] > 0
+        assert run["train_images"] == 32
+        assert run["peak_rss_bytes"] > 50_000_000
+        assert "CPU" in run["device"] or "GPU" in run["device"]
+        assert run["optimizer"].endswith("Adam")
+    vgg = next(r for r in data["workloads"] if r["workload"] == "vgg16")
+    assert vgg["weights"] == "random"
+    assert vgg["trainable_parameters"] < vgg["parameters"]
+    assert data["software"]["tensorflow"] == "2.18.1"
+    assert data["software"]["keras_major"] == 3
+    assert data["dataset"]["kind"] == "synthetic"
+
+
+def test_smoke_run_prints_the_summary_and_the_path(smoke_run: dict[str, Any]) -> None:
+    """The summary table and the results path are printed at the end."""
+    out = smoke_run["proc"].stdout
+    assert "median s/epoch" in out
+    assert "images/s" in out
+    for name in WORKLOADS:
+        assert name in out
+    assert f"Results written to {smoke_run['files'][0]}" in out
+    assert "random weights" in out
+
+
+def _config(tmp_path: Path, **changes: Any) -> runner.Config:
+    base = {
+        "profile": "smoke", "workloads": ["cnn", "vgg16"], "epochs": 2, "image_size": 64,
+        "batch_size": 16, "output": tmp_path / "results", "cache": tmp_path / "cache",
+        "probes": False, "weights": "random",
+    }
+    return runner.Config(**{**base, **changes})
+
+
+def _fake_record(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    from bench.worker import new_record
+
+    record = new_record(job)
+    record.update(status="ok", device="/device:CPU:0", train_images=32, epochs=[
+        {"epoch": n, "warmup": n == 1, "epoch_s": 1.0, "train_s": 0.8, "validation_s": 0.2,
+         "images_per_s": 40.0, "loss": 0.6, "accuracy": 0.7, "val_loss": 0.6, "val_accuracy": 0.7}
+        for n in (1, 2)
+    ])
+    return record
+
+
+def test_interrupt_keeps_finished_workloads_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the second workload writes the first one, marked interrupted, and exits 130."""
+    calls: list[str] = []
+
+    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        calls.append(job["workload"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return _fake_record(job, workdir)
+
+    monkeypatch.setattr(runner, "run_worker", worker)
+    path, status = runner.run(_config(tmp_path), say=lambda _: None)
+    assert status == 130
+    assert path is not None
+    data = results.load(path)
+    assert data["status"] == "interrupted"
+    assert [r["workload"] for r in data["workloads"]] == ["cnn"]
+
+
+def test_interrupt_before_anything_finished_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the first workload leaves no results file at all."""
+
+    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_worker", worker)
+    path, status = runner.run(_config(tmp_path), say=lambda _: None)
+    assert (path, status) == (None, 130)
+    assert not list((tmp_path / "results").rglob("*.json*"))
+
+
+def test_a_crashing_worker_is_recorded_and_the_rest_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed by a signal becomes a failed run with the reason; the exit status is 1."""
+    def command(job_path: Path, out_path: Path) -> list[str]:
+        if "cnn" in job_path.name:
+            return ["python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
+        return ["python3", "-c", f"import shutil; shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})"]
+
+    (tmp_path / "ok.json").write_text(json.dumps(_fake_record(
+        {"workload": "vgg16", "repeat": 1, "weights_kind": "random", "weights_note": "random"}, tmp_path)))
+    monkeypatch.setattr(runner, "worker_command", command)
+    path, status = runner.run(_config(tmp_path), say=lambda _: None)
+    assert status == 1
+    assert path is not None
+    runs = results.load(path)["workloads"]
+    assert [(r["workload"], r["status"]) for r in runs] == [("cnn", "failed"), ("vgg16", "ok")]
+    assert "SIGKILL" in runs[0]["error"]
+
+
+def test_repeats_interleave_workloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--repeats 2 runs A B A B, each a separate worker, and stores every repeat."""
+    order: list[tuple[str, int]] = []
+
+    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        order.append((job["workload"], job["repeat"]))
+        return _fake_record(job, workdir)
+
+    monkeypatch.setattr(runner, "run_worker", worker)
+    path, status = runner.run(_config(tmp_path, repeats=2), say=lambda _: None)
+    assert status == 0
+    assert order == [("cnn", 1), ("vgg16", 1), ("cnn", 2), ("vgg16", 2)]
+    assert path is not None
+    assert len(results.load(path)["workloads"]) == 4
+
+
+def test_summary_table_uses_measured_epochs_only() -> None:
+    """The headline leaves out the warm-up epoch."""
+    run = _fake_record({"workload": "cnn", "repeat": 1}, Path())
+    run["epochs"][0]["epoch_s"] = 100.0
+    summary = runner.summarise(run)
+    assert summary["epochs_measured"] == 1
+    assert summary["median_epoch_s"] == 1.0
+    assert runner.short_device("/job:localhost/replica:0/task:0/device:GPU:0") == "GPU:0"
