@@ -65,8 +65,15 @@ def docs(session: nox.Session) -> None:
     # -E with force execution: MyST-NB keys its cache on code cells only, so a new results
     # file would otherwise not re-execute a page.
     session.run(
-        "sphinx-build", "-W", "--keep-going", "-E", "-b", "html",
-        "docs", str(DOCS_BUILD / "html"), *session.posargs,
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-E",
+        "-b",
+        "html",
+        "docs",
+        str(DOCS_BUILD / "html"),
+        *session.posargs,
     )
     session.log(f"Open {(DOCS_BUILD / 'html' / 'index.html').as_uri()}")
 

@@ -42,7 +42,9 @@ def _non_negative(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the options)."""
-    profiles = ", ".join(f"{p.name} ({p.epochs} epochs, {p.image_size}px)" for p in PROFILES.values())
+    profiles = ", ".join(
+        f"{p.name} ({p.epochs} epochs, {p.image_size}px)" for p in PROFILES.values()
+    )
     p = _Parser(
         prog="benchbook",
         description=(
@@ -52,43 +54,113 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--version", action="version", version=f"benchbook {__version__}")
-    p.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
-                   help=f"run size: {profiles} (default: {DEFAULT_PROFILE})")
-    p.add_argument("-w", "--workload", action="append", choices=WORKLOADS, dest="workloads",
-                   help="workload to run; repeat the option for several (default: all four)")
-    p.add_argument("--epochs", type=_positive, help="epochs per workload, the first is warm-up (default: the profile's)")
-    p.add_argument("--image-size", type=_positive, help="image side in pixels (default: the profile's)")
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help=f"run size: {profiles} (default: {DEFAULT_PROFILE})",
+    )
+    p.add_argument(
+        "-w",
+        "--workload",
+        action="append",
+        choices=WORKLOADS,
+        dest="workloads",
+        help="workload to run; repeat the option for several (default: all four)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=_positive,
+        help="epochs per workload, the first is warm-up (default: the profile's)",
+    )
+    p.add_argument(
+        "--image-size", type=_positive, help="image side in pixels (default: the profile's)"
+    )
     p.add_argument("--batch-size", type=_positive, help="batch size (default: the profile's)")
-    p.add_argument("--data", metavar="DIR|synthetic",
-                   help="dataset folder with train/ and validation/ class folders, or 'synthetic' "
-                        "(default: data/ when prepared, else the synthetic stand-in)")
-    p.add_argument("--output", type=Path, default=Path("results"), metavar="DIR",
-                   help="results folder (default: results)")
-    p.add_argument("--cache", type=Path, default=Path(".cache"), metavar="DIR",
-                   help="where the synthetic stand-in is generated (default: .cache)")
-    p.add_argument("--repeats", type=_positive, default=1,
-                   help="run each workload N times, each in a fresh process (default: 1)")
-    p.add_argument("--threads", type=_non_negative, default=0, dest="intra_op_threads",
-                   help="TensorFlow intra-op threads, 0 for its default: all cores (default: 0)")
-    p.add_argument("--inter-op-threads", type=_non_negative, default=0,
-                   help="TensorFlow inter-op threads, 0 for its default (default: 0)")
-    p.add_argument("--weights", choices=MODES, default="auto",
-                   help="VGG-16 weights: auto (ImageNet when cached or quickly fetched, else "
-                        "random), imagenet (or fail), random (default: auto)")
-    p.add_argument("--weights-file", type=Path, metavar="H5",
-                   help="the VGG-16 no-top ImageNet weights file, if you have it")
-    p.add_argument("--machine-slug", dest="slug", metavar="SLUG",
-                   help="name of this machine's results folder (default: derived from the hardware)")
-    p.add_argument("--label", help="free text stored with the results, e.g. 'MacBook Pro 14, on battery'")
-    p.add_argument("--skip-probes", action="store_false", dest="probes",
-                   help="do not run the Geekbench-style probes")
-    p.add_argument("--geekbench", metavar="SCORES",
-                   help="scores from the real Geekbench to store alongside, e.g. "
-                        "'single=2374,multi=12360,gpu=41012,version=6.3,api=Metal'")
-    p.add_argument("--legacy-keras", action="store_true",
-                   help="train with Keras 2 (tf-keras, TF_USE_LEGACY_KERAS=1); use nox -s bench-keras2")
-    p.add_argument("--generator-workers", type=_positive, default=1,
-                   help="threads feeding ImageDataGenerator batches (default: 1, the article's setting)")
+    p.add_argument(
+        "--data",
+        metavar="DIR|synthetic",
+        help="dataset folder with train/ and validation/ class folders, or 'synthetic' "
+        "(default: data/ when prepared, else the synthetic stand-in)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="results folder (default: results)",
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(".cache"),
+        metavar="DIR",
+        help="where the synthetic stand-in is generated (default: .cache)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=_positive,
+        default=1,
+        help="run each workload N times, each in a fresh process (default: 1)",
+    )
+    p.add_argument(
+        "--threads",
+        type=_non_negative,
+        default=0,
+        dest="intra_op_threads",
+        help="TensorFlow intra-op threads, 0 for its default: all cores (default: 0)",
+    )
+    p.add_argument(
+        "--inter-op-threads",
+        type=_non_negative,
+        default=0,
+        help="TensorFlow inter-op threads, 0 for its default (default: 0)",
+    )
+    p.add_argument(
+        "--weights",
+        choices=MODES,
+        default="auto",
+        help="VGG-16 weights: auto (ImageNet when cached or quickly fetched, else "
+        "random), imagenet (or fail), random (default: auto)",
+    )
+    p.add_argument(
+        "--weights-file",
+        type=Path,
+        metavar="H5",
+        help="the VGG-16 no-top ImageNet weights file, if you have it",
+    )
+    p.add_argument(
+        "--machine-slug",
+        dest="slug",
+        metavar="SLUG",
+        help="name of this machine's results folder (default: derived from the hardware)",
+    )
+    p.add_argument(
+        "--label", help="free text stored with the results, e.g. 'MacBook Pro 14, on battery'"
+    )
+    p.add_argument(
+        "--skip-probes",
+        action="store_false",
+        dest="probes",
+        help="do not run the Geekbench-style probes",
+    )
+    p.add_argument(
+        "--geekbench",
+        metavar="SCORES",
+        help="scores from the real Geekbench to store alongside, e.g. "
+        "'single=2374,multi=12360,gpu=41012,version=6.3,api=Metal'",
+    )
+    p.add_argument(
+        "--legacy-keras",
+        action="store_true",
+        help="train with Keras 2 (tf-keras, TF_USE_LEGACY_KERAS=1); use nox -s bench-keras2",
+    )
+    p.add_argument(
+        "--generator-workers",
+        type=_positive,
+        default=1,
+        help="threads feeding ImageDataGenerator batches (default: 1, the article's setting)",
+    )
     return p
 
 
@@ -146,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchbook: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("benchbook: interrupted before any workload finished; nothing was written", file=sys.stderr)
+        print(
+            "benchbook: interrupted before any workload finished; nothing was written",
+            file=sys.stderr,
+        )
         return 130
     return status

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -133,8 +132,8 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
     widths: list[int] = []
     heights: list[int] = []
     total = 0
-    for split, classes in found.items():
-        for name, images in classes.items():
+    for split, by_class in found.items():
+        for name, images in by_class.items():
             for path in images:
                 data = path.read_bytes()
                 total += len(data)
@@ -146,16 +145,16 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
                     heights.append(h)
     lines.sort()
     fingerprint = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    classes = sorted(found["train"])
+    names = sorted(found["train"])
     return {
         "kind": kind,
         "name": None,
         "fingerprint": fingerprint,
-        "classes": classes,
+        "classes": names,
         "splits": {
             split: {
                 "images": sum(len(v) for v in found[split].values()),
-                "per_class": {c: len(found[split][c]) for c in classes},
+                "per_class": {c: len(found[split][c]) for c in names},
             }
             for split in SPLITS
         },
@@ -228,9 +227,7 @@ def _generate(spec: SyntheticSpec, target: Path) -> None:
             for i in range(per_class):
                 w, h = (int(v) for v in rng.integers(spec.min_side_px, spec.max_side_px + 1, 2))
                 pixels = _draw(rng, label, w, h)
-                Image.fromarray(pixels).save(
-                    folder / f"{name}.{i}.jpg", quality=spec.jpeg_quality
-                )
+                Image.fromarray(pixels).save(folder / f"{name}.{i}.jpg", quality=spec.jpeg_quality)
 
 
 def synthetic(spec: SyntheticSpec, cache_dir: Path) -> Path:
@@ -248,7 +245,7 @@ def synthetic(spec: SyntheticSpec, cache_dir: Path) -> Path:
         _generate(spec, tmp)
         (tmp / "spec.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
         try:
-            os.rename(tmp, target)
+            tmp.rename(target)
         except OSError:
             if not (target / "spec.json").is_file():  # lost a race to a concurrent run: fine
                 raise

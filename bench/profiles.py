@@ -29,11 +29,24 @@ class Profile:
 
 
 PROFILES = {
-    "smoke": Profile("smoke", image_size=64, batch_size=16, epochs=2,
-                     train_per_class=16, validation_per_class=8),
-    "quick": Profile("quick", image_size=IMAGE_SIZE, batch_size=BATCH_SIZE, epochs=3,
-                     train_per_class=192, validation_per_class=64),
-    "full": Profile("full", image_size=IMAGE_SIZE, batch_size=BATCH_SIZE, epochs=5,
-                    train_per_class=None, validation_per_class=None),
+    "smoke": Profile(
+        "smoke", image_size=64, batch_size=16, epochs=2, train_per_class=16, validation_per_class=8
+    ),
+    "quick": Profile(
+        "quick",
+        image_size=IMAGE_SIZE,
+        batch_size=BATCH_SIZE,
+        epochs=3,
+        train_per_class=192,
+        validation_per_class=64,
+    ),
+    "full": Profile(
+        "full",
+        image_size=IMAGE_SIZE,
+        batch_size=BATCH_SIZE,
+        epochs=5,
+        train_per_class=None,
+        validation_per_class=None,
+    ),
 }
 DEFAULT_PROFILE = "quick"

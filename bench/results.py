@@ -19,7 +19,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -134,14 +134,14 @@ def load_all(results_dir: str | os.PathLike[str]) -> list[tuple[Path, Result]]:
 
 def utc_stamp(moment: datetime | None = None) -> str:
     """A file-name-safe UTC timestamp, e.g. ``20261128T174500Z``."""
-    moment = moment or datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def utc_iso(moment: datetime | None = None) -> str:
     """An ISO 8601 UTC timestamp with a ``Z`` suffix, to the millisecond."""
-    moment = moment or datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _finite(value: Any) -> Any:
@@ -189,7 +189,7 @@ def write(data: Mapping[str, Any], results_dir: str | os.PathLike[str]) -> Path:
     folder = Path(results_dir) / str(data["machine"]["slug"])
     folder.mkdir(parents=True, exist_ok=True)
     started = datetime.strptime(str(data["started_at"]), "%Y-%m-%dT%H:%M:%S.%fZ")
-    stamp = utc_stamp(started.replace(tzinfo=timezone.utc))
+    stamp = utc_stamp(started.replace(tzinfo=UTC))
     fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".", suffix=".json.tmp")
     tmp = Path(tmp_name)
     try:

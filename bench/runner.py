@@ -113,7 +113,7 @@ def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
     except KeyboardInterrupt:
         _stop(process)
         raise
-    if code == 130 or code == -signal.SIGINT:
+    if code in {130, -signal.SIGINT}:
         raise KeyboardInterrupt
     if out_path.is_file():
         record: dict[str, Any] = json.loads(out_path.read_text())
@@ -162,19 +162,34 @@ def short_device(device: str | None) -> str:
 
 def format_summary(runs: list[dict[str, Any]]) -> str:
     """The table printed at the end of a run."""
-    header = ("workload", "rep", "epochs measured", "median s/epoch", "images/s", "device", "weights")
+    header = (
+        "workload",
+        "rep",
+        "epochs measured",
+        "median s/epoch",
+        "images/s",
+        "device",
+        "weights",
+    )
     rows = [header]
     for run in runs:
         s = summarise(run)
         if s["status"] != "ok":
-            rows.append((s["workload"], str(s["repeat"]), "FAILED", "-", "-", s["device"], s["weights"]))
+            rows.append(
+                (s["workload"], str(s["repeat"]), "FAILED", "-", "-", s["device"], s["weights"])
+            )
             continue
-        rows.append((
-            s["workload"], str(s["repeat"]), str(s["epochs_measured"]),
-            f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
-            f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
-            s["device"], s["weights"],
-        ))
+        rows.append(
+            (
+                s["workload"],
+                str(s["repeat"]),
+                str(s["epochs_measured"]),
+                f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
+                f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
+                s["device"],
+                s["weights"],
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -187,6 +202,9 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         msg = f"--epochs {config.epochs}: at least 2 are needed (the first is warm-up and not measured)"
         raise UserError(msg)
     results.check_writable(config.output)
+    if config.legacy_keras:
+        # Set here, not only in the workers, so the software block records it.
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
     started_at = results.utc_iso()
     chosen = None
     if any(w.startswith("vgg16") for w in config.workloads):
@@ -280,7 +298,9 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     say("")
     say(format_summary(runs))
     if chosen is not None and chosen.kind == "random":
-        say("Note: VGG-16 ran with random weights: its timings are valid, its accuracy is not the article's.")
+        say(
+            "Note: VGG-16 ran with random weights: its timings are valid, its accuracy is not the article's."
+        )
     say(f"\nResults written to {path}")
     if interrupted:
         return path, 130

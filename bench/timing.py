@@ -13,7 +13,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 
 def _metric(logs: dict[str, Any], name: str) -> float | None:
@@ -93,7 +93,7 @@ class Stopwatch:
         self.seconds = 0.0
         self._start = 0.0
 
-    def __enter__(self) -> Stopwatch:
+    def __enter__(self) -> Self:
         self._start = time.perf_counter()
         return self
 

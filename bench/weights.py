@@ -85,7 +85,7 @@ def download(
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (fixed https URL or a test's)
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout_s) as response:
             while block := response.read(1 << 20):
                 out.write(block)
                 if time.monotonic() - start > deadline_s:
@@ -94,7 +94,7 @@ def download(
         if not is_valid(tmp):
             msg = "downloaded file does not have the expected size and MD5"
             raise OSError(msg)
-        os.replace(tmp, target)
+        tmp.replace(target)
     except (urllib.error.URLError, ValueError) as exc:
         raise OSError(str(getattr(exc, "reason", exc))) from exc
     finally:
@@ -103,8 +103,9 @@ def download(
     return target
 
 
-def resolve(mode: str, weights_file: Path | None = None, *, url: str = URL,
-            timeout_s: float = 10.0) -> Weights:
+def resolve(
+    mode: str, weights_file: Path | None = None, *, url: str = URL, timeout_s: float = 10.0
+) -> Weights:
     """Decide what VGG-16 is built with.
 
     ``mode`` is ``auto`` (ImageNet when cached or fetched quickly, else random), ``imagenet``

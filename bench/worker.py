@@ -100,19 +100,23 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
         workloads.compile_model(model)
     record["compile_s"] = sw.seconds
     record["parameters"] = int(model.count_params())
-    record["trainable_parameters"] = int(
-        sum(int(tf.size(w)) for w in model.trainable_weights)
-    )
+    record["trainable_parameters"] = int(sum(int(tf.size(w)) for w in model.trainable_weights))
     record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
     record["device"] = variable_device(model.trainable_weights[0])
 
-    timer = timing.make_epoch_timer(record["train_images"], _progress(job["workload"], job["repeat"]))
+    timer = timing.make_epoch_timer(
+        record["train_images"], _progress(job["workload"], job["repeat"])
+    )
     fit_kwargs: dict[str, Any] = {}
     if workers > 1 and record["tf"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
     try:
         model.fit(
-            train, validation_data=valid, epochs=job["epochs"], callbacks=[timer], verbose=0,
+            train,
+            validation_data=valid,
+            epochs=job["epochs"],
+            callbacks=[timer],
+            verbose=0,
             **fit_kwargs,
         )
     finally:
@@ -124,7 +128,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
 def _write(path: Path, record: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, allow_nan=False, default=str))
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,12 @@ def run_bench(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Complet
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -35,9 +40,18 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One real run of the four workloads on the smoke profile (about half a minute)."""
     work = tmp_path_factory.mktemp("smoke")
     proc = run_bench(
-        "--profile", "smoke", "--skip-probes", "--weights", "random",
-        "--output", str(work / "results"), "--cache", str(work / "cache"),
-        "--label", "test run", cwd=work,
+        "--profile",
+        "smoke",
+        "--skip-probes",
+        "--weights",
+        "random",
+        "--output",
+        str(work / "results"),
+        "--cache",
+        str(work / "cache"),
+        "--label",
+        "test run",
+        cwd=work,
     )
     files = sorted((work / "results").glob("*/*.json"))
     return {

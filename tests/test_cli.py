@@ -16,15 +16,33 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         cli.parser().parse_args(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--profile", "--workload", "--epochs", "--data", "--output", "--threads",
-                   "--repeats", "--machine-slug", "--label", "--weights", "smoke", "quick", "full"):
+    for option in (
+        "--profile",
+        "--workload",
+        "--epochs",
+        "--data",
+        "--output",
+        "--threads",
+        "--repeats",
+        "--machine-slug",
+        "--label",
+        "--weights",
+        "smoke",
+        "quick",
+        "full",
+    ):
         assert option in text
 
 
 def test_defaults_follow_the_profile() -> None:
     """Without options: the quick profile, all four workloads, the article's sizes."""
     config = cli.config_from_args([])
-    assert (config.profile, config.epochs, config.image_size, config.batch_size) == ("quick", 3, 224, 64)
+    assert (config.profile, config.epochs, config.image_size, config.batch_size) == (
+        "quick",
+        3,
+        224,
+        64,
+    )
     assert config.workloads == ["cnn", "cnn-aug", "vgg16", "vgg16-aug"]
     assert config.profile_name() == "quick"
     smoke = cli.config_from_args(["--profile", "smoke", "-w", "vgg16", "-w", "cnn", "-w", "vgg16"])
@@ -60,7 +78,9 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path, args: list[str], mes
 def test_unwritable_results_folder_is_refused_before_training(tmp_path: Path) -> None:
     """A results folder that cannot be created stops the run at once."""
     (tmp_path / "blocker").write_text("a file where a folder should be")
-    proc = run_bench("--profile", "smoke", "--output", str(tmp_path / "blocker" / "results"), cwd=tmp_path)
+    proc = run_bench(
+        "--profile", "smoke", "--output", str(tmp_path / "blocker" / "results"), cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert "not writable" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -37,7 +37,10 @@ def test_synthetic_layout_counts_and_sizes(synthetic_root: Path) -> None:
 def test_synthetic_is_deterministic_and_cached(tmp_path: Path, synthetic_root: Path) -> None:
     """The same spec gives byte-identical files elsewhere, and a second call reuses the cache."""
     again = data.synthetic(SPEC, tmp_path)
-    assert data.describe(again, "synthetic")["fingerprint"] == data.describe(synthetic_root, "synthetic")["fingerprint"]
+    assert (
+        data.describe(again, "synthetic")["fingerprint"]
+        == data.describe(synthetic_root, "synthetic")["fingerprint"]
+    )
     stamp = (again / "spec.json").stat().st_mtime_ns
     assert data.synthetic(SPEC, tmp_path) == again
     assert (again / "spec.json").stat().st_mtime_ns == stamp
@@ -48,7 +51,9 @@ def test_changed_parameters_give_a_new_dataset(tmp_path: Path) -> None:
     a = data.synthetic(data.SyntheticSpec(2, 1, seed=1), tmp_path)
     b = data.synthetic(data.SyntheticSpec(2, 1, seed=2), tmp_path)
     assert a != b
-    assert data.describe(a, "synthetic")["fingerprint"] != data.describe(b, "synthetic")["fingerprint"]
+    assert (
+        data.describe(a, "synthetic")["fingerprint"] != data.describe(b, "synthetic")["fingerprint"]
+    )
 
 
 def test_classes_are_visually_separable(synthetic_root: Path) -> None:
@@ -105,12 +110,20 @@ def _make(root: Path, layout: dict[str, dict[str, int]]) -> Path:
         ({"train": {"cat": 1, "dog": 1}}, "has no validation/ folder"),
         ({"train": {}, "validation": {"cat": 1, "dog": 1}}, "has no class folders"),
         ({"train": {"cat": 1}, "validation": {"cat": 1}}, "one class only"),
-        ({"train": {"cat": 1, "dog": 1}, "validation": {"cat": 1, "cow": 1}}, "differ from validation classes"),
+        (
+            {"train": {"cat": 1, "dog": 1}, "validation": {"cat": 1, "cow": 1}},
+            "differ from validation classes",
+        ),
         ({"train": {"cat": 1, "dog": 0}, "validation": {"cat": 1, "dog": 1}}, "has no images"),
-        ({"train": {"a": 1, "b": 1, "c": 1}, "validation": {"a": 1, "b": 1, "c": 1}}, "exactly 2 are needed"),
+        (
+            {"train": {"a": 1, "b": 1, "c": 1}, "validation": {"a": 1, "b": 1, "c": 1}},
+            "exactly 2 are needed",
+        ),
     ],
 )
-def test_bad_layouts_are_refused(tmp_path: Path, layout: dict[str, dict[str, int]], message: str) -> None:
+def test_bad_layouts_are_refused(
+    tmp_path: Path, layout: dict[str, dict[str, int]], message: str
+) -> None:
     """Each malformed dataset folder gets one clear line."""
     root = _make(tmp_path / "d", layout)
     (root / "train").mkdir(parents=True, exist_ok=True)
@@ -122,13 +135,17 @@ def test_missing_folder_and_unreadable_image_are_refused(tmp_path: Path) -> None
     """A missing data folder and a file that is not an image stop the run before training."""
     with pytest.raises(UserError, match="does not exist"):
         data.describe(tmp_path / "nowhere", "real")
-    root = _make(tmp_path / "d", {"train": {"cat": 1, "dog": 1}, "validation": {"cat": 1, "dog": 1}})
+    root = _make(
+        tmp_path / "d", {"train": {"cat": 1, "dog": 1}, "validation": {"cat": 1, "dog": 1}}
+    )
     (root / "train" / "dog" / "broken.jpg").write_bytes(b"this is not a JPEG")
     with pytest.raises(UserError, match=r"broken\.jpg is not a readable image"):
         data.describe(root, "real")
 
 
-def test_interrupted_generation_leaves_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_generation_leaves_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A generation that fails part way leaves neither a half-made cache nor temporary folders."""
 
     def explode(*args: object) -> None:

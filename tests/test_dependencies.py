@@ -20,9 +20,27 @@ ROOT = Path(__file__).resolve().parents[1]
 def compile_group(group: str, platform: str) -> dict[str, str]:
     """Resolve a dependency group for a platform; return {package: version}."""
     proc = subprocess.run(
-        [sys.executable, "-m", "uv", "pip", "compile", "--group", group, "--python-platform",
-         platform, "--python-version", "3.11", "--no-header", "--no-annotate", "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            "--group",
+            group,
+            "--python-platform",
+            platform,
+            "--python-version",
+            "3.11",
+            "--no-header",
+            "--no-annotate",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     pins = dict(re.findall(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)", proc.stdout, re.MULTILINE))

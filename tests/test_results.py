@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def minimal() -> dict[str, Any]:
     """A small valid results document."""
     epoch = {
-        "epoch": 1, "warmup": True, "epoch_s": 2.0, "train_s": 1.5, "validation_s": 0.5,
-        "images_per_s": 20.0, "loss": 0.7, "accuracy": 0.5, "val_loss": 0.69, "val_accuracy": 0.5,
+        "epoch": 1,
+        "warmup": True,
+        "epoch_s": 2.0,
+        "train_s": 1.5,
+        "validation_s": 0.5,
+        "images_per_s": 20.0,
+        "loss": 0.7,
+        "accuracy": 0.5,
+        "val_loss": 0.69,
+        "val_accuracy": 0.5,
     }
     return {
         "schema_version": 1,
@@ -30,33 +38,65 @@ def minimal() -> dict[str, Any]:
         "started_at": "2026-11-28T17:00:00.000Z",
         "finished_at": "2026-11-28T17:01:00.000Z",
         "machine": {
-            "slug": "test-machine", "label": None,
+            "slug": "test-machine",
+            "label": None,
             "os": {"system": "Linux", "release": "6.1"},
-            "cpu": {"model": "Test CPU", "architecture": "x86_64", "physical_cores": 2, "logical_cores": 2},
-            "memory_bytes": 1 << 30, "gpus": [],
+            "cpu": {
+                "model": "Test CPU",
+                "architecture": "x86_64",
+                "physical_cores": 2,
+                "logical_cores": 2,
+            },
+            "memory_bytes": 1 << 30,
+            "gpus": [],
         },
         "software": {
-            "python": "3.11.7", "tensorflow": "2.18.1", "keras": "3.15.1", "keras_major": 3,
-            "tensorflow_metal": None, "packages": {}, "tf_devices": ["CPU:/physical_device:CPU:0"],
-            "env": {}, "git": {"commit": None, "dirty": None},
+            "python": "3.11.7",
+            "tensorflow": "2.18.1",
+            "keras": "3.15.1",
+            "keras_major": 3,
+            "tensorflow_metal": None,
+            "packages": {},
+            "tf_devices": ["CPU:/physical_device:CPU:0"],
+            "env": {},
+            "git": {"commit": None, "dirty": None},
         },
         "config": {
-            "profile": "smoke", "workloads": ["cnn"], "epochs": 2, "image_size": 64, "batch_size": 16,
-            "pipeline": "legacy", "seed": 42, "repeats": 1, "intra_op_threads": 0,
-            "inter_op_threads": 0, "weights": "random",
+            "profile": "smoke",
+            "workloads": ["cnn"],
+            "epochs": 2,
+            "image_size": 64,
+            "batch_size": 16,
+            "pipeline": "legacy",
+            "seed": 42,
+            "repeats": 1,
+            "intra_op_threads": 0,
+            "inter_op_threads": 0,
+            "weights": "random",
         },
         "dataset": {
-            "kind": "synthetic", "fingerprint": "a" * 64, "classes": ["cat", "dog"],
+            "kind": "synthetic",
+            "fingerprint": "a" * 64,
+            "classes": ["cat", "dog"],
             "splits": {
                 "train": {"images": 30, "per_class": {"cat": 15, "dog": 15}},
                 "validation": {"images": 10, "per_class": {"cat": 5, "dog": 5}},
             },
         },
-        "workloads": [{
-            "workload": "cnn", "repeat": 1, "status": "ok", "error": None, "weights": "none",
-            "device": "/job:localhost/replica:0/task:0/device:CPU:0",
-            "epochs": [epoch, {**epoch, "epoch": 2, "warmup": False, "epoch_s": 1.0, "train_s": 0.8}],
-        }],
+        "workloads": [
+            {
+                "workload": "cnn",
+                "repeat": 1,
+                "status": "ok",
+                "error": None,
+                "weights": "none",
+                "device": "/job:localhost/replica:0/task:0/device:CPU:0",
+                "epochs": [
+                    epoch,
+                    {**epoch, "epoch": 2, "warmup": False, "epoch_s": 1.0, "train_s": 0.8},
+                ],
+            }
+        ],
     }
 
 
@@ -79,7 +119,10 @@ def test_minimal_document_validates() -> None:
         (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
         (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
         (lambda d: d.pop("machine"), "'machine' is a required property"),
-        (lambda d: d["workloads"][0]["epochs"][0].update(epoch_s=-1.0), "workloads/0/epochs/0/epoch_s"),
+        (
+            lambda d: d["workloads"][0]["epochs"][0].update(epoch_s=-1.0),
+            "workloads/0/epochs/0/epoch_s",
+        ),
         (lambda d: d["machine"].update(slug="Bad Slug!"), "machine/slug"),
         (lambda d: d.update(surprise=1), "Additional properties"),
     ],

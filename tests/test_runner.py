@@ -58,9 +58,15 @@ def test_smoke_run_prints_the_summary_and_the_path(smoke_run: dict[str, Any]) ->
 
 def _config(tmp_path: Path, **changes: Any) -> runner.Config:
     base = {
-        "profile": "smoke", "workloads": ["cnn", "vgg16"], "epochs": 2, "image_size": 64,
-        "batch_size": 16, "output": tmp_path / "results", "cache": tmp_path / "cache",
-        "probes": False, "weights": "random",
+        "profile": "smoke",
+        "workloads": ["cnn", "vgg16"],
+        "epochs": 2,
+        "image_size": 64,
+        "batch_size": 16,
+        "output": tmp_path / "results",
+        "cache": tmp_path / "cache",
+        "probes": False,
+        "weights": "random",
     }
     return runner.Config(**{**base, **changes})
 
@@ -69,15 +75,32 @@ def _fake_record(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
     from bench.worker import new_record
 
     record = new_record(job)
-    record.update(status="ok", device="/device:CPU:0", train_images=32, epochs=[
-        {"epoch": n, "warmup": n == 1, "epoch_s": 1.0, "train_s": 0.8, "validation_s": 0.2,
-         "images_per_s": 40.0, "loss": 0.6, "accuracy": 0.7, "val_loss": 0.6, "val_accuracy": 0.7}
-        for n in (1, 2)
-    ])
+    record.update(
+        status="ok",
+        device="/device:CPU:0",
+        train_images=32,
+        epochs=[
+            {
+                "epoch": n,
+                "warmup": n == 1,
+                "epoch_s": 1.0,
+                "train_s": 0.8,
+                "validation_s": 0.2,
+                "images_per_s": 40.0,
+                "loss": 0.6,
+                "accuracy": 0.7,
+                "val_loss": 0.6,
+                "val_accuracy": 0.7,
+            }
+            for n in (1, 2)
+        ],
+    )
     return record
 
 
-def test_interrupt_keeps_finished_workloads_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_keeps_finished_workloads_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C during the second workload writes the first one, marked interrupted, and exits 130."""
     calls: list[str] = []
 
@@ -96,7 +119,9 @@ def test_interrupt_keeps_finished_workloads_only(tmp_path: Path, monkeypatch: py
     assert [r["workload"] for r in data["workloads"]] == ["cnn"]
 
 
-def test_interrupt_before_anything_finished_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_before_anything_finished_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C during the first workload leaves no results file at all."""
 
     def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -108,15 +133,33 @@ def test_interrupt_before_anything_finished_writes_nothing(tmp_path: Path, monke
     assert not list((tmp_path / "results").rglob("*.json*"))
 
 
-def test_a_crashing_worker_is_recorded_and_the_rest_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_worker_is_recorded_and_the_rest_still_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A worker killed by a signal becomes a failed run with the reason; the exit status is 1."""
+
     def command(job_path: Path, out_path: Path) -> list[str]:
         if "cnn" in job_path.name:
             return ["python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
-        return ["python3", "-c", f"import shutil; shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})"]
+        return [
+            "python3",
+            "-c",
+            f"import shutil; shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})",
+        ]
 
-    (tmp_path / "ok.json").write_text(json.dumps(_fake_record(
-        {"workload": "vgg16", "repeat": 1, "weights_kind": "random", "weights_note": "random"}, tmp_path)))
+    (tmp_path / "ok.json").write_text(
+        json.dumps(
+            _fake_record(
+                {
+                    "workload": "vgg16",
+                    "repeat": 1,
+                    "weights_kind": "random",
+                    "weights_note": "random",
+                },
+                tmp_path,
+            )
+        )
+    )
     monkeypatch.setattr(runner, "worker_command", command)
     path, status = runner.run(_config(tmp_path), say=lambda _: None)
     assert status == 1

@@ -40,8 +40,19 @@ def test_cnn_matches_the_article() -> None:
     model = workloads.build(workloads.get("cnn"))
     assert model.count_params() == 12_400_930
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
-    assert [layer.padding for layer in model.layers if "Pool" in type(layer).__name__] == ["same", "same"]
+    assert kinds == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
+    assert [layer.padding for layer in model.layers if "Pool" in type(layer).__name__] == [
+        "same",
+        "same",
+    ]
     assert model.layers[-1].units == 2
 
 
@@ -52,7 +63,8 @@ def test_vgg16_matches_the_article() -> None:
     assert model.count_params() == 17_926_338
     assert trainable == 3_211_650
     assert [layer.name for layer in model.layers if layer.trainable and layer.weights] == [
-        model.layers[-2].name, model.layers[-1].name,
+        model.layers[-2].name,
+        model.layers[-1].name,
     ]
 
 
@@ -81,7 +93,8 @@ def test_legacy_generators_read_the_folder_layout(tmp_path: Path) -> None:
     x, y = train[0]
     assert x.shape == (4, 48, 48, 3)
     assert y.shape == (4, 2)
-    assert 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+    assert float(x.min()) >= 0.0
+    assert float(x.max()) <= 1.0
     assert train.image_data_generator.rotation_range == 20
     assert valid.image_data_generator.rotation_range == 0
 
