@@ -27,6 +27,7 @@ from typing import Any
 import jsonschema
 
 from bench.errors import UserError
+from bench.terminal import printable
 
 SCHEMA_VERSION = 1
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -53,7 +54,9 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def _where(error: jsonschema.ValidationError) -> str:
-    path = "/".join(str(p) for p in error.absolute_path)
+    # Keys come from the file: a line break or an escape sequence in one must not reach the
+    # one-line message raw.
+    path = "/".join(printable(p, 60) for p in error.absolute_path)
     return path or "(top level)"
 
 
@@ -83,8 +86,7 @@ def validate(data: Any, source: str = "results") -> None:
         raise ResultsError(msg)
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
-        message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
-        msg = f"{source}: invalid at {_where(error)}: {message}"
+        msg = f"{source}: invalid at {_where(error)}: {printable(error.message, 300)}"
         raise ResultsError(msg)
 
 
@@ -93,10 +95,18 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(msg)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        msg = f"the number {text[:40]} is out of range"
+        raise ValueError(msg)
+    return value
+
+
 def loads(text: str, source: str = "results") -> Result:
     """Parse and validate the text of a results file."""
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: not valid JSON ({str(exc)[:200]})"
         raise ResultsError(msg) from None

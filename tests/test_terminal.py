@@ -1,0 +1,42 @@
+"""Tests for bench/terminal.py: untrusted text made safe to print."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.terminal import printable
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain label, café", "plain label, café"),
+        ("\x1b[31mred\x1b[0m", "red"),
+        ("\x1b[2J\x1b[Hcleared", "cleared"),
+        ("\x1b]0;new title\x07after", "after"),
+        ("\x1b]8;;http://x.invalid\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x9b31mred", "red"),
+        ("bell\x07", "bell\\x07"),
+        ("two\nlines\r\n", "two\\nlines\\r\\n"),
+        ("tab\there", "tab\\there"),
+        ("\u202eevil", "\\u202eevil"),
+        ("zero\u200bwidth", "zero\\u200bwidth"),
+        ("\ud800", "\\ud800"),
+        ("<script>{{ $(id) }}</script>", "<script>{{ $(id) }}</script>"),
+        (42, "42"),
+    ],
+)
+def test_printable(text: object, expected: str) -> None:
+    """Escape sequences are removed and other non-printable characters shown as escapes."""
+    assert printable(text) == expected
+
+
+def test_long_text_is_cut() -> None:
+    """Text longer than the limit is cut and ends with an ellipsis."""
+    assert printable("x" * 500) == "x" * 200 + "..."
+    assert printable("abcdef", 3) == "abc..."
+
+
+def test_result_encodes_as_utf8() -> None:
+    """The output never holds a lone surrogate, so printing it cannot raise."""
+    assert printable("a\udcffb").encode("utf-8") == b"a\\udcffb"
