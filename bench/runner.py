@@ -196,6 +196,23 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def format_probe_scores(block: dict[str, Any]) -> str:
+    """One line: each section's score, or its status and reason when it has none."""
+    names = {"single_core": "single-core", "multi_core": "multi-core", "gpu": "GPU"}
+    parts = []
+    for key, name in names.items():
+        section = block.get("sections", {}).get(key) or {}
+        if section.get("score") is not None:
+            parts.append(f"{name} {section['score']:.0f}")
+        else:
+            why = section.get("reason") or section.get("error")
+            parts.append(f"{name} {section.get('status', 'not run')}" + (f" ({why})" if why else ""))
+    return (
+        "Probe scores (1000 = one core of the baseline machine, version "
+        f"{block.get('baseline_version')}): " + ", ".join(parts)
+    )
+
+
 def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None, int]:
     """Run the benchmark; return the results file written (None if none) and the exit status."""
     if config.epochs < 2:
@@ -219,7 +236,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         from bench import probes
 
         say("Running the synthetic probes (single-core, multi-core, GPU) ...")
-        probes_block = probes.run_probes()
+        probes_block = probes.run_probes(log=say)
 
     document: dict[str, Any] = {
         "schema_version": results.SCHEMA_VERSION,
@@ -297,6 +314,8 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     path = results.write(document, config.output)
     say("")
     say(format_summary(runs))
+    if probes_block is not None:
+        say(format_probe_scores(probes_block))
     if chosen is not None and chosen.kind == "random":
         say(
             "Note: VGG-16 ran with random weights: its timings are valid, its accuracy is not the article's."

@@ -193,3 +193,20 @@ def test_summary_table_uses_measured_epochs_only() -> None:
     assert summary["epochs_measured"] == 1
     assert summary["median_epoch_s"] == 1.0
     assert runner.short_device("/job:localhost/replica:0/task:0/device:GPU:0") == "GPU:0"
+
+
+def test_probe_scores_line_names_each_section() -> None:
+    """Scored sections show their score; the others their status and why, never a zero."""
+    block = {
+        "baseline_version": "1",
+        "sections": {
+            "single_core": {"status": "ok", "score": 1012.4, "reason": None},
+            "multi_core": {"status": "partial", "score": None, "reason": "augment timed out"},
+            "gpu": {"status": "unavailable", "score": None, "reason": "no GPU visible"},
+        },
+    }
+    line = runner.format_probe_scores(block)
+    assert line == (
+        "Probe scores (1000 = one core of the baseline machine, version 1): single-core 1012, "
+        "multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
+    )
