@@ -105,12 +105,17 @@ def check_layout(root: Path) -> dict[str, dict[str, list[Path]]]:
 def _image_size(path: Path, data: bytes) -> tuple[int, int]:
     """Width and height from the header; a clear error when Pillow cannot identify the file."""
     import io
+    import warnings
 
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
+        with warnings.catch_warnings():
+            # Pillow parses EXIF on open; photos with a damaged EXIF block ("Corrupt EXIF data")
+            # decode fine, and dataset preparation has already counted them.
+            warnings.simplefilter("ignore", UserWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
     except (UnidentifiedImageError, OSError, ValueError):
         msg = (
             f"{path} is not a readable image; remove it, or prepare the dataset with "
@@ -146,9 +151,14 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
     lines.sort()
     fingerprint = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     names = sorted(found["train"])
+    manifest = read_manifest(root)
+    name = None
+    if manifest is not None and isinstance(manifest.get("name"), str):
+        layout = manifest.get("layout")
+        name = manifest["name"] if not isinstance(layout, str) else f"{manifest['name']} ({layout})"
     return {
         "kind": kind,
-        "name": None,
+        "name": name,
         "fingerprint": fingerprint,
         "classes": names,
         "splits": {
@@ -162,7 +172,7 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
         "image_height_px": [min(heights), max(heights)] if heights else None,
         "total_bytes": total,
         "generator": None,
-        "manifest": read_manifest(root),
+        "manifest": manifest,
     }
 
 
