@@ -1,0 +1,1024 @@
+"""Analysis of results files: tidy tables, summaries and comparisons for the report.
+
+Never imports TensorFlow (the docs environment does not install it). Every aggregate here is
+computed from the raw measurements stored in results files: medians, spreads and ratios are
+never read from a file.
+
+The tables are tidy (one observation per row). The central one, ``Results.epochs``, has one row
+per machine, results file, workload run (workload x repeat) and epoch, with the comparability
+key beside every measurement. Timings are compared only inside a `Comparison`: runs that agree
+on every field of `COMPARABILITY_KEY`.
+
+Estimators are arguments (``interval=`` for the spread of a machine's epochs, ``estimate=`` for
+a ratio between two machines), so resampled confidence intervals can be added as new functions
+without touching the grouping code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from bench import baselines
+from bench import results as results_io
+from bench.errors import UserError
+from bench.results import Result, ResultsError
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_ENV = "BENCHBOOK_RESULTS"
+"""Environment variable naming the results folder to analyse (default: ``<repo>/results``).
+
+A relative path is taken from the repository root, so the docs build (which runs in ``docs/``)
+and a shell in the root agree."""
+BASELINE_ENV = "BENCHBOOK_BASELINE"
+"""Environment variable naming the baseline machine slug of the speedup tables."""
+
+WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
+WORKLOAD_TITLES = {
+    "cnn": "Custom CNN",
+    "cnn-aug": "Custom CNN with augmentation",
+    "vgg16": "VGG-16 transfer learning",
+    "vgg16-aug": "VGG-16 transfer learning with augmentation",
+}
+SECTIONS = ("single_core", "multi_core", "gpu")
+SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
+
+COMPARABILITY_KEY = (
+    "workload",
+    "profile",
+    "image_size",
+    "batch_size",
+    "dataset_kind",
+    "dataset_fingerprint",
+    "weights",
+    "pipeline",
+    "intra_op_threads",
+)
+"""Runs are comparable only when they agree on all of these (see the Methodology page)."""
+
+_KEY_NAMES = {
+    "workload": "workload",
+    "profile": "profile",
+    "image_size": "image size",
+    "batch_size": "batch size",
+    "dataset_kind": "dataset kind",
+    "dataset_fingerprint": "dataset",
+    "weights": "VGG-16 weights",
+    "pipeline": "input pipeline",
+    "intra_op_threads": "intra-op threads",
+}
+# Preferred settings when one workload has several comparable groups of equal size.
+_PROFILE_RANK = {"full": 0, "quick": 1, "custom": 2, "smoke": 3}
+
+
+# --- The article ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleClaim:
+    """One figure the article states, as the M1 Pro over the M1."""
+
+    measure: str
+    """A workload name or a probe section (``single_core``, ``multi_core``, ``gpu``)."""
+    title: str
+    ratio: float
+    """M1 Pro over M1: times faster (training) or times higher (scores)."""
+    stated: str
+    """The article's own words, shortened."""
+
+
+# The only numbers in the project that do not come from a results file: what the blog study
+# "MacBook M1 vs M1 Pro for Data Science" (2021) states in its text, comparing a base M1 (8 GPU
+# cores) with an M1 Pro (16 GPU cores). Geekbench rows are its Geekbench scores; training rows
+# are its average seconds per epoch on the Dogs vs Cats images.
+ARTICLE_BASELINE_CHIP = "Apple M1"
+ARTICLE_CONTENDER_CHIP = "Apple M1 Pro"
+ARTICLE_CLAIMS = (
+    ArticleClaim(
+        "single_core", "Single-core score", 1.0, "about equal; the M1 scored 13 points higher"
+    ),
+    ArticleClaim("multi_core", "Multi-core score", 1.60, "about 60 % higher on the M1 Pro"),
+    ArticleClaim("gpu", "GPU (Metal) score", 1.95, "about 95 % higher on the M1 Pro"),
+    ArticleClaim("cnn", WORKLOAD_TITLES["cnn"], 1.5, "1.5x faster on the M1 Pro"),
+    ArticleClaim("cnn-aug", WORKLOAD_TITLES["cnn-aug"], 1.0, "almost identical"),
+    ArticleClaim("vgg16", WORKLOAD_TITLES["vgg16"], 2.45, "2.45x faster on the M1 Pro"),
+    ArticleClaim("vgg16-aug", WORKLOAD_TITLES["vgg16-aug"], 2.72, "2.72x faster on the M1 Pro"),
+)
+NOT_MEASURED = "not measured here yet"
+
+
+# --- Loading ----------------------------------------------------------------------------------
+
+
+def results_dir() -> Path:
+    """The results folder to analyse: ``$BENCHBOOK_RESULTS``, else ``<repo>/results``."""
+    configured = os.environ.get(RESULTS_ENV)
+    return ROOT / configured if configured else ROOT / "results"
+
+
+# Keywords whose meaning is the same in draft-07 and draft 2020-12. fastjsonschema implements
+# draft-07; the fast path below is used only when the schema stays inside this set, so both
+# validators agree (any other keyword would be ignored by draft-07 and pass bad files).
+_SAME_IN_DRAFT7 = frozenset(
+    [
+        "$schema",
+        "$id",
+        "$ref",
+        "$defs",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minProperties",
+        "maxProperties",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+    ]
+)
+_ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
+
+
+def _draft7_compatible(node: Any) -> bool:
+    """Whether a schema uses only keywords that draft-07 reads as 2020-12 does."""
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict):
+        return False
+    if not set(node) <= _SAME_IN_DRAFT7:
+        return False
+    # draft-07 ignores every keyword beside a $ref; 2020-12 applies them.
+    if "$ref" in node and not set(node) - {"$ref"} <= _ANNOTATIONS:
+        return False
+    if isinstance(node.get("items"), list):  # a tuple in draft-07, an error in 2020-12
+        return False
+    subschemas: list[Any] = []
+    for key in ("properties", "$defs"):
+        subschemas.extend(node.get(key, {}).values())
+    for key in ("items", "additionalProperties", "not"):
+        if key in node:
+            subschemas.append(node[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        subschemas.extend(node.get(key, []))
+    return all(_draft7_compatible(sub) for sub in subschemas)
+
+
+@cache
+def _fast_validator() -> Callable[[Any], Any] | None:
+    """A compiled validator for the common case (valid files), or None when unusable."""
+    try:
+        import fastjsonschema
+    except ImportError:
+        return None
+    schema = dict(results_io.schema())
+    if not _draft7_compatible(schema):
+        return None
+    schema.pop("$id", None)  # resolve "#/$defs/..." in this document, never over the network
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    validator: Callable[[Any], Any] = fastjsonschema.compile(schema)
+    return validator
+
+
+def _refuse_constant(name: str) -> float:
+    msg = f"{name} is not valid JSON"
+    raise ValueError(msg)
+
+
+def load_file(path: Path) -> Result:
+    """Read and validate one results file, fast.
+
+    jsonschema takes about 5 ms for a full-profile file, too slow for a thousand files; a
+    compiled draft-07 validator takes 0.3 ms. It only decides "valid": any file it rejects is
+    handed to `bench.results.load`, which stays the authority and words the error.
+
+    Raises
+    ------
+    ResultsError
+        With the path and the reason, in one line.
+    """
+    fast = _fast_validator()
+    if fast is not None:
+        try:
+            data = json.loads(path.read_bytes(), parse_constant=_refuse_constant)
+            fast(data)
+        except (OSError, ValueError, RecursionError):
+            pass  # bench.results.load below says why, in its words
+        else:
+            result: Result = data
+            return result
+    return results_io.load(path)
+
+
+def load_results(directory: str | os.PathLike[str] | None = None) -> Results:
+    """Load and validate every results file under ``directory`` (default: `results_dir`).
+
+    A missing default folder means no results yet; a folder named explicitly (argument or
+    ``$BENCHBOOK_RESULTS``) must exist.
+
+    Raises
+    ------
+    ResultsError
+        For the first file that does not validate, is in the wrong machine folder, or repeats
+        another file's run.
+    UserError
+        When the folder named explicitly does not exist.
+    """
+    explicit = directory is not None or bool(os.environ.get(RESULTS_ENV))
+    root = Path(directory) if directory is not None else results_dir()
+    if explicit and not root.is_dir():
+        msg = f"results folder {root} does not exist; set {RESULTS_ENV} to a folder of results"
+        raise UserError(msg)
+    documents: list[tuple[Path, Result]] = []
+    seen: dict[str, Path] = {}
+    for path in results_io.result_paths(root):
+        data = load_file(path)
+        slug = data["machine"]["slug"]
+        if path.parent.name != slug:
+            msg = (
+                f"{path}: machine slug is {slug!r} but the file is in folder "
+                f"{path.parent.name!r}; move it to {path.parent.parent / slug}/"
+            )
+            raise ResultsError(msg)
+        run_id = data["run_id"]
+        if run_id in seen:
+            msg = f"{path}: same run_id as {seen[run_id]}; remove the copy"
+            raise ResultsError(msg)
+        seen[run_id] = path
+        documents.append((path, data))
+    return tidy(documents)
+
+
+# --- Tidy tables ------------------------------------------------------------------------------
+
+
+def _float(value: Any) -> float:
+    """A JSON number as a float; None (not finite when written) becomes NaN."""
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _short_device(device: str | None) -> str | None:
+    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU:0``."""
+    if device is None:
+        return None
+    match = re.search(r"device:([A-Za-z_]+:\d+)$", device)
+    return match.group(1) if match else device
+
+
+_FILE_COLUMNS = [
+    "machine", "path", "run_id", "status", "started_at", "finished_at", "label", "profile",
+    "dataset_kind", "tensorflow", "keras", "tensorflow_metal",
+]  # fmt: skip
+_RUN_COLUMNS = [
+    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "status", "error",
+    "device", "tensorflow", "keras", "tensorflow_metal", "epochs_recorded",
+]  # fmt: skip
+_EPOCH_COLUMNS = [
+    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "run_status",
+    "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
+    "loss", "accuracy", "val_loss", "val_accuracy",
+]  # fmt: skip
+_SECTION_COLUMNS = [
+    "machine", "path", "started_at", "baseline_version", "section", "status", "score",
+    "threads", "device", "reason",
+]  # fmt: skip
+_PROBE_COLUMNS = [
+    "machine", "path", "started_at", "section", "probe", "status", "unit", "value", "spread",
+    "score",
+]  # fmt: skip
+_GEEKBENCH_COLUMNS = [
+    "machine", "path", "started_at", "version", "single_core", "multi_core", "gpu", "gpu_api",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every results file as tidy tables (see the module docstring)."""
+
+    files: pd.DataFrame
+    """One row per results file."""
+    documents: tuple[Result, ...]
+    """The validated documents, in the order of ``files``."""
+    runs: pd.DataFrame
+    """One row per workload run (workload x repeat), failed runs included."""
+    epochs: pd.DataFrame
+    """One row per epoch of every workload run, warm-up included and marked."""
+    probe_sections: pd.DataFrame
+    """One row per probe section (single-core, multi-core, GPU) per file that has probes."""
+    probe_values: pd.DataFrame
+    """One row per individual probe."""
+    geekbench: pd.DataFrame
+    """One row per file with user-reported Geekbench scores."""
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no results file."""
+        return self.files.empty
+
+    @cached_property
+    def machines(self) -> list[str]:
+        """Machine slugs, sorted."""
+        return sorted(self.files["machine"].unique())
+
+    def newest(self, machine: str) -> Result:
+        """The most recent document of a machine (it describes the machine's current setup)."""
+        rows = self.files[self.files["machine"] == machine]
+        return self.documents[int(rows.sort_values("started_at").index[-1])]
+
+
+def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
+    """Turn validated documents into the tidy tables of `Results`."""
+    files: list[list[Any]] = []
+    docs: list[Result] = []
+    runs: list[list[Any]] = []
+    epochs: list[list[Any]] = []
+    sections: list[list[Any]] = []
+    probes: list[list[Any]] = []
+    geekbench: list[list[Any]] = []
+    for path, data in documents:
+        machine = data["machine"]["slug"]
+        started = data["started_at"]
+        software, config, dataset = data["software"], data["config"], data["dataset"]
+        versions = [software["tensorflow"], software["keras"], software["tensorflow_metal"]]
+        where = [machine, str(path), data["run_id"], started]
+        files.append(
+            [*where[:3], data["status"], started, data["finished_at"], data["machine"]["label"],
+             config["profile"], dataset["kind"], *versions]
+        )  # fmt: skip
+        docs.append(data)
+        for run in data["workloads"]:
+            key = [
+                run["workload"], config["profile"], config["image_size"], config["batch_size"],
+                dataset["kind"], dataset["fingerprint"], run["weights"], config["pipeline"],
+                config["intra_op_threads"],
+            ]  # fmt: skip
+            device = _short_device(run["device"])
+            runs.append(
+                [*where, *key, run["repeat"], run["status"], run["error"], device, *versions,
+                 len(run["epochs"])]
+            )  # fmt: skip
+            for e in run["epochs"]:
+                epochs.append(
+                    [*where, *key, run["repeat"], run["status"], device, e["epoch"], e["warmup"],
+                     e["epoch_s"], e["train_s"], e["validation_s"], e["images_per_s"],
+                     _float(e["loss"]), _float(e["accuracy"]), _float(e["val_loss"]),
+                     _float(e["val_accuracy"])]
+                )  # fmt: skip
+        scored, problem = _rescored(data.get("probes"))
+        sections.extend(_probe_sections(machine, str(path), started, scored, problem))
+        probes.extend(_probe_values(machine, str(path), started, scored))
+        gb = data.get("geekbench")
+        if gb:
+            geekbench.append(
+                [machine, str(path), started, gb["version"], _float(gb.get("single_core")),
+                 _float(gb.get("multi_core")), _float(gb.get("gpu")), gb.get("gpu_api")]
+            )  # fmt: skip
+    return Results(
+        files=pd.DataFrame(files, columns=_FILE_COLUMNS),
+        documents=tuple(docs),
+        runs=pd.DataFrame(runs, columns=_RUN_COLUMNS),
+        epochs=_typed_epochs(pd.DataFrame(epochs, columns=_EPOCH_COLUMNS)),
+        probe_sections=pd.DataFrame(sections, columns=_SECTION_COLUMNS),
+        probe_values=pd.DataFrame(probes, columns=_PROBE_COLUMNS),
+        geekbench=pd.DataFrame(geekbench, columns=_GEEKBENCH_COLUMNS),
+    )
+
+
+def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give an empty epochs table the dtypes a full one has, so filters work on both."""
+    types = {"warmup": bool, "epoch_s": float, "train_s": float, "images_per_s": float}
+    return frame.astype(types)
+
+
+PROBE_BASELINE = baselines.CURRENT.version
+"""The baseline version every probe score in the report is computed against."""
+
+
+def _rescored(probes: Any) -> tuple[Any, str | None]:
+    """A probes block scored again against the current baselines, or why it cannot be.
+
+    Stored scores follow the baseline version of their day; the stored throughputs are scored
+    again so files of every version compare. A block that cannot be (a probe the current
+    baselines do not know) keeps its measurements but none of its scores.
+    """
+    if not isinstance(probes, Mapping):
+        return probes, None
+    try:
+        return baselines.rescore(probes), None
+    except (UserError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        return probes, str(exc) or type(exc).__name__
+
+
+# The probes block is read defensively (its schema may be looser than the code that writes it):
+# anything of an unexpected shape is treated as missing rather than failing the report.
+def _sections(probes: Any) -> Mapping[str, Any]:
+    if not isinstance(probes, Mapping):
+        return {}
+    sections = probes.get("sections")
+    return sections if isinstance(sections, Mapping) else {}
+
+
+def _probe_sections(
+    machine: str, path: str, started: str, probes: Any, problem: str | None
+) -> list[list[Any]]:
+    rows = []
+    version = _text(probes.get("baseline_version")) if isinstance(probes, Mapping) else None
+    for name, section in _sections(probes).items():
+        if name not in SECTIONS or not isinstance(section, Mapping):
+            continue
+        status = _text(section.get("status")) or "missing"
+        reason = _text(section.get("reason"))
+        if status == "ok" and problem is not None:
+            status, reason = "not comparable", problem
+        score = _float(section.get("score")) if status == "ok" else math.nan
+        threads = section.get("threads")
+        rows.append(
+            [machine, path, started, version, name, status, score,
+             threads if isinstance(threads, int) else None, _text(section.get("device")), reason]
+        )  # fmt: skip
+    return rows
+
+
+def _probe_values(machine: str, path: str, started: str, probes: Any) -> list[list[Any]]:
+    rows = []
+    for name, section in _sections(probes).items():
+        if name not in SECTIONS or not isinstance(section, Mapping):
+            continue
+        items = section.get("probes")
+        for probe in items if isinstance(items, list) else []:
+            if isinstance(probe, Mapping) and isinstance(probe.get("name"), str):
+                rows.append(
+                    [machine, path, started, name, probe["name"],
+                     _text(probe.get("status")) or "ok", _text(probe.get("unit")),
+                     _float(probe.get("value")), _float(probe.get("spread")),
+                     _float(probe.get("score"))]
+                )  # fmt: skip
+    return rows
+
+
+# --- Overview ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Counts for the front page."""
+
+    machines: int
+    files: int
+    workload_runs: int
+    failed_runs: int
+    interrupted_files: int
+    newest_date: str | None
+    """UTC date (YYYY-MM-DD) of the most recently finished results file."""
+
+
+def overview(results: Results) -> Overview:
+    """How many machines, files and runs there are, and how recent the newest is."""
+    newest = None if results.empty else str(results.files["finished_at"].max())[:10]
+    return Overview(
+        machines=len(results.machines),
+        files=len(results.files),
+        workload_runs=len(results.runs),
+        failed_runs=int((results.runs["status"] == "failed").sum()),
+        interrupted_files=int((results.files["status"] == "interrupted").sum()),
+        newest_date=newest,
+    )
+
+
+# --- Comparable groups ------------------------------------------------------------------------
+
+
+def measured_epochs(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Epochs that count: from runs that finished, warm-up epochs left out."""
+    return epochs[(epochs["run_status"] == "ok") & ~epochs["warmup"]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Runs that may be compared: they agree on every field of `COMPARABILITY_KEY`."""
+
+    setting: Mapping[str, Any]
+    """The shared values of `COMPARABILITY_KEY`."""
+    epochs: pd.DataFrame
+    """Measured epochs (warm-up left out) of every run in the group, all machines."""
+
+    @property
+    def workload(self) -> str:
+        """The workload all these runs trained."""
+        return str(self.setting["workload"])
+
+    @property
+    def machines(self) -> list[str]:
+        """Machine slugs in the group, sorted."""
+        return sorted(self.epochs["machine"].unique())
+
+    def describe(self) -> str:
+        """The setting in words, e.g. ``full profile, 224 px, batch 64, real data d0d0d0d0...``."""
+        s = self.setting
+        threads = "default" if s["intra_op_threads"] == 0 else str(s["intra_op_threads"])
+        return (
+            f"{s['profile']} profile, {s['image_size']} px, batch {s['batch_size']}, "
+            f"{s['dataset_kind']} data {str(s['dataset_fingerprint'])[:8]}, "
+            f"weights {s['weights']}, {s['pipeline']} pipeline, {threads} intra-op threads"
+        )
+
+    def values(self, machine: str) -> npt.NDArray[np.float64]:
+        """Seconds per measured epoch of one machine, every repeat and file together."""
+        rows = self.epochs[self.epochs["machine"] == machine]
+        return rows["epoch_s"].to_numpy(dtype=float)
+
+
+def _rank(comparison: Comparison) -> tuple[Any, ...]:
+    s = comparison.setting
+    return (
+        -len(comparison.machines),
+        _PROFILE_RANK.get(str(s["profile"]), 9),
+        s["dataset_kind"] != "real",
+        -int(s["image_size"]),
+        -len(comparison.epochs),
+        str(s["dataset_fingerprint"]),
+    )
+
+
+def comparisons(epochs: pd.DataFrame) -> list[Comparison]:
+    """Every group of comparable runs, by workload; within one, the most useful first.
+
+    Most useful: more machines, then the full profile, real data, larger images, more epochs.
+    """
+    measured = measured_epochs(epochs)
+    groups = [
+        Comparison(dict(zip(COMPARABILITY_KEY, key, strict=True)), frame)
+        for key, frame in measured.groupby(list(COMPARABILITY_KEY), sort=False, dropna=False)
+    ]
+    order = {w: i for i, w in enumerate(WORKLOADS)}
+    return sorted(groups, key=lambda c: (order.get(c.workload, 99), _rank(c)))
+
+
+def main_comparisons(results: Results) -> dict[str, Comparison]:
+    """Per workload, the comparable group the report charts (the first of `comparisons`)."""
+    chosen: dict[str, Comparison] = {}
+    for comparison in comparisons(results.epochs):
+        chosen.setdefault(comparison.workload, comparison)
+    return chosen
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The fields of `COMPARABILITY_KEY` where two settings differ, in words."""
+    out = []
+    for field in COMPARABILITY_KEY:
+        if a[field] != b[field]:
+            left, right = a[field], b[field]
+            if field == "dataset_fingerprint":
+                left, right = str(left)[:8], str(right)[:8]
+            out.append(f"{_KEY_NAMES[field]} {left} vs {right}")
+    return out
+
+
+def set_aside(results: Results) -> pd.DataFrame:
+    """Runs left out of the charts because they are not comparable with the charted group.
+
+    One row per machine and non-charted group, saying which settings differ.
+    """
+    main = main_comparisons(results)
+    rows = []
+    for comparison in comparisons(results.epochs):
+        charted = main[comparison.workload]
+        if comparison.setting == charted.setting:
+            continue
+        why = "; ".join(differences(comparison.setting, charted.setting))
+        for machine in comparison.machines:
+            rows.append([comparison.workload, machine, comparison.describe(), why])
+    return pd.DataFrame(rows, columns=["workload", "machine", "setting", "differs from the chart"])
+
+
+# --- Summaries and ratios ---------------------------------------------------------------------
+
+Interval = Callable[[npt.NDArray[np.float64]], tuple[float, float]]
+"""A spread estimator: measured values -> (low, high)."""
+Estimate = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], float]
+"""A ratio estimator: (baseline values, other values) -> how many times faster the other is."""
+
+
+def iqr(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The interquartile range (25th and 75th percentiles)."""
+    low, high = np.percentile(values, [25, 75])
+    return float(low), float(high)
+
+
+def ratio_of_medians(baseline: npt.NDArray[np.float64], other: npt.NDArray[np.float64]) -> float:
+    """How many times faster ``other`` is: median baseline time over median other time."""
+    return float(np.median(baseline) / np.median(other))
+
+
+def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
+    """One row per machine of a comparable group, fastest first.
+
+    Columns: ``machine``, ``median_epoch_s``, ``low_epoch_s`` and ``high_epoch_s`` (the
+    ``interval``), ``min_epoch_s``, ``max_epoch_s``, ``median_images_per_s``,
+    ``measured_epochs``, ``repeats`` (workload runs, across files), ``files``, ``device``,
+    ``software`` (TensorFlow / Keras / tensorflow-metal versions).
+    """
+    rows = []
+    for machine, frame in comparison.epochs.groupby("machine", sort=True):
+        seconds = frame["epoch_s"].to_numpy(dtype=float)
+        low, high = interval(seconds)
+        rows.append(
+            {
+                "machine": machine,
+                "median_epoch_s": float(np.median(seconds)),
+                "low_epoch_s": low,
+                "high_epoch_s": high,
+                "min_epoch_s": float(seconds.min()),
+                "max_epoch_s": float(seconds.max()),
+                "median_images_per_s": float(frame["images_per_s"].median()),
+                "measured_epochs": len(seconds),
+                "repeats": len(frame[["path", "repeat"]].drop_duplicates()),
+                "files": frame["path"].nunique(),
+                "device": ", ".join(sorted(frame["device"].dropna().unique())),
+            }
+        )
+    summary = pd.DataFrame(rows)
+    if summary.empty:
+        return summary
+    return summary.sort_values(["median_epoch_s", "machine"], ignore_index=True)
+
+
+def default_baseline(machines: Sequence[str], preferred: str | None = None) -> str:
+    """The baseline machine among ``machines``: ``preferred`` when present, else the first slug.
+
+    ``preferred`` defaults to ``$BENCHBOOK_BASELINE``.
+    """
+    if not machines:
+        msg = "no machines to choose a baseline from"
+        raise ValueError(msg)
+    wanted = os.environ.get(BASELINE_ENV) if preferred is None else preferred
+    return wanted if wanted is not None and wanted in machines else min(machines)
+
+
+def check_baseline(results: Results) -> str | None:
+    """The baseline machine for the whole report, or None without results.
+
+    Raises
+    ------
+    UserError
+        When ``$BENCHBOOK_BASELINE`` names a machine that has no results.
+    """
+    wanted = os.environ.get(BASELINE_ENV)
+    if wanted and wanted not in results.machines:
+        msg = (
+            f"{BASELINE_ENV}={wanted} is not a machine with results; "
+            f"use one of: {', '.join(results.machines) or '(none yet)'}"
+        )
+        raise UserError(msg)
+    return default_baseline(results.machines) if results.machines else None
+
+
+def speedups(
+    comparison: Comparison, baseline: str, estimate: Estimate = ratio_of_medians
+) -> pd.Series:
+    """How many times faster each machine of the group is than ``baseline`` (which is 1.0)."""
+    base = comparison.values(baseline)
+    return pd.Series(
+        {machine: estimate(base, comparison.values(machine)) for machine in comparison.machines},
+        name=f"speedup vs {baseline}",
+        dtype=float,
+    )
+
+
+def speedup_table(results: Results, baseline: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Machines x workloads: times faster than the baseline, in each charted group.
+
+    The baseline of a workload is ``baseline`` when it ran in the charted group, else the
+    group's first slug (`default_baseline`); the second value maps workload -> baseline used.
+    NaN where a machine is not in the charted group.
+    """
+    table = pd.DataFrame(index=pd.Index(results.machines, name="machine"), dtype=float)
+    used: dict[str, str] = {}
+    for workload, comparison in main_comparisons(results).items():
+        used[workload] = default_baseline(comparison.machines, baseline)
+        table[workload] = speedups(comparison, used[workload])
+    return table, used
+
+
+def format_ratio(ratio: float) -> str:
+    """``1.5`` -> ``1.50x``, the article's way; NaN -> an em dash."""
+    return "\u2014" if not math.isfinite(ratio) else f"{ratio:.2f}x"
+
+
+def headlines(results: Results) -> list[str]:
+    """Plain-text findings for the front page, one per workload with two or more machines.
+
+    Untrusted text (slugs are safe, labels are not) is not included; escape before display.
+    """
+    lines = []
+    for comparison in main_comparisons(results).values():
+        if len(comparison.machines) < 2:
+            continue
+        lines.append(training_finding(comparison))
+    return lines
+
+
+def training_finding(comparison: Comparison) -> str:
+    """The fastest against the slowest machine of a group, in one sentence."""
+    summary = summarise(comparison)
+    title = WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
+    fast, slow = summary.iloc[0], summary.iloc[-1]
+    if len(summary) == 1:
+        return (
+            f"{title}: {fast['machine']} takes {fast['median_epoch_s']:.1f} s per epoch "
+            "(the only machine so far)"
+        )
+    ratio = slow["median_epoch_s"] / fast["median_epoch_s"]
+    return (
+        f"{title}: {fast['machine']} is {format_ratio(ratio)} faster than {slow['machine']} "
+        f"({fast['median_epoch_s']:.1f} s vs {slow['median_epoch_s']:.1f} s per epoch)"
+    )
+
+
+# --- Hardware ---------------------------------------------------------------------------------
+
+
+def _gib(n: Any) -> str:
+    return f"{n / 2**30:.0f} GiB" if isinstance(n, int) else "\u2014"
+
+
+def _cores(cpu: Mapping[str, Any]) -> str:
+    p, e = cpu.get("performance_cores"), cpu.get("efficiency_cores")
+    if isinstance(p, int) and isinstance(e, int):
+        return f"{p + e} ({p} performance + {e} efficiency)"
+    physical, logical = cpu.get("physical_cores"), cpu.get("logical_cores")
+    if physical and logical and physical != logical:
+        return f"{physical} ({logical} threads)"
+    return str(physical or logical or "\u2014")
+
+
+def _gpus(machine: Mapping[str, Any]) -> str:
+    names = []
+    for gpu in machine["gpus"]:
+        cores = gpu.get("cores")
+        names.append(gpu["name"] + (f", {cores} cores" if cores else ""))
+    return "; ".join(names) or "none found"
+
+
+HARDWARE_ROWS = (
+    "Label", "Chip or CPU", "CPU cores", "GPU", "Memory", "OS", "Python", "TensorFlow", "Keras",
+    "tensorflow-metal", "Device used", "Results files",
+)  # fmt: skip
+
+
+def hardware(results: Results) -> pd.DataFrame:
+    """The machines side by side (one column each), from each machine's newest file.
+
+    "Device used" lists every device that ran training for the machine, across all files.
+    """
+    columns = {}
+    for slug in results.machines:
+        doc = results.newest(slug)
+        m, sw = doc["machine"], doc["software"]
+        apple = m.get("apple") or {}
+        os_info = m["os"]
+        devices = results.runs.loc[results.runs["machine"] == slug, "device"].dropna().unique()
+        columns[slug] = [
+            m["label"] or "\u2014",
+            apple.get("chip") or m["cpu"]["model"] or m["cpu"]["architecture"],
+            _cores(m["cpu"]),
+            _gpus(m),
+            _gib(m["memory_bytes"]),
+            os_info.get("name") or f"{os_info['system']} {os_info['release']}",
+            sw["python"],
+            sw["tensorflow"] or "\u2014",
+            sw["keras"] or "\u2014",
+            sw["tensorflow_metal"] or "\u2014",
+            ", ".join(sorted(devices)) or "\u2014",
+            str(int((results.files["machine"] == slug).sum())),
+        ]
+    return pd.DataFrame(columns, index=pd.Index(HARDWARE_ROWS, name=""))
+
+
+# --- Synthetic scores -------------------------------------------------------------------------
+
+
+def _newest(frame: pd.DataFrame) -> pd.Series:
+    """The row of the most recent results file."""
+    return frame.sort_values("started_at", kind="stable").iloc[-1]
+
+
+def probe_scores(results: Results) -> pd.DataFrame:
+    """One row per machine and section: median score over the files where it ran.
+
+    ``status`` is ``ok`` when any file has a score, else the newest file's status (e.g.
+    ``unavailable``, with its ``reason``), or ``not run`` when no file of the machine has the
+    section. A score that is not ``ok`` is NaN, never zero.
+    """
+    rows = []
+    sections = results.probe_sections
+    for machine in results.machines:
+        for section in SECTIONS:
+            mine = sections[(sections["machine"] == machine) & (sections["section"] == section)]
+            ok = mine[mine["status"] == "ok"].dropna(subset=["score"])
+            if not ok.empty:
+                newest = _newest(ok)
+                rows.append(
+                    [machine, section, "ok", float(ok["score"].median()), len(ok),
+                     newest["threads"], newest["device"], None]
+                )  # fmt: skip
+            elif not mine.empty:
+                newest = _newest(mine)
+                rows.append(
+                    [machine, section, newest["status"], math.nan, 0, None, None, newest["reason"]]
+                )
+            else:
+                reason = "no probes in this machine's results (skipped, or recorded before them)"
+                rows.append([machine, section, "not run", math.nan, 0, None, None, reason])
+    columns = ["machine", "section", "status", "score", "files", "threads", "device", "reason"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def probe_details(results: Results) -> pd.DataFrame:
+    """One row per machine, section and probe: medians of value, spread and score across files.
+
+    Only probes that were measured count; ``files`` says how many files measured each.
+    """
+    columns = ["machine", "section", "probe", "unit", "value", "spread", "score", "files"]
+    values = results.probe_values
+    values = values[(values["status"] == "ok") & values["value"].notna()]
+    if values.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = values.groupby(["machine", "section", "probe"], sort=True, dropna=False)
+    table = grouped.agg(
+        unit=("unit", "last"), value=("value", "median"), spread=("spread", "median"),
+        score=("score", "median"), files=("path", "nunique"),
+    ).reset_index()  # fmt: skip
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    return table.sort_values(
+        ["machine", "section", "probe"], key=lambda c: c.map(order) if c.name == "section" else c,
+        ignore_index=True,
+    )[columns]  # fmt: skip
+
+
+def geekbench_scores(results: Results) -> pd.DataFrame:
+    """Per machine, the Geekbench scores its user reported: medians, newest version and API."""
+    gb = results.geekbench
+    columns = ["machine", "version", "single_core", "multi_core", "gpu", "gpu_api", "files"]
+    rows = []
+    for machine, frame in gb.groupby("machine", sort=True):
+        newest = _newest(frame)
+        rows.append(
+            [machine, newest["version"], frame["single_core"].median(),
+             frame["multi_core"].median(), frame["gpu"].median(), newest["gpu_api"], len(frame)]
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- The article beside the results here ------------------------------------------------------
+
+
+def machines_with_chip(results: Results, chip: str) -> list[str]:
+    """Slugs whose newest file names this Apple chip exactly (case and spaces ignored)."""
+    wanted = " ".join(chip.lower().split())
+    found = []
+    for slug in results.machines:
+        apple = results.newest(slug)["machine"].get("apple") or {}
+        name = apple.get("chip")
+        if isinstance(name, str) and " ".join(name.lower().split()) == wanted:
+            found.append(slug)
+    return found
+
+
+def _article_scores(
+    results: Results, claim: ArticleClaim, base: str, contender: str
+) -> tuple[float, str] | None:
+    """The ratio of reported Geekbench scores, else of probe scores; None when missing."""
+    gb = geekbench_scores(results).set_index("machine")
+    if base in gb.index and contender in gb.index:
+        low, high = _float(gb.at[base, claim.measure]), _float(gb.at[contender, claim.measure])
+        if math.isfinite(low) and math.isfinite(high) and low > 0:
+            api = _text(gb.at[contender, "gpu_api"]) if claim.measure == "gpu" else None
+            points = f"; {high - low:+.0f} points" if claim.measure == "single_core" else ""
+            version = _text(gb.at[contender, "version"])
+            source = f"Geekbench {version} scores reported with the results"
+            return high / low, source + (f" ({api})" if api else "") + points
+    scores = probe_scores(results).set_index(["machine", "section"])
+    low = _float(scores.at[(base, claim.measure), "score"])
+    high = _float(scores.at[(contender, claim.measure), "score"])
+    if math.isfinite(low) and math.isfinite(high) and low > 0:
+        return high / low, "benchbook's probe scores"
+    return None
+
+
+def _article_training(
+    results: Results, claim: ArticleClaim, bases: Sequence[str], contenders: Sequence[str]
+) -> tuple[float, str] | str:
+    """The training ratio from a comparable group with both chips, or why there is none."""
+    candidates = [c for c in comparisons(results.epochs) if c.workload == claim.measure]
+    for comparison in candidates:
+        base = next((m for m in bases if m in comparison.machines), None)
+        contender = next((m for m in contenders if m in comparison.machines), None)
+        if base and contender:
+            ratio = speedups(comparison, base)[contender]
+            return ratio, f"{contender} vs {base}, {comparison.describe()}"
+    base_runs = [c for c in candidates if set(bases) & set(c.machines)]
+    contender_runs = [c for c in candidates if set(contenders) & set(c.machines)]
+    if base_runs and contender_runs:
+        why = "; ".join(differences(base_runs[0].setting, contender_runs[0].setting))
+        return f"the M1 and M1 Pro runs are not comparable ({why})"
+    missing = ARTICLE_BASELINE_CHIP if not base_runs else ARTICLE_CONTENDER_CHIP
+    return f"no {missing} run of this workload"
+
+
+def article_comparison(results: Results) -> pd.DataFrame:
+    """The article's ratios (M1 Pro over M1) beside the same ratios from the results here.
+
+    Columns: ``measure``, ``title``, ``article`` (its words), ``article_ratio``,
+    ``here_ratio`` (NaN when not measured), ``here`` (the ratio, or `NOT_MEASURED`), ``source``
+    (what the ratio here is made of, or why it is missing). With several machines of one chip,
+    the first slug is used.
+    """
+    bases = machines_with_chip(results, ARTICLE_BASELINE_CHIP)
+    contenders = machines_with_chip(results, ARTICLE_CONTENDER_CHIP)
+    rows = []
+    for claim in ARTICLE_CLAIMS:
+        ratio, source = math.nan, ""
+        if not bases or not contenders:
+            missing = [c for c, m in ((ARTICLE_BASELINE_CHIP, bases),
+                                      (ARTICLE_CONTENDER_CHIP, contenders)) if not m]  # fmt: skip
+            source = f"no {' or '.join(missing)} results"
+        elif claim.measure in SECTIONS:
+            found = _article_scores(results, claim, bases[0], contenders[0])
+            if found is None:
+                source = "no scores for both chips"
+            else:
+                ratio, source = found
+                source = f"{contenders[0]} vs {bases[0]}, {source}"
+        else:
+            outcome = _article_training(results, claim, bases, contenders)
+            if isinstance(outcome, str):
+                source = outcome
+            else:
+                ratio, source = outcome
+        rows.append(
+            [claim.measure, claim.title, claim.stated, claim.ratio, ratio,
+             format_ratio(ratio) if math.isfinite(ratio) else NOT_MEASURED, source]
+        )  # fmt: skip
+    columns = ["measure", "title", "article", "article_ratio", "here_ratio", "here", "source"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.analysis [FOLDER]``: validate every results file, say so in one line.
+
+    Exit status 0 when every file is valid (an empty or missing default folder included), 2 with
+    the first bad file's path and the reason otherwise.
+    """
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        results = load_results(args[0] if args else None)
+        check_baseline(results)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    facts = overview(results)
+    print(f"{facts.files} results files from {facts.machines} machines, all valid")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,367 @@
+"""Charts for the report: one colour per machine, value labels, titles that state the finding.
+
+Every chart function returns a `Chart`: the matplotlib figure with its alt text and caption.
+In a page, a cell that ends with a `Chart` shows it as a MyST figure (the PNG embedded, the alt
+text and caption escaped). Figures are made without pyplot, so nothing is shown twice and no
+global state leaks between charts.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import math
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from bench import analysis
+from bench.report import escape_markdown, one_line
+
+DPI = 200
+"""PNG resolution: crisp on a laptop's high-density screen."""
+WIDTH_IN = 8.0
+# Mostly seaborn's colour-blind palette, chosen so any two stay apart: without its grey (reads as
+# "missing"), pale yellow (too faint on white) and light pink (next to its pink), plus a brown and
+# a dark purple.
+COLOURS = ("#0173b2", "#de8f05", "#029e73", "#cc78bc", "#8c564b", "#56b4e9", "#d55e00", "#5e3c99")
+INK = "#222222"
+MUTED = "#6b6b6b"
+
+
+def machine_colours(slugs: Iterable[str]) -> dict[str, str]:
+    """A colour per machine, the same on every chart of a build.
+
+    Each slug hashes to a preferred colour, so a machine usually keeps its colour as others are
+    added; a collision takes the next free colour, in slug order. More machines than colours get
+    an evenly spaced palette instead.
+    """
+    ordered = sorted(set(slugs))
+    if len(ordered) > len(COLOURS):
+        return dict(zip(ordered, sns.color_palette("husl", len(ordered)).as_hex(), strict=True))
+    taken: set[int] = set()
+    colours = {}
+    for slug in ordered:
+        index = int.from_bytes(hashlib.sha256(slug.encode()).digest()[:4], "big") % len(COLOURS)
+        while index in taken:
+            index = (index + 1) % len(COLOURS)
+        taken.add(index)
+        colours[slug] = COLOURS[index]
+    return colours
+
+
+@contextlib.contextmanager
+def _style() -> Iterator[None]:
+    """The report's look, applied to one figure at a time."""
+    rc: Any = {
+        "text.parse_math": False,  # "$" in a label is a dollar sign, not mathtext
+        "axes.titlelocation": "left",
+        "axes.titleweight": "bold",
+        "axes.titlesize": 12,
+        "figure.titlesize": 13,
+        "figure.titleweight": "bold",
+        "svg.fonttype": "path",
+    }
+    with (
+        sns.axes_style("whitegrid"),
+        sns.plotting_context("notebook", font_scale=0.9),
+        mpl.rc_context(rc),
+    ):
+        yield
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure with what a reader without the image needs: alt text and a caption."""
+
+    figure: Figure
+    title: str
+    """The finding the chart shows (also drawn as its title)."""
+    alt: str
+    """What the image shows, values included, for screen readers."""
+    caption: str
+    """What to look at, shown under the figure."""
+
+    def png(self, dpi: int = DPI) -> bytes:
+        """The figure as PNG bytes."""
+        buffer = io.BytesIO()
+        with _style():
+            self.figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+        return buffer.getvalue()
+
+    def markdown(self) -> str:
+        """A MyST figure directive with the PNG inlined, alt text and escaped caption."""
+        uri = "data:image/png;base64," + base64.b64encode(self.png()).decode("ascii")
+        return (
+            f"```{{figure}} {uri}\n:alt: {one_line(self.alt)}\n:class: benchbook-chart\n\n"
+            f"{escape_markdown(self.caption)}\n```\n"
+        )
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+
+def _wrap(text: str, width: int = 68) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
+def _title(figure: Figure, text: str) -> None:
+    """The finding, bold, left-aligned with the figure (long machine names wrap)."""
+    figure.suptitle(_wrap(text), x=0.01, ha="left")
+
+
+def _new_figure(height_in: float) -> Figure:
+    return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
+
+
+def _value_labels(ax: Axes, ys: Iterable[float], xs: Iterable[float], texts: Iterable[str]) -> None:
+    """Text just right of each bar end (or whisker end)."""
+    right = ax.get_xlim()[1]
+    for y, x, text in zip(ys, xs, texts, strict=True):
+        ax.text(x + right * 0.01, y, text, va="center", ha="left", color=INK, fontsize=9)
+
+
+def _no_data(title: str, message: str) -> Chart:
+    with _style():
+        figure = _new_figure(1.6)
+        ax = figure.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, _wrap(message, 70), ha="center", va="center", color=MUTED)
+        _title(figure, title)
+    return Chart(figure, title, f"No chart: {message}", message)
+
+
+# --- Training ---------------------------------------------------------------------------------
+
+
+def training_chart(comparison: analysis.Comparison, colours: Mapping[str, str]) -> Chart:
+    """Median seconds per epoch per machine, fastest on top, every measured epoch as a dot."""
+    summary = analysis.summarise(comparison)
+    workload = analysis.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
+    machines = summary["machine"].tolist()
+    medians = summary["median_epoch_s"].to_numpy(dtype=float)
+    fast, slow = machines[0], machines[-1]
+    if len(machines) > 1:
+        ratio = analysis.format_ratio(medians[-1] / medians[0])
+        title = f"{fast} is {ratio} faster than {slow}"
+    else:
+        title = f"{fast} takes {medians[0]:.1f} s per epoch (the only machine so far)"
+    with _style():
+        figure = _new_figure(1.7 + 0.55 * len(machines))
+        ax = figure.add_subplot()
+        ys = np.arange(len(machines), dtype=float)
+        ax.barh(ys, medians, height=0.6, color=[colours[m] for m in machines], zorder=2)
+        ends = []
+        for y, machine in zip(ys, machines, strict=True):
+            values = np.sort(comparison.values(machine))
+            offsets = np.linspace(-0.17, 0.17, len(values)) if len(values) > 1 else np.zeros(1)
+            ax.scatter(values, y + offsets, s=9, color=INK, alpha=0.55, linewidths=0, zorder=3)
+            ends.append(float(values.max()))
+        ax.set_xlim(0, max(ends) * 1.2)
+        _value_labels(ax, ys, ends, [f"{m:.1f} s" for m in medians])
+        ax.set_yticks(ys, machines)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(
+            "Seconds per epoch (bar: median, dots: each measured epoch; shorter is faster)"
+        )
+        _title(figure, f"{workload}: {title}")
+    listed = ", ".join(f"{m} {s:.1f} s" for m, s in zip(machines, medians, strict=True))
+    alt = f"Horizontal bar chart of median seconds per epoch, {workload}: {listed}."
+    caption = (
+        f"{workload}, median seconds per training epoch, warm-up epochs left out "
+        f"({comparison.describe()}). Dots are the individual measured epochs of every run; "
+        "a wide cloud means a noisy measurement. Shorter bars are faster."
+    )
+    return Chart(figure, title, alt, caption)
+
+
+def throughput_chart(results: analysis.Results, colours: Mapping[str, str]) -> Chart:
+    """Median training images per second, one panel per workload (each with its own scale)."""
+    main = analysis.main_comparisons(results)
+    if not main:
+        return _no_data("No training results yet", "No training results yet.")
+    summaries = {w: analysis.summarise(c) for w, c in main.items()}
+    wins: dict[str, int] = {}
+    for summary in summaries.values():
+        best = summary.sort_values("median_images_per_s", ascending=False).iloc[0]["machine"]
+        wins[best] = wins.get(best, 0) + 1
+    leader = max(sorted(wins), key=lambda m: wins[m])
+    title = f"{leader} trains the most images per second in {wins[leader]} of {len(main)} workloads"
+    heights = [0.6 + 0.42 * len(s) for s in summaries.values()]
+    with _style():
+        figure = _new_figure(1.0 + sum(heights))
+        axes = figure.subplots(len(main), 1, squeeze=False, height_ratios=heights)[:, 0]
+        for ax, (workload, summary) in zip(axes, summaries.items(), strict=True):
+            machines = summary["machine"].tolist()
+            rates = summary["median_images_per_s"].to_numpy(dtype=float)
+            ys = np.arange(len(machines), dtype=float)
+            ax.barh(ys, rates, height=0.65, color=[colours[m] for m in machines], zorder=2)
+            ax.set_xlim(0, rates.max() * 1.18)
+            _value_labels(ax, ys, rates, [f"{r:,.0f} img/s" for r in rates])
+            ax.set_yticks(ys, machines)
+            ax.invert_yaxis()
+            ax.grid(axis="y", visible=False)
+            ax.set_title(analysis.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+        axes[-1].set_xlabel(
+            "Training images per second (median of measured epochs; longer is faster)"
+        )
+        _title(figure, title)
+    parts = []
+    for workload, summary in summaries.items():
+        values = ", ".join(
+            f"{m} {r:,.0f}"
+            for m, r in zip(summary["machine"], summary["median_images_per_s"], strict=True)
+        )
+        parts.append(f"{analysis.WORKLOAD_TITLES.get(workload, workload)}: {values}")
+    alt = "Bar charts of training images per second. " + "; ".join(parts) + "."
+    caption = (
+        "Median training images per second of the measured epochs (training phase only, "
+        "validation left out), one panel per workload, each with its own scale. "
+        "Longer bars are faster."
+    )
+    return Chart(figure, title, alt, caption)
+
+
+# --- Synthetic scores -------------------------------------------------------------------------
+
+
+def _score_finding(scores: pd.DataFrame, source: str) -> str:
+    ok = scores[scores["status"] == "ok"]
+    for section in ("multi_core", "gpu", "single_core"):
+        rows = ok[ok["section"] == section].sort_values("score", ascending=False)
+        if len(rows) >= 2:
+            top, low = rows.iloc[0], rows.iloc[-1]
+            ratio = analysis.format_ratio(top["score"] / low["score"])
+            name = analysis.SECTION_TITLES[section].lower()
+            return f"{source}: {top['machine']} scores {ratio} {low['machine']} on {name}"
+    return f"{source}: not enough machines with scores to compare yet"
+
+
+def _score(rows: pd.DataFrame, machine: str) -> float:
+    """A machine's score in one section's rows (indexed by machine), NaN unless ``ok``."""
+    if machine not in rows.index or rows.at[machine, "status"] != "ok":
+        return math.nan
+    score: Any = rows.at[machine, "score"]
+    return float(score)
+
+
+def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) -> Chart:
+    """Scores per machine in three panels (single-core, multi-core, GPU); higher is better.
+
+    ``scores`` has columns ``machine``, ``section``, ``status``, ``score`` and ``reason``
+    (as `analysis.probe_scores`). A section that is not ``ok`` is written as its status, never
+    drawn as a zero bar.
+    """
+    if scores.empty:
+        return _no_data(f"{source}: no scores yet", f"No {source.lower()} in the results yet.")
+    machines = sorted(scores["machine"].unique())
+    title = _score_finding(scores, source)
+    with _style():
+        figure = _new_figure(1.5 + 0.5 * len(machines))
+        axes = figure.subplots(1, len(analysis.SECTIONS), sharey=True)
+        ys = np.arange(len(machines), dtype=float)
+        for ax, section in zip(axes, analysis.SECTIONS, strict=True):
+            rows = scores[scores["section"] == section].set_index("machine")
+            values = [_score(rows, m) for m in machines]
+            finite = [v for v in values if math.isfinite(v)]
+            ax.set_xlim(0, (max(finite) if finite else 1.0) * 1.45)
+            for y, machine, value in zip(ys, machines, values, strict=True):
+                if math.isfinite(value):
+                    ax.barh(y, value, height=0.6, color=colours[machine], zorder=2)
+                    _value_labels(ax, [y], [value], [f"{value:,.0f}"])
+                else:
+                    status = str(rows.at[machine, "status"]) if machine in rows.index else "not run"
+                    ax.text(ax.get_xlim()[1] * 0.02, y, status, va="center", ha="left",
+                            color=MUTED, style="italic", fontsize=9)  # fmt: skip
+            ax.set_yticks(ys, machines)
+            ax.grid(axis="y", visible=False)
+            ax.set_title(analysis.SECTION_TITLES[section], fontsize=10)
+            ax.set_xticks([])
+        axes[0].invert_yaxis()
+        _title(figure, title)
+    parts = []
+    for section in analysis.SECTIONS:
+        rows = scores[scores["section"] == section]
+        listed = ", ".join(
+            f"{r.machine} {r.score:,.0f}" if r.status == "ok" else f"{r.machine} {r.status}"
+            for r in rows.itertuples()
+        )
+        parts.append(f"{analysis.SECTION_TITLES[section]}: {listed or 'none'}")
+    alt = f"Bar charts of {source}. " + "; ".join(parts) + "."
+    caption = (
+        f"{source}, higher is better; each panel has its own scale. A section a machine could "
+        "not run (no GPU visible, or probes skipped) is written in grey, not drawn as zero."
+    )
+    return Chart(figure, title, alt, caption)
+
+
+def geekbench_long(geekbench: pd.DataFrame) -> pd.DataFrame:
+    """`analysis.geekbench_scores` in the long form `scores_chart` takes."""
+    rows = []
+    for r in geekbench.itertuples():
+        for section in analysis.SECTIONS:
+            score = float(getattr(r, section))
+            status = "ok" if math.isfinite(score) else "not reported"
+            rows.append([r.machine, section, status, score, None])
+    return pd.DataFrame(rows, columns=["machine", "section", "status", "score", "reason"])
+
+
+# --- The article ------------------------------------------------------------------------------
+
+
+def article_chart(comparison: pd.DataFrame) -> Chart:
+    """The article's ratios (hollow diamonds) beside the ratios measured here (dots)."""
+    measured = comparison[np.isfinite(comparison["here_ratio"].to_numpy(dtype=float))]
+    total = len(comparison)
+    if measured.empty:
+        title = f"None of the article's {total} ratios can be checked here yet"
+    else:
+        close = np.abs(measured["here_ratio"] / measured["article_ratio"] - 1) <= 0.10
+        title = (
+            f"{len(measured)} of the article's {total} ratios measured here; "
+            f"{int(close.sum())} within 10 % of the article"
+        )
+    titles = comparison["title"].tolist()
+    with _style():
+        figure = _new_figure(1.6 + 0.45 * total)
+        ax = figure.add_subplot()
+        ys = np.arange(total, dtype=float)
+        ax.axvline(1.0, color=MUTED, lw=1, ls="--", zorder=1)
+        # The dot is drawn under a hollow diamond so both show when they coincide.
+        ax.scatter(measured["here_ratio"], ys[measured.index], marker="o", s=40,
+                   color=COLOURS[0], zorder=3, label="measured here")  # fmt: skip
+        ax.scatter(comparison["article_ratio"], ys, marker="D", s=90, facecolors="none",
+                   edgecolors=INK, linewidths=1.4, zorder=4, label="the article")  # fmt: skip
+        high = float(np.nanmax([comparison["article_ratio"].max(), measured["here_ratio"].max()]))
+        ax.set_xlim(0, high * 1.12)
+        ax.set_yticks(ys, titles)
+        ax.invert_yaxis()
+        values = ax.secondary_yaxis("right")
+        values.set_yticks(
+            ys, [f"article {r.article_ratio:.2f}x, here {r.here}" for r in comparison.itertuples()]
+        )
+        values.tick_params(length=0)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("M1 Pro over M1 (times faster or times higher; 1.0 = equal)")
+        figure.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=9)
+        _title(figure, title)
+    alt = "Dot chart of M1 Pro over M1 ratios. " + "; ".join(
+        f"{row.title}: article {row.article_ratio:.2f}x, here {row.here}"
+        for row in comparison.itertuples()
+    ) + "."  # fmt: skip
+    caption = (
+        "Hollow diamonds: the ratios the article states (M1 Pro over M1); dots: the same ratio "
+        "from comparable results here, where both chips have them. The dashed line marks equal."
+    )
+    return Chart(figure, title, alt, caption)

@@ -1,0 +1,284 @@
+"""Presentation helpers for the report pages: escaped text, HTML tables, the schema reference.
+
+Text from results files (machine labels, error messages, anything a contributor typed) is
+untrusted: it reaches a page only through `escape_markdown` or `table`, so a file cannot inject
+HTML, script or MyST markup into the site.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from bench import analysis
+
+_PUNCTUATION = frozenset(string.punctuation)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _display(kind: str, data: str) -> Any:
+    """An IPython display object (``Markdown`` or ``HTML``); IPython ships no type hints."""
+    import IPython.display
+
+    return getattr(IPython.display, kind)(data)
+
+
+def one_line(text: object) -> str:
+    """``text`` as a single line: control characters and line breaks become single spaces."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+def escape_markdown(text: object) -> str:
+    """Untrusted text as inert Markdown: one line, every ASCII punctuation mark escaped.
+
+    CommonMark (and MyST) let a backslash escape any ASCII punctuation, which turns HTML tags,
+    roles, links and emphasis into the literal characters; Sphinx then HTML-escapes them.
+    """
+    return "".join("\\" + c if c in _PUNCTUATION else c for c in one_line(text))
+
+
+def glue_text(name: str, text: object) -> None:
+    """Glue untrusted text for ``{glue:md}`name``` in the page, escaped."""
+    from myst_nb import glue
+
+    glue(name, _display("Markdown", escape_markdown(text)), display=False)
+
+
+def glue_markdown(name: str, markdown: str) -> None:
+    """Glue Markdown written by the page itself (its untrusted parts already escaped)."""
+    from myst_nb import glue
+
+    glue(name, _display("Markdown", markdown), display=False)
+
+
+def bullet_list(lines: Sequence[object]) -> str:
+    """Untrusted lines as an escaped Markdown bullet list."""
+    return "\n".join(f"- {escape_markdown(line)}" for line in lines)
+
+
+def table_html(frame: pd.DataFrame, *, index: bool = False, caption: str | None = None) -> str:
+    """An HTML table with every cell, header and the caption escaped; NaN shows as an em dash."""
+    body = frame.to_html(
+        escape=True, index=index, na_rep="\u2014", border=0, classes=["benchbook-table"]
+    )
+    head = (
+        f"<p class='benchbook-table-caption'>{html.escape(one_line(caption))}</p>"
+        if caption
+        else ""
+    )
+    return f"<div class='benchbook-table-wrap'>{head}{body}</div>"
+
+
+def table(frame: pd.DataFrame, *, index: bool = False, caption: str | None = None) -> Any:
+    """`table_html` as an IPython display object, for the last line of a page cell."""
+    return _display("HTML", table_html(frame, index=index, caption=caption))
+
+
+NO_RESULTS = (
+    "There are no results yet. Run `nox -s bench` on a machine to produce a file in "
+    "`results/<machine>/`, then `nox -s docs` to rebuild this report "
+    "(see [Reproduce and contribute](reproduce.md))."
+)
+
+
+def markdown(text: str) -> Any:
+    """Markdown written by the page (untrusted parts already escaped) as a display object."""
+    return _display("Markdown", text)
+
+
+def note(markdown: str, kind: str = "note") -> Any:
+    """A MyST admonition (``note``, ``important``...) as a display object; trusted Markdown."""
+    return _display("Markdown", f"```{{{kind}}}\n{markdown}\n```\n")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+def training_table(comparison: analysis.Comparison, baseline: str) -> pd.DataFrame:
+    """The numbers behind a training chart, formatted, one row per machine, fastest first."""
+    summary = analysis.summarise(comparison)
+    ratios = analysis.speedups(comparison, baseline)
+    return pd.DataFrame(
+        {
+            "Machine": summary["machine"],
+            "Median s/epoch": summary["median_epoch_s"].map(_seconds),
+            "Middle half (IQR)": [
+                f"{lo:.1f} to {hi:.1f} s"
+                for lo, hi in zip(summary["low_epoch_s"], summary["high_epoch_s"], strict=True)
+            ],
+            "Fastest to slowest": [
+                f"{lo:.1f} to {hi:.1f} s"
+                for lo, hi in zip(summary["min_epoch_s"], summary["max_epoch_s"], strict=True)
+            ],
+            "Images/s": summary["median_images_per_s"].map(lambda v: f"{v:,.1f}"),
+            f"vs {baseline}": summary["machine"].map(ratios).map(analysis.format_ratio),
+            "Measured epochs": summary["measured_epochs"],
+            "Runs": summary["repeats"],
+            "Device": summary["device"],
+        }
+    )
+
+
+def speedup_display(table: pd.DataFrame, baselines: dict[str, str], baseline: str) -> pd.DataFrame:
+    """`analysis.speedup_table` as the article writes it (``1.50x``), baselines in the headers."""
+    shown = pd.DataFrame(index=table.index)
+    for workload in table.columns:
+        header = analysis.WORKLOAD_TITLES.get(workload, workload)
+        if baselines[workload] != baseline:
+            header += f" (vs {baselines[workload]})"
+        shown[header] = table[workload].map(analysis.format_ratio)
+    return shown.reset_index().rename(columns={"machine": "Machine"})
+
+
+def scores_table(scores: pd.DataFrame, geekbench: pd.DataFrame) -> pd.DataFrame:
+    """Probe scores beside reported Geekbench scores, machine by machine.
+
+    A section that did not run shows its status and reason, never a zero.
+    """
+    gb = geekbench.set_index("machine")
+    rows = []
+    for machine, frame in scores.groupby("machine", sort=True):
+        row: dict[str, Any] = {"Machine": machine}
+        for r in frame.itertuples():
+            title = analysis.SECTION_TITLES[str(r.section)]
+            if r.status == "ok":
+                row[f"{title} (probes)"] = f"{r.score:,.0f}"
+            else:
+                reason = f": {r.reason}" if isinstance(r.reason, str) and r.reason else ""
+                row[f"{title} (probes)"] = f"{r.status}{reason}"
+            reported: Any = gb.at[machine, r.section] if machine in gb.index else float("nan")
+            row[f"{title} (Geekbench)"] = (
+                f"{reported:,.0f}" if pd.notna(reported) else "not reported"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_history(docstring: str) -> str:
+    """The "Format history" section of a module docstring as a Markdown bullet list.
+
+    Entries start at the left margin (``1 (benchbook 0.1): ...``); indented lines continue them.
+    """
+    lines = docstring.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Format history")
+    except StopIteration:
+        return ""
+    entries: list[str] = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or set(line.strip()) == {"-"}:
+            continue
+        if line.startswith((" ", "\t")) and entries:
+            entries[-1] += " " + line.strip()
+        else:
+            entries.append(line.strip())
+    return "\n".join(f"- {_cell(entry)}" for entry in entries) + "\n"
+
+
+# --- The schema reference (Results format page) -----------------------------------------------
+
+
+def _cell(text: str) -> str:
+    """Project-written Markdown (from the schema file) made safe for one table cell."""
+    return one_line(text).replace("|", "\\|")
+
+
+def _anchor(name: str) -> str:
+    return "schema-" + name.replace("_", "-")
+
+
+def _type_of(node: Mapping[str, Any], defs: Mapping[str, Any], inline: str = "") -> str:
+    """The type of a schema node in words, linking to the definition it refers to.
+
+    ``inline`` names an object defined in place (``machine.os``), which gets its own table.
+    """
+    if "$ref" in node:
+        name = str(node["$ref"]).rsplit("/", 1)[-1]
+        target = name if "properties" in defs.get(name, {}) else "value-types"
+        return f"[{name}](#{_anchor(target)})"
+    if "const" in node:
+        return f"`{node['const']!r}`"
+    if "enum" in node:
+        return "one of " + ", ".join(f"`{v}`" for v in node["enum"])
+    kinds = node.get("type", "any")
+    words = " or ".join(kinds) if isinstance(kinds, list) else str(kinds)
+    if inline and "properties" in node:
+        words += f" ([{inline}](#{_anchor(inline.replace('.', '-'))}))"
+    elif "items" in node and isinstance(node["items"], Mapping):
+        words += " of " + _type_of(node["items"], defs)
+    elif isinstance(node.get("additionalProperties"), Mapping):
+        words += " of " + _type_of(node["additionalProperties"], defs)
+    return words
+
+
+def _limits(node: Mapping[str, Any]) -> str:
+    parts = []
+    for key, word in (
+        ("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+        ("exclusiveMaximum", "<"), ("maxLength", "length <="), ("minItems", "items >="),
+        ("maxItems", "items <="), ("pattern", "matches"),
+    ):  # fmt: skip
+        if key in node:
+            value = node[key]
+            parts.append(f"{word} `{value}`" if key == "pattern" else f"{word} {value:g}")
+    return ", ".join(parts)
+
+
+def _object_section(
+    name: str | None, node: Mapping[str, Any], defs: Mapping[str, Any]
+) -> list[str]:
+    """A rubric, the description and the field table of one object, then its inline objects."""
+    title = name or "Top level"
+    lines = [""]
+    if name:
+        lines.append(f"({_anchor(name.replace('.', '-'))})=")
+    lines += [f"```{{rubric}} {title}", "```", ""]
+    if node.get("description"):
+        lines += [_cell(node["description"]), ""]
+    required = set(node.get("required", []))
+    lines += ["| Field | Type | Required | Limits | Description |", "|---|---|---|---|---|"]
+    nested = []
+    for field, sub in node.get("properties", {}).items():
+        path = f"{name}.{field}" if name else field
+        if "properties" in sub:
+            nested.append((path, sub))
+        kind = _type_of(sub, defs, inline=path)
+        lines.append(
+            f"| `{field}` | {_cell(kind)} | {'yes' if field in required else 'no'} "
+            f"| {_cell(_limits(sub))} | {_cell(sub.get('description', ''))} |"
+        )
+    if node.get("additionalProperties", True) is False:
+        lines += ["", "No other fields are allowed."]
+    for path, sub in nested:
+        lines += _object_section(path, {**sub, "description": ""}, defs)
+    return lines
+
+
+def schema_markdown(schema: Mapping[str, Any]) -> str:
+    """A Markdown reference of a JSON Schema: the top level, each object, then value types.
+
+    Sections are rubrics (headings outside the table of contents) with link targets, so the
+    text can be pasted into a page under a heading of its own. The schema is project-written
+    (not contributor data), so its descriptions keep their Markdown (code spans); only table
+    pipes are escaped.
+    """
+    defs: Mapping[str, Any] = schema.get("$defs", {})
+    out = _object_section(None, schema, defs)
+    for name, node in defs.items():
+        if "properties" in node:
+            out += _object_section(name, node, defs)
+    out += ["", f"({_anchor('value-types')})=", "```{rubric} Value types", "```", ""]
+    out += ["| Name | Type | Limits | Description |", "|---|---|---|---|"]
+    for name, node in defs.items():
+        if "properties" not in node:
+            out.append(
+                f"| `{name}` | {_cell(_type_of(node, defs))} | {_cell(_limits(node))} "
+                f"| {_cell(node.get('description', ''))} |"
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,522 @@
+"""Tests for bench/analysis.py: tidy tables, summaries and comparisons, on frozen fixtures."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench import analysis, results
+from bench.errors import UserError
+from bench.results import ResultsError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data" / "results"
+LAPTOP_A = FIXTURES / "fixture-laptop-a" / "20260101T100000Z.json"
+
+
+@pytest.fixture(scope="module")
+def loaded() -> analysis.Results:
+    """Every fixture results file, loaded once."""
+    return analysis.load_results(FIXTURES)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A writable copy of the fixture results folder."""
+    return Path(shutil.copytree(FIXTURES, tmp_path / "results"))
+
+
+def read(path: Path) -> dict[str, Any]:
+    """A fixture document as a dict."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    """Write a document as the harness would (no validation)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_importing_analysis_does_not_import_tensorflow() -> None:
+    """The report's modules load without TensorFlow (the docs environment lacks it)."""
+    code = (
+        "import sys; import bench.analysis, bench.charts, bench.report; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "[]"
+
+
+def test_fixtures_validate_against_the_schema() -> None:
+    """Every fixture is a valid results file, so the tests exercise real documents."""
+    paths = results.result_paths(FIXTURES)
+    assert len(paths) == 5
+    for path in paths:
+        results.load(path)
+
+
+def test_overview_counts_machines_files_and_runs(loaded: analysis.Results) -> None:
+    """The overview counts machines, files, workload runs, failures and the newest date."""
+    facts = analysis.overview(loaded)
+    assert facts == analysis.Overview(
+        machines=3, files=5, workload_runs=18, failed_runs=1, interrupted_files=1,
+        newest_date="2026-01-05",
+    )  # fmt: skip
+
+
+def test_epochs_table_is_tidy(loaded: analysis.Results) -> None:
+    """One row per machine, file, workload run and epoch, with the comparability key beside."""
+    epochs = loaded.epochs
+    expected = sum(len(run["epochs"]) for doc in loaded.documents for run in doc["workloads"])
+    assert len(epochs) == expected
+    assert not epochs.duplicated(["path", "workload", "repeat", "epoch"]).any()
+    assert set(analysis.COMPARABILITY_KEY) <= set(epochs.columns)
+    assert epochs["warmup"].sum() == 17  # one warm-up per finished run
+
+
+def test_measured_epochs_leave_out_warmup_and_failed_runs(loaded: analysis.Results) -> None:
+    """Warm-up epochs and epochs of failed runs never count."""
+    measured = analysis.measured_epochs(loaded.epochs)
+    assert not measured["warmup"].any()
+    assert (measured["run_status"] == "ok").all()
+
+
+def test_comparisons_group_only_comparable_runs(loaded: analysis.Results) -> None:
+    """Runs differing in a key field land in different groups; the largest group is charted."""
+    main = analysis.main_comparisons(loaded)
+    assert main["cnn"].machines == ["fixture-desktop-c", "fixture-laptop-a", "fixture-laptop-b"]
+    assert main["cnn"].setting["profile"] == "full"
+    assert main["vgg16"].machines == ["fixture-laptop-a", "fixture-laptop-b"]
+    cnn_groups = [c for c in analysis.comparisons(loaded.epochs) if c.workload == "cnn"]
+    assert len(cnn_groups) == 2
+
+
+def test_set_aside_says_why_runs_are_not_compared(loaded: analysis.Results) -> None:
+    """Runs outside the charted group are listed with the settings that differ."""
+    aside = analysis.set_aside(loaded).set_index("workload")
+    assert aside.at["vgg16", "machine"] == "fixture-desktop-c"
+    assert aside.at["vgg16", "differs from the chart"] == "VGG-16 weights random vs imagenet"
+    assert "profile smoke vs full" in aside.at["cnn", "differs from the chart"]
+    assert "image size 64 vs 224" in aside.at["cnn", "differs from the chart"]
+
+
+def test_summarise_takes_medians_over_repeats_and_files(loaded: analysis.Results) -> None:
+    """Median seconds per epoch pools every measured epoch, across repeats and files."""
+    summary = analysis.summarise(analysis.main_comparisons(loaded)["cnn"]).set_index("machine")
+    assert summary["median_epoch_s"].to_dict() == {
+        "fixture-laptop-b": 20.0, "fixture-laptop-a": 30.0, "fixture-desktop-c": 60.0,
+    }  # fmt: skip
+    assert summary.at["fixture-laptop-a", "files"] == 2
+    assert summary.at["fixture-laptop-a", "repeats"] == 2
+    assert summary.at["fixture-laptop-b", "repeats"] == 2
+    assert summary.at["fixture-laptop-b", "measured_epochs"] == 8
+    assert summary.at["fixture-laptop-a", "min_epoch_s"] == 29.0
+    assert summary.at["fixture-laptop-a", "low_epoch_s"] <= 30.0
+    assert summary.at["fixture-laptop-b", "median_images_per_s"] == pytest.approx(1250.0)
+
+
+def test_summarise_takes_the_spread_estimator_as_an_argument(loaded: analysis.Results) -> None:
+    """Another interval function (a future bootstrap) plugs in without other changes."""
+
+    def widest(values: Any) -> tuple[float, float]:
+        return float(np.min(values)) - 1, float(np.max(values)) + 1
+
+    summary = analysis.summarise(analysis.main_comparisons(loaded)["cnn"], interval=widest)
+    row = summary.set_index("machine").loc["fixture-desktop-c"]
+    assert (row["low_epoch_s"], row["high_epoch_s"]) == (58.0, 62.0)
+
+
+def test_speedups_are_ratios_of_medians(loaded: analysis.Results) -> None:
+    """The ratio "1.5x faster" is the baseline's median time over the machine's."""
+    ratios = analysis.speedups(analysis.main_comparisons(loaded)["cnn"], "fixture-laptop-a")
+    assert ratios["fixture-laptop-a"] == 1.0
+    assert ratios["fixture-laptop-b"] == pytest.approx(1.5)
+    assert ratios["fixture-desktop-c"] == pytest.approx(0.5)
+
+
+def test_speedup_table_falls_back_where_the_baseline_did_not_run(
+    loaded: analysis.Results,
+) -> None:
+    """A workload the baseline did not run comparably uses that group's first machine."""
+    table, used = analysis.speedup_table(loaded, "fixture-desktop-c")
+    assert used == {
+        "cnn": "fixture-desktop-c", "cnn-aug": "fixture-desktop-c",
+        "vgg16": "fixture-laptop-a", "vgg16-aug": "fixture-laptop-a",
+    }  # fmt: skip
+    assert table.at["fixture-laptop-b", "cnn"] == pytest.approx(3.0)
+    assert table.at["fixture-laptop-b", "vgg16-aug"] == pytest.approx(2.72)
+    assert math.isnan(table.at["fixture-desktop-c", "vgg16"])
+
+
+def test_baseline_defaults_to_the_first_slug(
+    loaded: analysis.Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without BENCHBOOK_BASELINE the baseline is the first machine alphabetically."""
+    monkeypatch.delenv(analysis.BASELINE_ENV, raising=False)
+    assert analysis.check_baseline(loaded) == "fixture-desktop-c"
+
+
+def test_baseline_follows_the_environment(
+    loaded: analysis.Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BENCHBOOK_BASELINE picks the baseline machine."""
+    monkeypatch.setenv(analysis.BASELINE_ENV, "fixture-laptop-b")
+    assert analysis.check_baseline(loaded) == "fixture-laptop-b"
+    assert analysis.default_baseline(["fixture-laptop-a", "fixture-laptop-b"]) == "fixture-laptop-b"
+
+
+def test_unknown_baseline_is_a_user_error(
+    loaded: analysis.Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A baseline with no results is refused with the machines that exist."""
+    monkeypatch.setenv(analysis.BASELINE_ENV, "no-such-machine")
+    with pytest.raises(UserError, match="no-such-machine is not a machine with results"):
+        analysis.check_baseline(loaded)
+
+
+def test_format_ratio_matches_the_article() -> None:
+    """Ratios read like the article's, with two decimals and an x."""
+    assert analysis.format_ratio(1.5) == "1.50x"
+    assert analysis.format_ratio(math.nan) == "\u2014"
+
+
+def test_headlines_compare_fastest_with_slowest(loaded: analysis.Results) -> None:
+    """One plain-text finding per workload with two or more machines."""
+    lines = analysis.headlines(loaded)
+    assert len(lines) == 4
+    assert lines[0] == (
+        "Custom CNN: fixture-laptop-b is 3.00x faster than fixture-desktop-c "
+        "(20.0 s vs 60.0 s per epoch)"
+    )
+
+
+def test_hardware_puts_machines_side_by_side(loaded: analysis.Results) -> None:
+    """One column per machine, from its newest file, with chip, cores, GPU and versions."""
+    table = analysis.hardware(loaded)
+    assert list(table.columns) == loaded.machines
+    pro = table["fixture-laptop-b"]
+    assert pro["Chip or CPU"] == "Apple M1 Pro"
+    assert pro["CPU cores"] == "10 (8 performance + 2 efficiency)"
+    assert pro["GPU"] == "Apple M1 Pro, 16 cores"
+    assert pro["Memory"] == "16 GiB"
+    assert pro["tensorflow-metal"] == "1.2.0"
+    assert pro["Device used"] == "GPU:0"
+    assert table.at["Results files", "fixture-laptop-a"] == "2"
+    assert table.at["CPU cores", "fixture-desktop-c"] == "4 (8 threads)"
+
+
+def test_probe_scores_never_turn_unavailable_into_zero(loaded: analysis.Results) -> None:
+    """A GPU section that could not run keeps its status and reason, and no score."""
+    scores = analysis.probe_scores(loaded).set_index(["machine", "section"])
+    gpu = scores.loc[("fixture-desktop-c", "gpu")]
+    assert gpu["status"] == "unavailable"
+    assert math.isnan(gpu["score"])
+    assert gpu["reason"] == "no GPU visible to TensorFlow"
+    assert scores.loc[("fixture-laptop-b", "multi_core"), "score"] == pytest.approx(6400.0)
+
+
+def test_probe_scores_use_files_where_the_section_is_ok(loaded: analysis.Results) -> None:
+    """A later file whose probes failed, were partial or skipped does not hide a good score."""
+    sections = loaded.probe_sections
+    later = sections[sections["path"].str.endswith("20260102T100000Z.json")]
+    assert later.set_index("section")["status"].to_dict() == {
+        "single_core": "failed", "multi_core": "partial", "gpu": "skipped",
+    }  # fmt: skip
+    scores = analysis.probe_scores(loaded).set_index(["machine", "section"])
+    assert scores.loc[("fixture-laptop-a", "multi_core"), "status"] == "ok"
+    assert scores.loc[("fixture-laptop-a", "multi_core"), "files"] == 1
+
+
+def test_probe_scores_are_computed_against_the_current_baselines(folder: Path) -> None:
+    """Stored scores are recomputed from the throughputs, so old baseline versions compare."""
+    path = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(path)
+    data["probes"]["baseline_version"] = "0"
+    data["probes"]["sections"]["multi_core"]["score"] = 1.0
+    for probe in data["probes"]["sections"]["multi_core"]["probes"]:
+        probe["score"] = 1.0
+    write(path, data)
+    loaded = analysis.load_results(folder)
+    scores = analysis.probe_scores(loaded).set_index(["machine", "section"])
+    assert scores.loc[("fixture-laptop-b", "multi_core"), "score"] == pytest.approx(6400.0)
+    assert set(loaded.probe_sections["baseline_version"]) == {analysis.PROBE_BASELINE}
+
+
+def test_probes_the_baselines_do_not_know_are_not_compared(folder: Path) -> None:
+    """A probe without a current baseline makes the file's scores "not comparable", not wrong."""
+    path = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(path)
+    data["probes"]["sections"]["single_core"]["probes"][0]["name"] = "future_probe"
+    write(path, data)
+    scores = analysis.probe_scores(analysis.load_results(folder)).set_index(["machine", "section"])
+    row = scores.loc[("fixture-laptop-b", "multi_core")]
+    assert row["status"] == "not comparable"
+    assert math.isnan(row["score"])
+    assert "future_probe" in row["reason"]
+
+
+def test_probe_scores_say_when_no_file_has_probes(folder: Path) -> None:
+    """A machine whose files have no probes block is "not run", not zero."""
+    for path in (folder / "fixture-laptop-a").glob("*.json"):
+        data = read(path)
+        data["probes"] = None
+        write(path, data)
+    scores = analysis.probe_scores(analysis.load_results(folder)).set_index(["machine", "section"])
+    assert scores.loc[("fixture-laptop-a", "single_core"), "status"] == "not run"
+
+
+def test_malformed_probes_are_refused_by_the_schema(folder: Path) -> None:
+    """A probes block of an unexpected shape stops the load with the file and the place named."""
+    path = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(path)
+    data["probes"] = {"sections": {"gpu": "fast", "multi_core": {"probes": [1, {"x": 2}]}}}
+    write(path, data)
+    with pytest.raises(ResultsError, match=r"20260103T120000Z\.json: invalid at probes"):
+        analysis.load_results(folder)
+
+
+def test_probe_details_has_one_row_per_probe(loaded: analysis.Results) -> None:
+    """Every measured probe appears once per machine and section, with how many files had it."""
+    details = analysis.probe_details(loaded)
+    assert len(details) == 28
+    assert list(details.columns) == [
+        "machine", "section", "probe", "unit", "value", "spread", "score", "files",
+    ]  # fmt: skip
+    row = details.set_index(["machine", "section", "probe"]).loc[
+        ("fixture-laptop-a", "multi_core", "matmul")
+    ]
+    assert row["files"] == 2
+    assert row["score"] == pytest.approx(4000.0)
+
+
+def test_geekbench_scores_are_read_beside_the_probes(loaded: analysis.Results) -> None:
+    """User-reported Geekbench scores are kept per machine."""
+    gb = analysis.geekbench_scores(loaded).set_index("machine")
+    assert gb.at["fixture-laptop-b", "multi_core"] == 12320
+    assert gb.at["fixture-laptop-a", "gpu_api"] == "Metal"
+    assert "fixture-desktop-c" not in gb.index
+
+
+def test_article_comparison_measures_every_claim_when_both_chips_exist(
+    loaded: analysis.Results,
+) -> None:
+    """With comparable M1 and M1 Pro results, every article ratio gets one from here."""
+    table = analysis.article_comparison(loaded).set_index("measure")
+    assert list(table.index) == [c.measure for c in analysis.ARTICLE_CLAIMS]
+    for claim in analysis.ARTICLE_CLAIMS:
+        assert table.at[claim.measure, "here_ratio"] == pytest.approx(claim.ratio, abs=0.01)
+    assert table.at["cnn", "here"] == "1.50x"
+    assert "-13 points" in table.at["single_core", "source"]
+    assert "Geekbench 5.4.3" in table.at["multi_core", "source"]
+
+
+def test_article_comparison_says_not_measured_without_an_m1_pro(folder: Path) -> None:
+    """Without the second chip every row reads "not measured here yet" and says why."""
+    shutil.rmtree(folder / "fixture-laptop-b")
+    table = analysis.article_comparison(analysis.load_results(folder))
+    assert (table["here"] == analysis.NOT_MEASURED).all()
+    assert (table["source"] == "no Apple M1 Pro results").all()
+
+
+def test_article_comparison_explains_incomparable_runs(folder: Path) -> None:
+    """When both chips ran but differently, the row names the settings that differ."""
+    path = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(path)
+    data["config"]["batch_size"] = 32
+    write(path, data)
+    table = analysis.article_comparison(analysis.load_results(folder)).set_index("measure")
+    assert table.at["cnn", "here"] == analysis.NOT_MEASURED
+    assert table.at["cnn", "source"] == (
+        "the M1 and M1 Pro runs are not comparable (batch size 64 vs 32)"
+    )
+
+
+def test_article_falls_back_to_probe_scores(folder: Path) -> None:
+    """Without reported Geekbench scores, score ratios come from the probes."""
+    for path in folder.glob("*/*.json"):
+        data = read(path)
+        data["geekbench"] = None
+        write(path, data)
+    table = analysis.article_comparison(analysis.load_results(folder)).set_index("measure")
+    assert table.at["multi_core", "here_ratio"] == pytest.approx(1.6)
+    assert table.at["multi_core", "source"].endswith("benchbook's probe scores")
+
+
+def test_empty_folder_gives_empty_tables(tmp_path: Path) -> None:
+    """With no results every table is empty and nothing fails."""
+    empty = analysis.load_results(tmp_path)
+    assert empty.empty
+    assert analysis.overview(empty).newest_date is None
+    assert analysis.comparisons(empty.epochs) == []
+    assert analysis.headlines(empty) == []
+    assert analysis.probe_scores(empty).empty
+    assert analysis.probe_details(empty).empty
+    assert analysis.hardware(empty).shape == (len(analysis.HARDWARE_ROWS), 0)
+    assert analysis.set_aside(empty).empty
+    assert analysis.check_baseline(empty) is None
+    assert (analysis.article_comparison(empty)["here"] == analysis.NOT_MEASURED).all()
+
+
+def test_missing_default_folder_means_no_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone without results/ loads as empty."""
+    monkeypatch.delenv(analysis.RESULTS_ENV, raising=False)
+    monkeypatch.setattr(analysis, "ROOT", tmp_path)
+    assert analysis.load_results().empty
+
+
+def test_missing_named_folder_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder named in BENCHBOOK_RESULTS must exist (a typo would otherwise hide results)."""
+    monkeypatch.setenv(analysis.RESULTS_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(UserError, match="nowhere does not exist"):
+        analysis.load_results()
+
+
+def test_relative_results_folder_is_taken_from_the_repository_root(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BENCHBOOK_RESULTS=tests/data/results means the same wherever the build runs."""
+    monkeypatch.setenv(analysis.RESULTS_ENV, "tests/data/results")
+    assert analysis.results_dir() == FIXTURES
+
+
+def test_invalid_file_fails_with_path_and_reason(folder: Path) -> None:
+    """A file that does not validate stops loading with its path and the reason, in one line."""
+    path = folder / "fixture-laptop-a" / "20260101T100000Z.json"
+    data = read(path)
+    data["workloads"][0]["epochs"][1]["epoch_s"] = -1
+    write(path, data)
+    with pytest.raises(ResultsError) as info:
+        analysis.load_results(folder)
+    message = str(info.value)
+    assert message.startswith(f"{path}: invalid at workloads/0/epochs/1/epoch_s")
+    assert "\n" not in message
+
+
+def test_file_in_the_wrong_machine_folder_is_refused(folder: Path) -> None:
+    """A file whose machine slug does not match its folder says where it belongs."""
+    shutil.move(folder / "fixture-laptop-b", folder / "renamed")
+    with pytest.raises(ResultsError, match="machine slug is 'fixture-laptop-b' but the file"):
+        analysis.load_results(folder)
+
+
+def test_copied_file_is_refused(folder: Path) -> None:
+    """The same run twice (a copied file) would be counted twice: it is refused."""
+    shutil.copy(LAPTOP_A, folder / "fixture-laptop-a" / "20260109T000000Z.json")
+    with pytest.raises(ResultsError, match="same run_id as"):
+        analysis.load_results(folder)
+
+
+def test_not_a_number_is_refused(folder: Path) -> None:
+    """NaN is not JSON; the fast path hands it to the strict loader, which refuses it."""
+    path = folder / "fixture-laptop-a" / "20260101T100000Z.json"
+    path.write_text(path.read_text().replace('"epoch_s": 30.0', '"epoch_s": NaN', 1))
+    with pytest.raises(ResultsError, match="not valid JSON"):
+        analysis.load_results(folder)
+
+
+def test_fast_validator_is_used_for_the_current_schema() -> None:
+    """The schema stays within draft-07's meaning, so the compiled validator is active."""
+    assert analysis._fast_validator() is not None
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "unevaluatedProperties": False},
+        {
+            "$defs": {"a": {"type": "string"}},
+            "properties": {"x": {"$ref": "#/$defs/a", "maxLength": 2}},
+        },
+        {"items": [{"type": "string"}]},
+        {"properties": {"x": {"type": "string", "format": "date-time"}}},
+    ],
+)
+def test_fast_path_is_refused_for_keywords_draft7_reads_differently(schema: dict[str, Any]) -> None:
+    """A schema keyword draft-07 would ignore or read differently disables the fast path."""
+    assert not analysis._draft7_compatible(schema)
+
+
+TRICKY = [True, False, None, 0, -1, 1.5, 1e20, "", "x" * 5000, "2026-01-01", [], {}, [1], {"a": 1}]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every location in a JSON document."""
+    out = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+DOCUMENT = read(LAPTOP_A)
+LOCATIONS = [p for p in _paths(DOCUMENT) if p]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    location=st.sampled_from(LOCATIONS),
+    value=st.sampled_from(TRICKY),
+    delete=st.booleans(),
+)
+def test_fast_validator_agrees_with_jsonschema(
+    location: tuple[Any, ...], value: Any, delete: bool
+) -> None:
+    """Whatever one field becomes, the fast path never accepts what jsonschema rejects."""
+    data = copy.deepcopy(DOCUMENT)
+    parent = data
+    for step in location[:-1]:
+        parent = parent[step]
+    if delete and isinstance(parent, dict):
+        del parent[location[-1]]
+    else:
+        parent[location[-1]] = value
+    fast = analysis._fast_validator()
+    assert fast is not None
+    try:
+        fast(data)
+        fast_ok = True
+    except ValueError:
+        fast_ok = False
+    slow_ok = jsonschema.Draft202012Validator(results.schema()).is_valid(data)
+    assert fast_ok == slow_ok
+
+
+def test_check_command_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m bench.analysis FOLDER` says in one line that every file is valid."""
+    assert analysis.main([str(FIXTURES)]) == 0
+    assert capsys.readouterr().out == "5 results files from 3 machines, all valid\n"
+
+
+def test_check_command_names_the_bad_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad file gives exit status 2 and one line with its path and the reason."""
+    path = folder / "fixture-desktop-c" / "20260105T000000Z.json"
+    data = read(path)
+    data["machine"]["slug"] = "Not A Slug"
+    write(path, data)
+    assert analysis.main([str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {path}: invalid at machine/slug")

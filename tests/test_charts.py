@@ -1,0 +1,178 @@
+"""Tests for bench/charts.py: colours, findings in titles, alt text, captions, no zero bars."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+from pathlib import Path
+
+import matplotlib.image
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+
+from bench import analysis, charts
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data" / "results"
+
+
+@pytest.fixture(scope="module")
+def loaded() -> analysis.Results:
+    """Every fixture results file, loaded once."""
+    return analysis.load_results(FIXTURES)
+
+
+@pytest.fixture(scope="module")
+def colours(loaded: analysis.Results) -> dict[str, str]:
+    """The report's palette for the fixture machines."""
+    return charts.machine_colours(loaded.machines)
+
+
+def bar_colours(chart: charts.Chart, axis: int = 0) -> list[str]:
+    """The face colours of the bars of one axis, top to bottom as drawn."""
+    ax = chart.figure.axes[axis]
+    return [to_hex(p.get_facecolor()) for p in ax.patches]
+
+
+def texts(chart: charts.Chart) -> list[str]:
+    """Every text drawn on the figure's axes."""
+    return [t.get_text() for ax in chart.figure.axes for t in ax.texts]
+
+
+def test_machine_colours_are_distinct_and_order_free() -> None:
+    """Each machine gets its own colour, whatever order the slugs come in."""
+    slugs = [f"machine-{i}" for i in range(len(charts.COLOURS))]
+    forward = charts.machine_colours(slugs)
+    assert len(set(forward.values())) == len(slugs)
+    assert charts.machine_colours(reversed(slugs)) == forward
+
+
+def test_machine_colours_keep_a_machine_colour_without_collisions() -> None:
+    """A machine keeps its colour when another machine with a free colour is added."""
+    before = charts.machine_colours(["fixture-laptop-a", "fixture-laptop-b"])
+    after = charts.machine_colours(["fixture-laptop-a", "fixture-laptop-b", "fixture-desktop-c"])
+    assert {k: after[k] for k in before} == before
+
+
+def test_many_machines_still_get_distinct_colours() -> None:
+    """More machines than palette colours still get one colour each."""
+    slugs = [f"m-{i}" for i in range(20)]
+    assert len(set(charts.machine_colours(slugs).values())) == 20
+
+
+def test_training_chart_states_the_finding(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """The title says who is faster by how much; bars use each machine's colour, fastest first."""
+    chart = charts.training_chart(analysis.main_comparisons(loaded)["cnn"], colours)
+    assert chart.title == "fixture-laptop-b is 3.00x faster than fixture-desktop-c"
+    assert "fixture-laptop-b is 3.00x faster" in chart.figure.get_suptitle()
+    order = ["fixture-laptop-b", "fixture-laptop-a", "fixture-desktop-c"]
+    assert bar_colours(chart) == [colours[m] for m in order]
+    assert texts(chart) == ["20.0 s", "30.0 s", "60.0 s"]
+    assert chart.alt == (
+        "Horizontal bar chart of median seconds per epoch, Custom CNN: "
+        "fixture-laptop-b 20.0 s, fixture-laptop-a 30.0 s, fixture-desktop-c 60.0 s."
+    )
+    assert "warm-up epochs left out" in chart.caption
+
+
+def test_training_chart_with_one_machine_says_so(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """A group of one machine is charted, and the title does not invent a comparison."""
+    smoke = [c for c in analysis.comparisons(loaded.epochs) if c.setting["profile"] == "smoke"]
+    chart = charts.training_chart(smoke[0], colours)
+    assert chart.title == "fixture-desktop-c takes 1.5 s per epoch (the only machine so far)"
+
+
+def test_throughput_chart_has_a_panel_per_workload(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """Images per second, one panel per charted workload, each bar labelled."""
+    chart = charts.throughput_chart(loaded, colours)
+    assert len(chart.figure.axes) == 4
+    assert chart.title == "fixture-laptop-b trains the most images per second in 3 of 4 workloads"
+    assert "1,250 img/s" in texts(chart)
+
+
+def test_scores_chart_never_draws_unavailable_as_zero(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """The GPU panel has bars only for machines with a GPU score and names the others."""
+    chart = charts.scores_chart(analysis.probe_scores(loaded), colours, "benchbook probes")
+    gpu_axis = next(ax for ax in chart.figure.axes if ax.get_title(loc="left") == "GPU")
+    assert len(gpu_axis.patches) == 2
+    assert [t.get_text() for t in gpu_axis.texts].count("unavailable") == 1
+    assert "fixture-desktop-c unavailable" in chart.alt
+    assert (
+        chart.title
+        == "benchbook probes: fixture-laptop-b scores 2.13x fixture-desktop-c on multi-core"
+    )
+
+
+def test_geekbench_scores_chart_uses_the_same_layout(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """Reported Geekbench scores draw like the probes, missing ones as "not reported"."""
+    scores = charts.geekbench_long(analysis.geekbench_scores(loaded))
+    assert set(scores["status"]) == {"ok"}
+    chart = charts.scores_chart(scores, colours, "Reported Geekbench scores")
+    assert "1.60x" in chart.title
+
+
+def test_article_chart_counts_what_is_measured(loaded: analysis.Results) -> None:
+    """The title says how many of the article's ratios are measured and how close they are."""
+    chart = charts.article_chart(analysis.article_comparison(loaded))
+    assert chart.title == "7 of the article's 7 ratios measured here; 7 within 10 % of the article"
+
+
+def test_charts_without_data_say_so(tmp_path: Path) -> None:
+    """With no results the charts become plain notes, never an empty axis."""
+    empty = analysis.load_results(tmp_path)
+    article = charts.article_chart(analysis.article_comparison(empty))
+    assert article.title == "None of the article's 7 ratios can be checked here yet"
+    assert "not measured here yet" in article.alt
+    assert charts.throughput_chart(empty, {}).title == "No training results yet"
+    scores = charts.scores_chart(analysis.probe_scores(empty), {}, "benchbook probes")
+    assert scores.alt.startswith("No chart:")
+
+
+def test_png_is_crisp(loaded: analysis.Results, colours: dict[str, str]) -> None:
+    """Charts render at 200 dpi: an 8-inch figure is 1,600 pixels wide."""
+    chart = charts.training_chart(analysis.main_comparisons(loaded)["vgg16"], colours)
+    image = matplotlib.image.imread(io.BytesIO(chart.png()), format="png")
+    assert image.shape[1] == 1600
+
+
+def test_markdown_is_a_figure_with_alt_text_and_escaped_caption(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """The MyST figure carries the PNG, a one-line alt text and an escaped caption."""
+    chart = charts.training_chart(analysis.main_comparisons(loaded)["cnn"], colours)
+    hostile = charts.Chart(chart.figure, "t", "line one\n:class: x", "<b>caption</b>\n```")
+    text = hostile.markdown()
+    lines = text.splitlines()
+    assert lines[0].startswith("```{figure} data:image/png;base64,")
+    assert lines[1] == ":alt: line one :class: x"
+    assert lines[2] == ":class: benchbook-chart"
+    assert lines[4] == r"\<b\>caption\<\/b\> \`\`\`"
+    assert lines[5] == "```"
+    png = base64.b64decode(re.sub(r"^```\{figure\} data:image/png;base64,", "", lines[0]))
+    assert png.startswith(b"\x89PNG")
+    assert hostile._repr_markdown_() == text
+
+
+def test_a_dollar_sign_is_not_mathtext(colours: dict[str, str], tmp_path: Path) -> None:
+    """Text with dollar signs renders literally instead of failing as mathtext."""
+    shutil.copytree(FIXTURES / "fixture-laptop-a", tmp_path / "fixture-laptop-a")
+    loaded = analysis.load_results(tmp_path)
+    frame = pd.DataFrame(
+        [["fixture-laptop-a", "gpu", "unavailable: $5 $x^{2", float("nan"), None]],
+        columns=["machine", "section", "status", "score", "reason"],
+    )
+    chart = charts.scores_chart(frame, charts.machine_colours(loaded.machines), "Costs $ and $")
+    assert chart.png().startswith(b"\x89PNG")

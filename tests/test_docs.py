@@ -1,0 +1,270 @@
+"""Tests for docs/: the report builds from fixture results, escapes them, and shows its charts.
+
+The site is built once from tests/data/results (about half a minute) and shared by the tests;
+the browser check opens it in Debian's headless chromium.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import analysis, results
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data" / "results"
+PAGES = [
+    "index", "hardware", "synthetic", "training", "article", "methodology", "reproduce",
+    "results-format",
+]  # fmt: skip
+NOTEBOOK_PAGES = ["index", "hardware", "synthetic", "training", "article", "results-format"]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def build(results_dir: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """Build the report as `nox -s docs` does, reading ``results_dir``."""
+    env = dict(os.environ, **{analysis.RESULTS_ENV: str(results_dir)})
+    env.pop(analysis.BASELINE_ENV, None)
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html",
+         str(ROOT / "docs"), str(out / "html")],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report built from the fixture results (warnings are errors)."""
+    out = tmp_path_factory.mktemp("site")
+    proc = build(FIXTURES, out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out / "html"
+
+
+def page(site: Path, name: str) -> str:
+    """The HTML of one built page."""
+    return (site / f"{name}.html").read_text(encoding="utf-8")
+
+
+def text_of(markup: str) -> str:
+    """The visible text of a page, whitespace collapsed."""
+    main = markup.split('<article role="main"', 1)[-1]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+class _Figures(HTMLParser):
+    """Collects every <img> and whether it sits in a <figure> with a <figcaption>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.figures: list[dict[str, Any]] = []
+        self._open: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "figure":
+            self._open.append({"images": 0, "caption": False})
+        elif tag == "img":
+            self.images.append(dict(attrs))
+            if self._open:
+                self._open[-1]["images"] += 1
+        elif tag == "figcaption" and self._open:
+            self._open[-1]["caption"] = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "figure" and self._open:
+            self.figures.append(self._open.pop())
+
+
+def figures(markup: str) -> _Figures:
+    """The images and figures of a page."""
+    parser = _Figures()
+    parser.feed(markup)
+    return parser
+
+
+def test_every_page_is_built(site: Path) -> None:
+    """Each page of the report exists in the built site."""
+    for name in PAGES:
+        assert (site / f"{name}.html").is_file(), name
+
+
+def test_untrusted_text_is_escaped_everywhere(site: Path) -> None:
+    """A machine label or error message with HTML in it never reaches a page as markup."""
+    for path in site.rglob("*.html"):
+        markup = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in markup, path
+        assert "onerror=alert" not in markup.replace("onerror=alert(2)&gt;", ""), path
+        assert "<b>Fixture</b>" not in markup, path
+    hardware = page(site, "hardware")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hardware
+    assert "&lt;b&gt;Fixture&lt;/b&gt; x86 CPU" in hardware
+
+
+def test_prose_numbers_match_the_analysis(site: Path) -> None:
+    """The numbers in the overview's prose are the analysis' numbers for the same files."""
+    facts = analysis.overview(analysis.load_results(FIXTURES))
+    text = text_of(page(site, "index"))
+    assert (
+        f"Machines: {facts.machines}. Results files: {facts.files}, holding "
+        f"{facts.workload_runs} workload runs ({facts.failed_runs} failed). "
+        f"Newest result: {facts.newest_date}."
+    ) in text
+    for line in analysis.headlines(analysis.load_results(FIXTURES)):
+        assert line in text
+
+
+def test_article_page_sets_the_ratios_side_by_side(site: Path) -> None:
+    """The article's stated figures appear beside the ratios measured from the fixtures."""
+    text = text_of(page(site, "article"))
+    assert "Ratios measured here: 7 of 7." in text
+    for claim in analysis.ARTICLE_CLAIMS:
+        assert claim.stated in text
+
+
+def test_training_page_shows_every_workload_and_the_baseline(site: Path) -> None:
+    """Each workload has a chart and a table; the speed-up section names the baseline."""
+    markup = page(site, "training")
+    text = text_of(markup)
+    assert "The baseline is fixture-desktop-c" in text
+    assert "VGG-16 weights random vs imagenet" in text
+    assert "ResourceExhaustedError" in text
+    assert len(figures(markup).images) == 5
+
+
+def test_every_chart_has_alt_text_and_a_caption(site: Path) -> None:
+    """Every image in the content is a figure with a caption and a meaningful alt text."""
+    total = 0
+    for name in NOTEBOOK_PAGES:
+        found = figures(page(site, name))
+        for image in found.images:
+            assert len(str(image.get("alt") or "")) > 20, (name, image.get("alt"))
+            assert str(image.get("src", "")).startswith("data:image/png;base64,")
+        assert all(f["caption"] for f in found.figures if f["images"]), name
+        total += len(found.images)
+    assert total == 8
+
+
+def test_results_format_page_is_generated_from_the_schema(site: Path) -> None:
+    """Every top-level field and definition of the schema file is on the page."""
+    text = text_of(page(site, "results-format"))
+    schema = results.schema()
+    for field in schema["properties"]:
+        assert field in text
+    for name, node in schema["$defs"].items():
+        assert name in text
+        for field in node.get("properties", {}):
+            assert field in text
+
+
+def test_invalid_results_file_fails_the_build_with_its_path(tmp_path: Path) -> None:
+    """A results file that does not validate stops the build, naming the file and the reason."""
+    folder = Path(shutil.copytree(FIXTURES, tmp_path / "results"))
+    bad = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = json.loads(bad.read_text(encoding="utf-8"))
+    data["workloads"][0]["epochs"][2]["images_per_s"] = "fast"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    proc = build(folder, tmp_path / "out")
+    assert proc.returncode != 0
+    assert f"{bad}: invalid at workloads/0/epochs/2/images_per_s: 'fast' is not of type" in (
+        proc.stdout + proc.stderr
+    )
+
+
+def test_site_builds_without_results_and_says_how_to_get_some(tmp_path: Path) -> None:
+    """With an empty results folder the site still builds and points to `nox -s bench`."""
+    empty = tmp_path / "results"
+    empty.mkdir()
+    proc = build(empty, tmp_path / "out")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    site = tmp_path / "out" / "html"
+    for name in ["index", "hardware", "synthetic", "training"]:
+        assert "There are no results yet. Run nox -s bench" in text_of(page(site, name)), name
+    assert "not measured here yet" in text_of(page(site, "article"))
+
+
+# --- Browser check ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The built site over HTTP on localhost, as a static host would serve it."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep the test output clean."""
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's chromium, headless, driven by its own chromedriver (nothing is downloaded)."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install ...)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage", "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.browser
+def test_browser_loads_every_chart_without_script_errors(
+    site: Path, served: str, browser: Any
+) -> None:
+    """Every built page opens in chromium, every image has loaded, and no script failed."""
+    pages = sorted(p.relative_to(site).as_posix() for p in site.glob("*.html"))
+    assert len(pages) >= len(PAGES)
+    charts_seen = 0
+    for name in pages:
+        browser.get(f"{served}/{name}")
+        browser.execute_script("return document.readyState")
+        images = browser.execute_script(
+            "return Array.from(document.images).map("
+            "i => [i.getAttribute('alt'), i.complete, i.naturalWidth, i.className])"
+        )
+        for alt, complete, width, _ in images:
+            assert complete, (name, alt)
+            assert width > 0, (name, alt)
+        charts_seen += sum("benchbook-chart" in str(cls) for *_, cls in images)
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], (name, errors)
+    assert charts_seen == 8
