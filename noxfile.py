@@ -50,6 +50,27 @@ def bench_keras2(session: nox.Session) -> None:
 
 
 @nox.session
+def data(session: nox.Session) -> None:
+    """Prepare the Kaggle Dogs vs Cats archive or folder into data/ (`-- ARCHIVE_OR_FOLDER`)."""
+    install(session, "data")
+    session.run("python", "scripts/prepare_data.py", *session.posargs)
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """Compare two results files or machine folders, with intervals (`-- A B`)."""
+    install(session, "compare")
+    session.run("python", "-m", "bench.compare", *session.posargs)
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """Check every file in results/ before it is committed (schema, place, plausibility)."""
+    install(session, "compare")
+    session.run("python", "-m", "bench.validate", *session.posargs)
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (smoke-profile training included)."""
     install(session, "test")
@@ -60,6 +81,9 @@ def tests(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the report in docs/_build/html from every file in results/ (warnings are errors)."""
     install(session, "docs")
+    # A results file that does not validate stops the build here, in one line naming the file,
+    # rather than as a traceback from inside an executed page.
+    session.run("python", "-m", "bench.analysis")
     if DOCS_BUILD.exists():
         shutil.rmtree(DOCS_BUILD)
     # -E with force execution: MyST-NB keys its cache on code cells only, so a new results

@@ -1,0 +1,445 @@
+"""Compare two machines (or two setups): ``python -m bench.compare A B [--force]``.
+
+A and B are each a results file or a machine folder (``results/<slug>/``: every file in it).
+For each workload the two sides share, it prints both medians of the measured epoch times (warm-up
+left out, pooled over runs), their 95 % bootstrap intervals, how many times faster B is than A
+with its interval, a plain verdict, and which runs were noisy (`bench.stats`).
+
+Only comparable runs are compared: the same workload, profile, image size, batch size, dataset
+(kind and fingerprint), VGG-16 weights actually used, input pipeline and intra-op threads
+(`KEY`). When a workload has no comparable pair the command refuses, names the field that
+differs and exits with status 2; ``--force`` compares the closest settings anyway and marks
+every line of that comparison FORCED.
+
+Everything shown from a results file passes through `bench.terminal.printable`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from bench import results, stats
+from bench.errors import UserError
+from bench.terminal import printable
+from bench.workloads import WORKLOADS
+
+KEY: tuple[str, ...] = (
+    "workload",
+    "config.profile",
+    "config.image_size",
+    "config.batch_size",
+    "dataset.kind",
+    "dataset.fingerprint",
+    "workloads[].weights",
+    "config.pipeline",
+    "config.intra_op_threads",
+)
+"""The comparability key, as paths in a results file (``workloads[]`` is the workload run)."""
+
+Setting = tuple[Any, ...]
+"""Values of `KEY`, in its order."""
+
+
+def setting_of(document: Mapping[str, Any], run: Mapping[str, Any]) -> Setting:
+    """The comparability key of one workload run of ``document``."""
+    config, dataset = document["config"], document["dataset"]
+    return (
+        run["workload"],
+        config["profile"],
+        config["image_size"],
+        config["batch_size"],
+        dataset["kind"],
+        dataset["fingerprint"],
+        run["weights"],
+        config["pipeline"],
+        config["intra_op_threads"],
+    )
+
+
+def describe(setting: Setting) -> str:
+    """A setting in words: ``quick profile, 224 px, batch 64, synthetic data 3f2a9c1e, ...``."""
+    _, profile, size, batch, kind, fingerprint, weights, pipeline, threads = setting
+    threads_text = "default" if threads == 0 else str(threads)
+    return printable(
+        f"{profile} profile, {size} px, batch {batch}, {kind} data {str(fingerprint)[:8]}, "
+        f"weights {weights}, {pipeline} pipeline, {threads_text} intra-op threads"
+    )
+
+
+def differences(a: Setting, b: Setting) -> list[str]:
+    """Where two settings differ: ``config.profile (A quick, B full)``, one item per field."""
+    out = []
+    for name, left, right in zip(KEY, a, b, strict=True):
+        if left != right:
+            shown = (
+                (str(left)[:8], str(right)[:8]) if name == "dataset.fingerprint" else (left, right)
+            )
+            out.append(printable(f"{name} (A {shown[0]}, B {shown[1]})"))
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One workload run (one repeat in one file) of a side."""
+
+    file: Path
+    repeat: int
+    setting: Setting
+    status: str
+    error: str | None
+    measured: npt.NDArray[np.float64]
+    """Seconds of each measured epoch (warm-up left out)."""
+
+    @property
+    def name(self) -> str:
+        """``<file stem> #<repeat>``, to point at a run in the output."""
+        return printable(f"{self.file.stem} #{self.repeat}", 60)
+
+    @property
+    def usable(self) -> bool:
+        """Finished, with at least one measured epoch."""
+        return self.status == "ok" and self.measured.size > 0
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation of the measured epochs (NaN below 2)."""
+        return stats.coefficient_of_variation(self.measured)
+
+
+@dataclass
+class Side:
+    """What one command-line argument names: one results file, or every file of a folder."""
+
+    letter: str
+    given: Path
+    documents: list[tuple[Path, results.Result]]
+    runs: list[Run] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for path, document in self.documents:
+            for run in document["workloads"]:
+                measured = [e["epoch_s"] for e in run["epochs"] if not e["warmup"]]
+                self.runs.append(
+                    Run(
+                        file=path,
+                        repeat=run["repeat"],
+                        setting=setting_of(document, run),
+                        status=run["status"],
+                        error=run["error"],
+                        measured=np.asarray(measured, dtype=float),
+                    )
+                )
+
+    def settings(self, workload: str) -> list[Setting]:
+        """Distinct settings of the usable runs of ``workload``, in file order."""
+        seen: dict[Setting, None] = {}
+        for run in self.runs:
+            if run.usable and run.setting[0] == workload:
+                seen.setdefault(run.setting)
+        return list(seen)
+
+    def usable(self, setting: Setting) -> list[Run]:
+        """The usable runs with exactly ``setting``."""
+        return [r for r in self.runs if r.usable and r.setting == setting]
+
+    def workloads(self) -> list[str]:
+        """Workloads with any run (usable or not), in the harness's order."""
+        present = {r.setting[0] for r in self.runs}
+        return [w for w in WORKLOADS if w in present]
+
+    def header(self) -> str:
+        """``A: results/x (machine x "label"; 2 files; TensorFlow 2.18.1, Keras 3.15.1)``."""
+        docs = [d for _, d in self.documents]
+
+        def values(get: Callable[[results.Result], Any]) -> str:
+            found = sorted({str(get(d)) for d in docs if get(d) is not None})
+            return "/".join(printable(v, 40) for v in found) or "?"
+
+        machine = values(lambda d: d["machine"]["slug"])
+        label = values(lambda d: d["machine"].get("label"))
+        software = (
+            f"TensorFlow {values(lambda d: d['software']['tensorflow'])}, "
+            f"Keras {values(lambda d: d['software']['keras'])}"
+        )
+        metal = values(lambda d: d["software"]["tensorflow_metal"])
+        if metal != "?":
+            software += f", tensorflow-metal {metal}"
+        files = f"{len(docs)} file" + ("s" if len(docs) != 1 else "")
+        labelled = f' "{label}"' if label != "?" else ""
+        return (
+            f"{self.letter}: {printable(self.given)} "
+            f"(machine {machine}{labelled}; {files}; {software})"
+        )
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Runs of A and of B to compare for one workload."""
+
+    workload: str
+    setting_a: Setting
+    setting_b: Setting
+    runs_a: list[Run]
+    runs_b: list[Run]
+
+    @property
+    def differs(self) -> list[str]:
+        """Fields of `KEY` that differ (empty unless forced)."""
+        return differences(self.setting_a, self.setting_b)
+
+
+def _closest(a: list[Setting], b: list[Setting]) -> tuple[Setting, Setting]:
+    """The pair of settings that differ in the fewest fields (the first such pair)."""
+    return min(
+        ((x, y) for x in a for y in b),
+        key=lambda pair: sum(u != v for u, v in zip(*pair, strict=True)),
+    )
+
+
+def pair(a: Side, b: Side, *, force: bool = False) -> tuple[list[Pairing], list[str]]:
+    """What to compare, and notes on what is left out.
+
+    Settings present on both sides are compared. A workload both sides ran but with no setting
+    in common is refused, unless ``force``: then its closest settings are compared.
+
+    Raises
+    ------
+    UserError
+        When the sides share no workload, or (without ``force``) a shared workload has no
+        comparable runs; the message names the fields that differ.
+    """
+    pairings: list[Pairing] = []
+    notes: list[str] = []
+    refused: list[str] = []
+    shared = [w for w in a.workloads() if w in b.workloads()]
+    for side, other in ((a, b), (b, a)):
+        for w in side.workloads():
+            if w not in other.workloads():
+                notes.append(f"{w}: only in {side.letter}, not compared")
+    if not shared:
+        msg = (
+            f"A ({printable(a.given)}) and B ({printable(b.given)}) have no workload in common; "
+            "give results of the same workloads"
+        )
+        raise UserError(msg)
+    for w in shared:
+        settings_a, settings_b = a.settings(w), b.settings(w)
+        if not settings_a or not settings_b:
+            empty = ", ".join(
+                s.letter for s, found in ((a, settings_a), (b, settings_b)) if not found
+            )
+            notes.append(f"{w}: no finished run with measured epochs in {empty}, not compared")
+            continue
+        matched = [s for s in settings_a if s in settings_b]
+        if matched:
+            pairings.extend(Pairing(w, s, s, a.usable(s), b.usable(s)) for s in matched)
+            for side, own in ((a, settings_a), (b, settings_b)):
+                for s in own:
+                    if s not in matched:
+                        notes.append(
+                            f"{w}: {side.letter} also has runs with {describe(s)}; "
+                            "none comparable on the other side, left out"
+                        )
+            continue
+        x, y = _closest(settings_a, settings_b)
+        if force:
+            pairings.append(Pairing(w, x, y, a.usable(x), b.usable(y)))
+        else:
+            refused.append(f"{w} differs in {', '.join(differences(x, y))}")
+    if refused:
+        msg = (
+            f"not comparable: {'; '.join(refused)}; "
+            "compare runs made with the same settings, or pass --force to compare anyway"
+        )
+        raise UserError(msg)
+    return pairings, notes
+
+
+def _digits(x: float) -> int:
+    """Decimals that show 3 significant digits of ``x`` without an exponent."""
+    if not math.isfinite(x) or x <= 0:
+        return 2
+    return max(0, 2 - math.floor(math.log10(x)))
+
+
+def _seconds(x: float, digits: int | None = None) -> str:
+    return f"{x:.{_digits(x) if digits is None else digits}f}"
+
+
+def _noisy(runs: Sequence[Run]) -> str:
+    flagged = [r for r in runs if stats.is_noisy(r.measured)]
+    if not flagged:
+        return "-"
+    names = ", ".join(r.name for r in flagged[:3]) + (", ..." if len(flagged) > 3 else "")
+    return f"{len(flagged)} of {len(runs)} runs ({names})"
+
+
+def _worst_cv(runs: Sequence[Run]) -> str:
+    cvs = [r.cv for r in runs if math.isfinite(r.cv)]
+    return f"{max(cvs) * 100:.1f} %" if cvs else "n/a"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_pairing(p: Pairing) -> list[str]:
+    """The lines of one workload's comparison (every line starts FORCED when it was forced)."""
+    groups_a = [r.measured for r in p.runs_a]
+    groups_b = [r.measured for r in p.runs_b]
+    median_a, median_b = stats.median_interval(groups_a), stats.median_interval(groups_b)
+    ratio = stats.ratio_interval(groups_a, groups_b)
+    differs = p.differs
+    if differs:
+        title = [
+            f"{p.workload}: not comparable, compared because of --force: {', '.join(differs)}",
+            f"  A: {describe(p.setting_a)}",
+            f"  B: {describe(p.setting_b)}",
+        ]
+    else:
+        title = [f"{p.workload}: {describe(p.setting_a)}"]
+    rows = [["", "runs", "epochs", "median s/epoch", "95 % CI", "worst CV", "noisy"]]
+    for letter, runs, m in (("A", p.runs_a, median_a), ("B", p.runs_b, median_b)):
+        d = _digits(m.value)
+        rows.append(
+            [
+                f"  {letter}",
+                str(len(runs)),
+                str(sum(r.measured.size for r in runs)),
+                _seconds(m.value, d),
+                f"{_seconds(m.low, d)} to {_seconds(m.high, d)}",
+                _worst_cv(runs),
+                _noisy(runs),
+            ]
+        )
+    lines = [*title, *_table(rows), f"  B vs A: {stats.verdict(ratio)}"]
+    if differs:
+        lines = [f"FORCED {line}" for line in lines]
+    return lines
+
+
+def _failures(side: Side, workloads: Sequence[str]) -> list[str]:
+    notes = []
+    for w in workloads:
+        failed = [r for r in side.runs if r.setting[0] == w and r.status != "ok"]
+        if failed:
+            first = failed[0]
+            error = printable(first.error or "no error recorded", 120)
+            more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+            notes.append(
+                f"{w}: {len(failed)} failed run(s) in {side.letter} left out "
+                f"({first.name}: {error}{more})"
+            )
+    return notes
+
+
+def report(a: Side, b: Side, *, force: bool = False) -> str:
+    """The whole terminal output of a comparison.
+
+    Raises
+    ------
+    UserError
+        As `pair` does.
+    """
+    pairings, notes = pair(a, b, force=force)
+    lines = [a.header(), b.header(), ""]
+    for p in pairings:
+        lines += [*render_pairing(p), ""]
+    shared = [w for w in a.workloads() if w in b.workloads()]
+    notes += _failures(a, shared) + _failures(b, shared)
+    if any(len(p.runs_a) == 1 or len(p.runs_b) == 1 for p in pairings):
+        notes.append(
+            "a side with a single run: its interval covers the spread of epochs within one "
+            "process only; `nox -s bench -- --repeats 3` gives runs in fresh processes"
+        )
+    lines += [f"Note: {n}" for n in notes]
+    lines.append(
+        f"Medians of measured epochs (warm-up left out), pooled over runs; "
+        f"95 % CI: two-level bootstrap (runs, then epochs), {stats.RESAMPLES:,} resamples, "
+        f"seeded. Noisy: a run whose epochs vary by more than {stats.NOISY_CV * 100:g} % (CV)."
+    )
+    return "\n".join(lines)
+
+
+def load_side(letter: str, given: str | Path) -> Side:
+    """Read a side: one results file, or every ``*.json`` file of a folder.
+
+    Raises
+    ------
+    UserError
+        When the path does not exist or the folder holds no results file.
+    ResultsError
+        When a file is not a valid results file.
+    """
+    path = Path(given)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            msg = (
+                f"{printable(path)}: no results files (*.json) in this folder; "
+                "give a results file or a machine folder such as results/<slug>"
+            )
+            raise UserError(msg)
+    elif path.exists():
+        files = [path]
+    else:
+        msg = (
+            f"{printable(path)}: no such file or folder; "
+            "give a results file or a machine folder such as results/<slug>"
+        )
+        raise UserError(msg)
+    return Side(letter, path, [(f, results.load(f)) for f in files])
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not the usage block."""
+        self.exit(2, f"compare: error: {message} (see --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    p = _Parser(
+        prog="python -m bench.compare",
+        description=(
+            "Compare the training times of two results files or machine folders "
+            "(results/<slug>/), workload by workload: medians with 95 %% intervals, how many "
+            "times faster B is than A, and a verdict."
+        ),
+    )
+    p.add_argument("a", metavar="A", help="the baseline: a results file or a machine folder")
+    p.add_argument("b", metavar="B", help="compared with A: a results file or a machine folder")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="compare runs with different settings anyway (marked FORCED)",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 after a comparison, 2 with one line on bad input or refused comparison."""
+    args = parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    try:
+        a, b = load_side("A", args.a), load_side("B", args.b)
+        text = report(a, b, force=args.force)
+    except UserError as exc:
+        # ResultsError messages quote file names and values from the file: make them printable.
+        print(f"compare: error: {printable(exc, 1000)}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Statistics of epoch times: medians, bootstrap intervals, ratios, noise and plain verdicts.
+
+Only NumPy; no pandas, no TensorFlow, so the docs, `bench.compare` and CI can all call it.
+
+The data are the measured epochs of workload runs (warm-up epochs left out), one array per run.
+A run is one workload in one fresh worker process (one repeat of one results file), so runs are
+the independent units: epochs inside a run share that process's memory layout, caches and
+thermal state, and on a busy machine a whole run can be slow.
+
+Bootstrap scheme
+----------------
+Two-level (hierarchical) percentile bootstrap, seeded. Each resample draws as many runs as there
+are, with replacement; from each drawn run it draws as many epochs as that run has, with
+replacement; and takes the median of the pooled draws. The 2.5th and 97.5th percentiles of
+10,000 such medians give the 95 % interval. Resampling runs first keeps the run-to-run spread
+(about 30 % on a shared 2-vCPU machine) in the interval; with a single run the scheme is the
+plain bootstrap of its epochs, and the interval only speaks for that one process: run with
+``--repeats 3`` for an interval that includes the difference between processes.
+
+The ratio of two medians is resampled the same way, each side independently, and its interval
+is the percentile interval of the resampled ratios.
+
+How honest the interval is, simulated (400 trials, true median known): three runs of five epochs,
+each run offset by N(0, 0.2) s and each epoch by N(0, 0.3) s around 10 s, the 95 % interval held
+the true median in 90 % of trials (80 % when the epochs were pooled and the runs ignored); ten
+runs, 96 %. With three runs whose offsets dwarf the epoch spread (0.5 s against 0.1 s) it fell
+to 75 %: with few runs the interval is optimistic, and more repeats are the cure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+CONFIDENCE = 0.95
+"""Coverage of every interval, unless a caller asks for another."""
+RESAMPLES = 10_000
+"""Bootstrap resamples; the interval bounds move by well under 1 % between seeds at this size."""
+SEED = 20_261_128
+"""Seed of every bootstrap, so the same files always give the same interval."""
+NOISY_CV = 0.05
+"""A run whose measured epochs have a coefficient of variation above this is flagged noisy."""
+
+# Values held at once in one batch of resamples: bounds memory for 1000-epoch x 100-repeat data.
+_BATCH_VALUES = 2_000_000
+
+Groups = Sequence[npt.ArrayLike]
+"""Measured epoch times, one array per run (repeat)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its bootstrap confidence interval."""
+
+    value: float
+    """The point estimate (computed from the data, not from the resamples)."""
+    low: float
+    high: float
+    confidence: float = CONFIDENCE
+
+    def contains(self, x: float) -> bool:
+        """True when ``x`` lies inside the interval, bounds included."""
+        return self.low <= x <= self.high
+
+
+def as_groups(groups: Groups) -> list[npt.NDArray[np.float64]]:
+    """``groups`` as a list of 1-D float arrays, empty runs dropped.
+
+    Raises
+    ------
+    ValueError
+        When no value is left, or a value is not finite.
+    """
+    arrays = [np.asarray(g, dtype=float).reshape(-1) for g in groups]
+    arrays = [a for a in arrays if a.size]
+    if not arrays:
+        msg = "no measured values"
+        raise ValueError(msg)
+    if not all(np.isfinite(a).all() for a in arrays):
+        msg = "measured values must be finite"
+        raise ValueError(msg)
+    return arrays
+
+
+def pooled_median(groups: Groups) -> float:
+    """The median of every value of every run, pooled."""
+    return float(np.median(np.concatenate(as_groups(groups))))
+
+
+def _masked_medians(
+    values: npt.NDArray[np.float64], counts: npt.NDArray[np.int_]
+) -> npt.NDArray[np.float64]:
+    """Row medians of ``values`` where only the first ``counts[i]`` sorted values are real.
+
+    Padding is NaN, which ``np.sort`` puts last, so row ``i``'s real values are its first
+    ``counts[i]`` after sorting; about 4x faster than ``np.nanmedian`` (10,000 rows of 12).
+    """
+    ordered = np.sort(values, axis=1)
+    rows = np.arange(len(ordered))
+    upper = ordered[rows, counts // 2]
+    lower = ordered[rows, (counts - 1) // 2]
+    medians: npt.NDArray[np.float64] = (upper + lower) / 2
+    return medians
+
+
+def bootstrap_medians(
+    groups: Groups, resamples: int = RESAMPLES, rng: np.random.Generator | None = None
+) -> npt.NDArray[np.float64]:
+    """Medians of ``resamples`` two-level bootstrap resamples (runs, then epochs in each run).
+
+    Parameters
+    ----------
+    groups
+        Measured epoch times, one array per run.
+    resamples
+        How many resampled medians to return.
+    rng
+        The random generator; a fresh one seeded with `SEED` when None.
+
+    Returns
+    -------
+    numpy.ndarray
+        One median per resample.
+    """
+    rng = np.random.default_rng(SEED) if rng is None else rng
+    arrays = as_groups(groups)
+    sizes = np.array([a.size for a in arrays])
+    runs, width = len(arrays), int(sizes.max())
+    table = np.full((runs, width), np.nan)
+    for i, a in enumerate(arrays):
+        table[i, : a.size] = a
+    columns = np.arange(width)
+    # Runs of one file have the same epoch count: no padding, and np.median partitions (no sort).
+    equal = bool((sizes == width).all())
+    out = np.empty(resamples)
+    batch = max(1, _BATCH_VALUES // (runs * width))
+    for start in range(0, resamples, batch):
+        b = min(batch, resamples - start)
+        picked = rng.integers(0, runs, size=(b, runs))
+        n = sizes[picked]
+        # floor(u * n) is uniform over 0..n-1 for each drawn run, whatever its size.
+        position = (rng.random((b, runs, width)) * n[..., None]).astype(np.intp)
+        drawn = table[picked[..., None], position]
+        if equal:
+            out[start : start + b] = np.median(drawn.reshape(b, -1), axis=1)
+        else:
+            drawn[columns >= n[..., None]] = np.nan
+            out[start : start + b] = _masked_medians(drawn.reshape(b, -1), n.sum(axis=1))
+    return out
+
+
+def _percentiles(samples: npt.NDArray[np.float64], confidence: float) -> tuple[float, float]:
+    if not 0 < confidence < 1:
+        msg = f"confidence must be between 0 and 1, not {confidence}"
+        raise ValueError(msg)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(samples, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def median_interval(
+    groups: Groups,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> Interval:
+    """The pooled median of measured epoch times and its bootstrap interval.
+
+    Parameters
+    ----------
+    groups
+        Measured epoch times (warm-up left out), one array per run.
+    confidence
+        Coverage of the interval.
+    resamples
+        Bootstrap resamples.
+    seed
+        Seed of the resampling: the same inputs and seed always give the same interval.
+
+    Returns
+    -------
+    Interval
+        ``value`` is the median of all values pooled.
+    """
+    medians = bootstrap_medians(groups, resamples, np.random.default_rng(seed))
+    low, high = _percentiles(medians, confidence)
+    return Interval(pooled_median(groups), low, high, confidence)
+
+
+def ratio_interval(
+    baseline: Groups,
+    other: Groups,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> Interval:
+    """How many times faster ``other`` is than ``baseline``: median time over median time.
+
+    Above 1, ``other`` is faster. Each side is resampled independently (two-level bootstrap).
+
+    Parameters
+    ----------
+    baseline, other
+        Measured epoch times, one array per run, of the two machines (or setups).
+    confidence
+        Coverage of the interval.
+    resamples
+        Bootstrap resamples.
+    seed
+        Seed of the resampling.
+
+    Returns
+    -------
+    Interval
+        ``value`` is ``pooled_median(baseline) / pooled_median(other)``.
+    """
+    rng = np.random.default_rng(seed)
+    base = bootstrap_medians(baseline, resamples, rng)
+    rest = bootstrap_medians(other, resamples, rng)
+    # Times near the float limits (a denormal epoch_s is schema-valid) overflow to inf or 0:
+    # the verdict copes with both, so no warning is worth raising.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        low, high = _percentiles(base / rest, confidence)
+        value = float(np.float64(pooled_median(baseline)) / np.float64(pooled_median(other)))
+    return Interval(value, low, high, confidence)
+
+
+def median_ci(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The 95 % bootstrap interval of the median of ``values``, taken as one run.
+
+    Fits ``bench.analysis.Interval``; with the runs known, `median_interval` is better.
+    """
+    interval = median_interval([values])
+    return interval.low, interval.high
+
+
+def coefficient_of_variation(values: npt.ArrayLike) -> float:
+    """Sample standard deviation over mean of one run's measured epochs; NaN below 2 values."""
+    a = np.asarray(values, dtype=float).reshape(-1)
+    if a.size < 2:
+        return math.nan
+    return float(np.std(a, ddof=1) / np.mean(a))
+
+
+def is_noisy(values: npt.ArrayLike, threshold: float = NOISY_CV) -> bool:
+    """True when a run's coefficient of variation is above ``threshold`` (5 %).
+
+    A run with fewer than 2 measured epochs has no measurable spread and is not flagged.
+    """
+    cv = coefficient_of_variation(values)
+    return math.isfinite(cv) and cv > threshold
+
+
+def _percent(confidence: float) -> str:
+    return f"{confidence * 100:g} %"
+
+
+def verdict(ratio: Interval) -> str:
+    """A ratio in words, from the faster side's point of view.
+
+    ``1.52x faster, 95 % CI 1.47 to 1.58`` when the interval is above 1,
+    ``1.52x slower, 95 % CI 1.47 to 1.58`` when below (the interval inverted too), and
+    ``no clear difference (0.97x, 95 % CI 0.90 to 1.05)`` when it contains 1.
+    """
+    ci = f"{_percent(ratio.confidence)} CI"
+    if any(math.isnan(x) for x in (ratio.value, ratio.low, ratio.high)):
+        return "no verdict (the ratio could not be computed)"
+    if ratio.contains(1.0):
+        return f"no clear difference ({ratio.value:.2f}x, {ci} {ratio.low:.2f} to {ratio.high:.2f})"
+    if ratio.low > 1:
+        return f"{ratio.value:.2f}x faster, {ci} {ratio.low:.2f} to {ratio.high:.2f}"
+    return (
+        f"{_inverse(ratio.value):.2f}x slower, "
+        f"{ci} {_inverse(ratio.high):.2f} to {_inverse(ratio.low):.2f}"
+    )
+
+
+def _inverse(x: float) -> float:
+    return math.inf if x == 0 else 1 / x
