@@ -18,11 +18,12 @@ DOCS_BUILD = ROOT / "docs" / "_build"
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
-    """Install the project (without build isolation surprises) and its dependency groups."""
+    """Install the dependency groups, then the project itself (editable) with its own few
+    dependencies (jsonschema, psutil), which every session needs to read or write results."""
     args = [arg for group in groups for arg in nox.project.dependency_groups(PYPROJECT, group)]
     session.install(*args)
     if project:
-        session.install("--no-deps", "-e", ".")
+        session.install("-e", ".")
 
 
 @nox.session
