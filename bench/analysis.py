@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bench import attribution as attribution_rules
 from bench import baselines
 from bench import results as results_io
 from bench.errors import UserError
@@ -314,6 +315,11 @@ _EPOCH_COLUMNS = [
     "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
     "loss", "accuracy", "val_loss", "val_accuracy",
 ]  # fmt: skip
+_ATTRIBUTION_COLUMNS = [
+    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "logical_cores",
+    "attribution", "input_images_per_s", "compute_images_per_s", "end_to_end_images_per_s",
+    "elapsed_s", "wall_s", "error",
+]  # fmt: skip
 _SECTION_COLUMNS = [
     "machine", "path", "started_at", "baseline_version", "section", "status", "score",
     "threads", "device", "reason",
@@ -345,6 +351,10 @@ class Results:
     """One row per individual probe."""
     geekbench: pd.DataFrame
     """One row per file with user-reported Geekbench scores."""
+    attribution: pd.DataFrame
+    """One row per finished workload run: its input-only, compute-only and end-to-end
+    throughputs (`bench.attribution`); ``attribution`` says ``measured``, ``not measured``
+    (a file without the block) or ``failed`` (with ``error``)."""
 
     @property
     def empty(self) -> bool:
@@ -371,6 +381,7 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
     sections: list[list[Any]] = []
     probes: list[list[Any]] = []
     geekbench: list[list[Any]] = []
+    attributions: list[list[Any]] = []
     for path, data in documents:
         machine = data["machine"]["slug"]
         started = data["started_at"]
@@ -393,6 +404,12 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                 [*where, *key, run["repeat"], run["status"], run["error"], device, *versions,
                  len(run["epochs"])]
             )  # fmt: skip
+            if run["status"] == "ok":
+                cores = data["machine"]["cpu"].get("logical_cores")
+                attributions.append(
+                    [*where, *key, run["repeat"], cores if isinstance(cores, int) else None,
+                     *_attribution_values(run)]
+                )  # fmt: skip
             for e in run["epochs"]:
                 epochs.append(
                     [*where, *key, run["repeat"], run["status"], device, e["epoch"], e["warmup"],
@@ -417,7 +434,32 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
         probe_sections=pd.DataFrame(sections, columns=_SECTION_COLUMNS),
         probe_values=pd.DataFrame(probes, columns=_PROBE_COLUMNS),
         geekbench=pd.DataFrame(geekbench, columns=_GEEKBENCH_COLUMNS),
+        attribution=pd.DataFrame(attributions, columns=_ATTRIBUTION_COLUMNS).astype(
+            dict.fromkeys(_ATTRIBUTION_FLOATS, float)
+        ),
     )
+
+
+_ATTRIBUTION_FLOATS = (
+    "input_images_per_s", "compute_images_per_s", "end_to_end_images_per_s", "elapsed_s", "wall_s",
+)  # fmt: skip
+
+
+def _attribution_values(run: Mapping[str, Any]) -> list[Any]:
+    """``attribution``, input, compute and end-to-end images/s, elapsed_s, wall_s, error."""
+    measured = [e["images_per_s"] for e in run["epochs"] if not e["warmup"]]
+    end_to_end = float(np.median(measured)) if measured else math.nan
+    wall = _float(run.get("wall_s"))
+    block = run.get("attribution")
+    if not isinstance(block, Mapping):
+        return ["not measured", math.nan, math.nan, end_to_end, math.nan, wall, None]
+    if "input_only" not in block:
+        return ["failed", math.nan, math.nan, end_to_end, math.nan, wall, _text(block.get("error"))]
+    return [
+        "measured", _float(block["input_only"]["images_per_s"]),
+        _float(block["compute_only"]["images_per_s"]), end_to_end, _float(block["elapsed_s"]),
+        wall, None,
+    ]  # fmt: skip
 
 
 def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -998,6 +1040,221 @@ def article_comparison(results: Results) -> pd.DataFrame:
         )  # fmt: skip
     columns = ["measure", "title", "article", "article_ratio", "here_ratio", "here", "source"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# --- Bottlenecks: input wait vs compute ------------------------------------------------------
+
+SETTING_KEY = tuple(k for k in COMPARABILITY_KEY if k not in ("pipeline", "intra_op_threads"))
+"""What must agree for configurations to share a bottleneck chart: everything in
+`COMPARABILITY_KEY` except the input pipeline and the thread count, which the chart compares."""
+PIPELINE_TITLES = {"legacy": "legacy (ImageDataGenerator)", "tfdata": "tf.data"}
+
+_BOTTLENECK_COLUMNS = [
+    "workload", "machine", "pipeline", "intra_op_threads", "threads", *SETTING_KEY[1:],
+    "runs", "measured_runs", "attribution", "input_images_per_s", "compute_images_per_s",
+    "end_to_end_images_per_s", "input_wait_share", "end_to_end_ms", "compute_ms",
+    "input_wait_ms", "verdict", "overhead_share",
+]  # fmt: skip
+
+
+def threads_label(intra_op_threads: int, logical_cores: Any = None) -> str:
+    """``0`` -> ``default (8 cores)`` (or ``default``); ``2`` -> ``2 threads``."""
+    if intra_op_threads == 0:
+        return f"default ({logical_cores} cores)" if isinstance(logical_cores, int) else "default"
+    return f"{intra_op_threads} thread" + ("s" if intra_op_threads != 1 else "")
+
+
+def bottleneck_table(results: Results) -> pd.DataFrame:
+    """Where each configuration's training step time goes: one row per machine and setting.
+
+    A configuration is a machine with one value of every `COMPARABILITY_KEY` field (so the
+    pipeline and thread count are part of it). Throughputs are medians over its finished runs
+    (end to end: each run's median of measured epochs); input wait share, milliseconds per image
+    and the verdict follow `bench.attribution.derive`. ``attribution`` is ``measured`` when at
+    least one run has the measurement, else ``failed`` or ``not measured`` (files from before
+    it, or runs with --skip-attribution): their throughputs are NaN and their verdict
+    ``not measured``. ``overhead_share`` is the measurement's time over the rest of the run's
+    wall time (median; NaN where the run's wall time was not recorded).
+    """
+    frame = results.attribution
+    if frame.empty:
+        return pd.DataFrame(columns=_BOTTLENECK_COLUMNS)
+    rows = []
+    keys = ["machine", *COMPARABILITY_KEY]
+    for key, group in frame.groupby(keys, sort=False, dropna=False):
+        values = dict(zip(keys, key, strict=True))
+        measured = group[group["attribution"] == "measured"]
+        status = (
+            "measured" if not measured.empty
+            else "failed" if (group["attribution"] == "failed").any() else "not measured"
+        )  # fmt: skip
+        source = float(measured["input_images_per_s"].median()) if len(measured) else math.nan
+        compute = float(measured["compute_images_per_s"].median()) if len(measured) else math.nan
+        end = float(group["end_to_end_images_per_s"].median())
+        derived = attribution_rules.derive(source, compute, end)
+        overhead = measured["elapsed_s"] / (measured["wall_s"] - measured["elapsed_s"])
+        cores = group["logical_cores"].dropna()
+        threads = int(group["intra_op_threads"].iloc[0])
+        rows.append(
+            [values["workload"], values["machine"], values["pipeline"], threads,
+             threads_label(threads, int(cores.iloc[-1]) if len(cores) else None),
+             *(values[k] for k in SETTING_KEY[1:]), len(group), len(measured), status, source,
+             compute, end, derived["input_wait_share"], derived["end_to_end_ms"],
+             derived["compute_ms"], derived["input_wait_ms"], derived["verdict"],
+             float(overhead.median()) if overhead.notna().any() else math.nan]
+        )  # fmt: skip
+    table = pd.DataFrame(rows, columns=_BOTTLENECK_COLUMNS)
+    order = {w: i for i, w in enumerate(WORKLOADS)}
+    return table.sort_values(
+        ["workload", "machine", "pipeline", "intra_op_threads"],
+        key=lambda c: c.map(order) if c.name == "workload" else c,
+        ignore_index=True,
+    )
+
+
+def _setting_rank(rows: pd.DataFrame) -> tuple[Any, ...]:
+    first = rows.iloc[0]
+    return (
+        -rows["machine"].nunique(),
+        -int((rows["attribution"] == "measured").sum()),
+        _PROFILE_RANK.get(str(first["profile"]), 9),
+        first["dataset_kind"] != "real",
+        -int(first["image_size"]),
+        str(first["dataset_fingerprint"]),
+    )
+
+
+def bottleneck_groups(results: Results) -> dict[str, pd.DataFrame]:
+    """Per workload, the `bottleneck_table` rows the report charts together.
+
+    They share every `SETTING_KEY` field (profile, sizes, dataset, weights) and differ in
+    machine, pipeline and thread count. Where a workload ran in several settings, the one with
+    the most machines, then the most measured configurations, then the full profile, is charted.
+    """
+    table = bottleneck_table(results)
+    chosen: dict[str, pd.DataFrame] = {}
+    for workload in WORKLOADS:
+        mine = table[table["workload"] == workload]
+        if mine.empty:
+            continue
+        groups = [g for _, g in mine.groupby(list(SETTING_KEY[1:]), sort=False, dropna=False)]
+        chosen[workload] = min(groups, key=_setting_rank).reset_index(drop=True)
+    return chosen
+
+
+def configuration_label(row: Any, *, threads: bool = True) -> str:
+    """``laptop-a, tf.data, 2 threads``: how a bottleneck row is named on charts and tables."""
+    pipeline = "tf.data" if row["pipeline"] == "tfdata" else str(row["pipeline"])
+    return f"{row['machine']}, {pipeline}" + (f", {row['threads']}" if threads else "")
+
+
+def thread_scaling(results: Results) -> pd.DataFrame:
+    """End-to-end images/s against intra-op threads, where a machine ran several thread counts.
+
+    One row per machine, workload, pipeline, setting (`SETTING_KEY`) and thread count, with the
+    median training images/s of the measured epochs; only series with two or more thread
+    counts are kept. ``cores`` is the thread count as a number: the machine's logical cores for
+    the default (0), when known.
+    """
+    columns = ["workload", "machine", "pipeline", "intra_op_threads", "threads", "cores",
+               "images_per_s", "epochs", "setting"]  # fmt: skip
+    epochs = measured_epochs(results.epochs)
+    if epochs.empty:
+        return pd.DataFrame(columns=columns)
+    cores_of = results.attribution.set_index("path")["logical_cores"].to_dict()
+    rows = []
+    series_key = ["machine", "workload", "pipeline", *SETTING_KEY[1:]]
+    for key, series in epochs.groupby(series_key, sort=False, dropna=False):
+        if series["intra_op_threads"].nunique() < 2:
+            continue
+        values = dict(zip(series_key, key, strict=True))
+        setting = ", ".join(str(values[k]) for k in ("profile", "image_size", "batch_size"))
+        for _, frame in series.groupby("intra_op_threads", sort=True):
+            logical = cores_of.get(frame["path"].iloc[-1])
+            count = int(frame["intra_op_threads"].iloc[0])
+            cores = count if count else (logical if isinstance(logical, int) else math.nan)
+            rows.append(
+                [values["workload"], values["machine"], values["pipeline"], count,
+                 threads_label(count, logical), cores, float(frame["images_per_s"].median()),
+                 len(frame), setting]
+            )  # fmt: skip
+    order = {w: i for i, w in enumerate(WORKLOADS)}
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table
+    return table.sort_values(
+        ["workload", "machine", "pipeline", "cores"],
+        key=lambda c: c.map(order) if c.name == "workload" else c,
+        ignore_index=True,
+    )
+
+
+@dataclass(frozen=True)
+class AugmentationStory:
+    """The figures behind the explanation of the article's augmentation result, one machine."""
+
+    machine: str
+    threads: str
+    legacy: Mapping[str, Any]
+    """The ``cnn-aug`` legacy row of `bottleneck_table`."""
+    plain: Mapping[str, Any] | None
+    """The ``cnn`` legacy row (no augmentation), when measured."""
+    tfdata: Mapping[str, Any] | None
+    """The ``cnn-aug`` tf.data row, when measured."""
+
+    @property
+    def augmentation_cost(self) -> float:
+        """How many times fewer images/s the legacy pipeline delivers once it augments."""
+        if self.plain is None:
+            return math.nan
+        return float(self.plain["input_images_per_s"]) / float(self.legacy["input_images_per_s"])
+
+    @property
+    def tfdata_speedup(self) -> float:
+        """tf.data over legacy, end-to-end images/s on ``cnn-aug``."""
+        if self.tfdata is None:
+            return math.nan
+        end = float(self.legacy["end_to_end_images_per_s"])
+        return float(self.tfdata["end_to_end_images_per_s"]) / end
+
+
+def augmentation_story(results: Results) -> AugmentationStory | None:
+    """The machine and figures that explain the augmentation result, or None when not measured.
+
+    Uses the charted ``cnn-aug`` setting (`bottleneck_groups`); prefers a configuration at the
+    default thread count, and a machine that also measured ``cnn`` and the tf.data pipeline.
+    """
+    groups = bottleneck_groups(results)
+    aug = groups.get("cnn-aug")
+    if aug is None:
+        return None
+    measured = aug[aug["attribution"] == "measured"]
+    legacy_rows = measured[measured["pipeline"] == "legacy"]
+    if legacy_rows.empty:
+        return None
+    plain_rows = groups.get("cnn", pd.DataFrame(columns=_BOTTLENECK_COLUMNS))
+    plain_rows = plain_rows[
+        (plain_rows["attribution"] == "measured") & (plain_rows["pipeline"] == "legacy")
+    ]
+
+    def find(rows: pd.DataFrame, machine: str, threads: int) -> Mapping[str, Any] | None:
+        hit = rows[(rows["machine"] == machine) & (rows["intra_op_threads"] == threads)]
+        return None if hit.empty else {str(k): v for k, v in hit.iloc[0].items()}
+
+    def rank(row: Any) -> tuple[Any, ...]:
+        m, t = row.machine, int(row.intra_op_threads)
+        tf_rows = measured[measured["pipeline"] == "tfdata"]
+        return (t != 0, find(tf_rows, m, t) is None, find(plain_rows, m, t) is None, m, t)
+
+    best = min(legacy_rows.itertuples(), key=rank)
+    machine, threads = str(best.machine), int(str(best.intra_op_threads))
+    return AugmentationStory(
+        machine=machine,
+        threads=str(best.threads),
+        legacy=find(legacy_rows, machine, threads) or {},
+        plain=find(plain_rows, machine, threads),
+        tfdata=find(measured[measured["pipeline"] == "tfdata"], machine, threads),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

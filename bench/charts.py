@@ -26,6 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bench import analysis
+from bench import attribution as attribution_verdicts
 from bench.report import escape_markdown, one_line
 
 DPI = 200
@@ -165,7 +166,8 @@ def training_chart(comparison: analysis.Comparison, colours: Mapping[str, str]) 
         for y, machine in zip(ys, machines, strict=True):
             values = np.sort(comparison.values(machine))
             offsets = np.linspace(-0.17, 0.17, len(values)) if len(values) > 1 else np.zeros(1)
-            ax.scatter(values, y + offsets, s=9, color=INK, alpha=0.55, linewidths=0, zorder=3)
+            ax.scatter(values, y + offsets, s=22, color=INK, alpha=0.8, edgecolors="white",
+                       linewidths=0.6, zorder=3)  # fmt: skip
             ends.append(float(values.max()))
         ax.set_xlim(0, max(ends) * 1.2)
         _value_labels(ax, ys, ends, [f"{m:.1f} s" for m in medians])
@@ -363,5 +365,138 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
     caption = (
         "Hollow diamonds: the ratios the article states (M1 Pro over M1); dots: the same ratio "
         "from comparable results here, where both chips have them. The dashed line marks equal."
+    )
+    return Chart(figure, title, alt, caption)
+
+
+# --- Bottlenecks ------------------------------------------------------------------------------
+
+INPUT_WAIT = "#b8b8b8"
+"""Input wait is drawn in grey, beside each machine's own colour for compute."""
+
+
+def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
+    """One workload: milliseconds per training image, split into compute and input wait.
+
+    ``rows`` are one workload's rows of `analysis.bottleneck_table` (as
+    `analysis.bottleneck_groups` gives them), one bar per machine, pipeline and thread count.
+    A configuration without the measurement is written as "not measured", never drawn as zero.
+    """
+    workload = str(rows["workload"].iloc[0])
+    name = analysis.WORKLOAD_TITLES.get(workload, workload)
+    measured = rows[rows["attribution"] == "measured"]
+    if measured.empty:
+        title = f"{name}: input wait and compute not measured yet"
+    else:
+        bound = int((measured["verdict"] == attribution_verdicts.INPUT_BOUND).sum())
+        worst = measured.sort_values("input_wait_share", ascending=False).iloc[0]
+        title = (
+            f"{name}: input-bound in {bound} of {len(measured)} measured configurations; "
+            f"{analysis.configuration_label(worst)} waits "
+            f"{worst['input_wait_share']:.0%} of each step for input"
+        )
+    labels = [analysis.configuration_label(r) for r in rows.to_dict("records")]
+    with _style():
+        figure = _new_figure(1.9 + 0.5 * len(rows))
+        ax = figure.add_subplot()
+        ys = np.arange(len(rows), dtype=float)
+        finite = measured["end_to_end_ms"].to_numpy(dtype=float)
+        right = float(finite.max()) * 1.75 if len(finite) else 1.0
+        ax.set_xlim(0, right)
+        for y, row in zip(ys, rows.to_dict("records"), strict=True):
+            if row["attribution"] != "measured":
+                ax.text(right * 0.01, y, str(row["attribution"]), va="center", ha="left",
+                        color=MUTED, style="italic", fontsize=9)  # fmt: skip
+                continue
+            compute, wait = float(row["compute_ms"]), float(row["input_wait_ms"])
+            ax.barh(y, compute, height=0.6, color=colours.get(str(row["machine"]), COLOURS[0]),
+                    zorder=2)  # fmt: skip
+            ax.barh(y, wait, left=compute, height=0.6, color=INPUT_WAIT, hatch="//",
+                    edgecolor="white", zorder=2)  # fmt: skip
+            label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait: {row['verdict']}"
+            _value_labels(ax, [y], [compute + wait], [label])
+        ax.set_yticks(ys, labels)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("Milliseconds per training image (solid: compute; grey: input wait)")
+        _title(figure, title)
+    parts = []
+    for label, r in zip(labels, rows.itertuples(), strict=True):
+        if r.attribution != "measured":
+            parts.append(f"{label}: {r.attribution}")
+        else:
+            parts.append(
+                f"{label}: {r.end_to_end_ms:.1f} ms per image, {r.compute_ms:.1f} compute and "
+                f"{r.input_wait_ms:.1f} input wait, {r.verdict}"
+            )
+    alt = f"Stacked bar chart of milliseconds per training image, {name}. " + "; ".join(parts)
+    caption = (
+        f"{name}: time per training image in the normal epochs, split into the model's own "
+        "computation (from the compute-only measurement) and the rest, time spent waiting for "
+        "the input pipeline. Input-bound: the pipeline alone delivers fewer images per second "
+        "than the model alone trains, so a faster processor for the model cannot help."
+    )
+    return Chart(figure, title, alt + ".", caption)
+
+
+def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
+    """End-to-end images/s against intra-op threads, one panel per workload (`analysis.thread_scaling`).
+
+    One line per machine and pipeline (solid: legacy, dashed: tf.data).
+    """
+    if table.empty:
+        message = "No machine has runs at two or more thread counts (--threads) yet."
+        return _no_data("Core scaling: not measured yet", message)
+    workloads = [w for w in analysis.WORKLOADS if w in set(table["workload"])]
+    gains = []
+    for _, group in table.groupby(["workload", "machine", "pipeline"], sort=False):
+        series = group.dropna(subset=["cores"]).sort_values("cores")
+        if len(series) >= 2:
+            low, high = series.iloc[0], series.iloc[-1]
+            gains.append((high["images_per_s"] / low["images_per_s"], low, high))
+    if gains:
+        gain, low, high = max(gains, key=lambda g: g[0])
+        title = (
+            f"From {low['cores']:.0f} to {high['cores']:.0f} threads, training speeds up at most "
+            f"{analysis.format_ratio(gain)} ({low['machine']}, "
+            f"{analysis.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
+            f"{'tf.data' if low['pipeline'] == 'tfdata' else low['pipeline']})"
+        )
+    else:
+        title = "Core scaling"
+    with _style():
+        figure = _new_figure(1.4 + 2.4 * len(workloads))
+        axes = figure.subplots(len(workloads), 1, squeeze=False)[:, 0]
+        for ax, workload in zip(axes, workloads, strict=True):
+            mine = table[table["workload"] == workload]
+            for (machine, pipeline), group in mine.groupby(["machine", "pipeline"], sort=True):
+                series = group.dropna(subset=["cores"]).sort_values("cores")
+                style = "--" if pipeline == "tfdata" else "-"
+                name = "tf.data" if pipeline == "tfdata" else str(pipeline)
+                ax.plot(series["cores"], series["images_per_s"], style, marker="o",
+                        color=colours.get(str(machine), COLOURS[0]),
+                        label=f"{machine}, {name}")  # fmt: skip
+                for r in series.itertuples():
+                    ax.annotate(f"{r.images_per_s:.0f}", (r.cores, r.images_per_s),
+                                textcoords="offset points", xytext=(4, 4), fontsize=8,
+                                color=INK)  # fmt: skip
+            ax.set_ylim(bottom=0, top=float(mine["images_per_s"].max()) * 1.25)
+            ticks = sorted(mine["cores"].dropna().unique())
+            ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
+            ax.set_title(analysis.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            ax.set_ylabel("images/s")
+            ax.legend(fontsize=8, frameon=False, loc="lower right")
+        axes[-1].set_xlabel("Intra-op threads (--threads; the default uses every logical core)")
+        _title(figure, title)
+    parts = [
+        f"{analysis.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
+        f"{r.pipeline}, {r.threads}: {r.images_per_s:.1f} images/s"
+        for r in table.itertuples()
+    ]
+    alt = "Line charts of training images per second against threads. " + "; ".join(parts) + "."
+    caption = (
+        "Median training images per second of the measured epochs at each thread count "
+        "(--threads), one line per machine and pipeline (dashed: tf.data). A line that stays "
+        "flat as threads are added is limited by something the extra cores do not speed up."
     )
     return Chart(figure, title, alt, caption)

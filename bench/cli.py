@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from bench import __version__, runner
+from bench.attribution import MAX_STEPS
 from bench.errors import UserError
+from bench.pipelines import DEFAULT_PIPELINE, PIPELINES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.weights import MODES
 from bench.workloads import WORKLOADS
@@ -156,6 +158,21 @@ def parser() -> argparse.ArgumentParser:
         help="train with Keras 2 (tf-keras, TF_USE_LEGACY_KERAS=1); use nox -s bench-keras2",
     )
     p.add_argument(
+        "--pipeline",
+        choices=PIPELINES,
+        default=DEFAULT_PIPELINE,
+        help="input pipeline: legacy (ImageDataGenerator, the article's) or tfdata "
+        "(image_dataset_from_directory, preprocessing layers, parallel map, prefetch) "
+        f"(default: {DEFAULT_PIPELINE})",
+    )
+    p.add_argument(
+        "--skip-attribution",
+        action="store_false",
+        dest="attribution",
+        help="do not time input only and compute only after each workload run "
+        f"(about {MAX_STEPS} batches each)",
+    )
+    p.add_argument(
         "--generator-workers",
         type=_positive,
         default=1,
@@ -204,6 +221,8 @@ def config_from_args(argv: list[str]) -> runner.Config:
         geekbench=geekbench,
         legacy_keras=args.legacy_keras,
         generator_workers=args.generator_workers,
+        pipeline=args.pipeline,
+        attribution=args.attribution,
         command=list(argv),
     )
 

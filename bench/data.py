@@ -138,12 +138,12 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
     heights: list[int] = []
     total = 0
     for split, by_class in found.items():
-        for name, images in by_class.items():
+        for class_name, images in by_class.items():
             for path in images:
                 data = path.read_bytes()
                 total += len(data)
                 digest = hashlib.sha256(data).hexdigest()
-                lines.append(f"{split}/{name}/{path.name}\t{len(data)}\t{digest}")
+                lines.append(f"{split}/{class_name}/{path.name}\t{len(data)}\t{digest}")
                 if check_images:
                     w, h = _image_size(path, data)
                     widths.append(w)

@@ -160,6 +160,49 @@ def scores_table(scores: pd.DataFrame, geekbench: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.1f}" if pd.notna(value) else "\u2014"
+
+
+def bottleneck_display(rows: pd.DataFrame) -> pd.DataFrame:
+    """`analysis.bottleneck_table` rows as the report shows them, one per configuration.
+
+    Configurations without the measurement say ``not measured`` (or ``failed``), never zero.
+    """
+    return pd.DataFrame(
+        {
+            "Configuration": [analysis.configuration_label(r) for r in rows.to_dict("records")],
+            "Input only (img/s)": rows["input_images_per_s"].map(_rate),
+            "Compute only (img/s)": rows["compute_images_per_s"].map(_rate),
+            "End to end (img/s)": rows["end_to_end_images_per_s"].map(_rate),
+            "Input wait": rows["input_wait_share"].map(
+                lambda v: f"{v:.0%}" if pd.notna(v) else "\u2014"
+            ),
+            "Verdict": [
+                r["verdict"] if r["attribution"] == "measured" else r["attribution"]
+                for r in rows.to_dict("records")
+            ],
+            "Runs (measured)": [
+                f"{r['runs']} ({r['measured_runs']})" for r in rows.to_dict("records")
+            ],
+        }
+    )
+
+
+def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
+    """`analysis.thread_scaling` as a table: images/s per thread count."""
+    return pd.DataFrame(
+        {
+            "Workload": table["workload"].map(lambda w: analysis.WORKLOAD_TITLES.get(w, w)),
+            "Machine": table["machine"],
+            "Pipeline": table["pipeline"].map(analysis.PIPELINE_TITLES).fillna(table["pipeline"]),
+            "Threads": table["threads"],
+            "Images/s (median)": table["images_per_s"].map(_rate),
+            "Measured epochs": table["epochs"],
+        }
+    )
+
+
 def format_history(docstring: str) -> str:
     """The "Format history" section of a module docstring as a Markdown bullet list.
 

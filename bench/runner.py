@@ -11,6 +11,7 @@ is recorded as that run's failure and the others still run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench import __version__, data, environment, results, weights
+from bench import __version__, attribution, data, environment, pipelines, results, weights
 from bench.errors import UserError
 from bench.profiles import PROFILES
 
@@ -52,6 +53,7 @@ class Config:
     legacy_keras: bool = False
     generator_workers: int = 1
     pipeline: str = "legacy"
+    attribution: bool = True
     seed: int = 42
     command: list[str] = field(default_factory=list)
 
@@ -196,6 +198,50 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _end_to_end(run: dict[str, Any]) -> float:
+    measured = [e["images_per_s"] for e in run["epochs"] if not e["warmup"]]
+    return float(median(measured)) if measured else math.nan
+
+
+def format_attribution(runs: list[dict[str, Any]]) -> str:
+    """The table of where each run's step time went (`bench.attribution`), printed after the summary."""
+    header = (
+        "workload",
+        "rep",
+        "input only",
+        "compute only",
+        "end to end",
+        "input wait",
+        "verdict",
+    )
+    rows = [header]
+    for run in runs:
+        block = run.get("attribution") or {}
+        if run["status"] != "ok" or "input_only" not in block:
+            why = "failed: " + str(block["error"]) if block.get("error") else "not measured"
+            rows.append((run["workload"], str(run["repeat"]), why, "", "", "", ""))
+            continue
+        source, compute = block["input_only"]["images_per_s"], block["compute_only"]["images_per_s"]
+        end = _end_to_end(run)
+        figures = attribution.derive(source, compute, end)
+        share = figures["input_wait_share"]
+        rows.append(
+            (
+                run["workload"],
+                str(run["repeat"]),
+                f"{source:.1f} img/s",
+                f"{compute:.1f} img/s",
+                f"{end:.1f} img/s" if math.isfinite(end) else "-",
+                f"{share:.0%}" if math.isfinite(share) else "-",
+                figures["verdict"],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def format_probe_scores(block: dict[str, Any]) -> str:
     """One line: each section's score, or its status and reason when it has none."""
     names = {"single_core": "single-core", "multi_core": "multi-core", "gpu": "GPU"}
@@ -206,7 +252,9 @@ def format_probe_scores(block: dict[str, Any]) -> str:
             parts.append(f"{name} {section['score']:.0f}")
         else:
             why = section.get("reason") or section.get("error")
-            parts.append(f"{name} {section.get('status', 'not run')}" + (f" ({why})" if why else ""))
+            parts.append(
+                f"{name} {section.get('status', 'not run')}" + (f" ({why})" if why else "")
+            )
     return (
         "Probe scores (1000 = one core of the baseline machine, version "
         f"{block.get('baseline_version')}): " + ", ".join(parts)
@@ -228,6 +276,8 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         chosen = weights.resolve(config.weights, config.weights_file)
         say(f"VGG-16 weights: {chosen.note}")
     data_root, dataset = prepare_dataset(config, say)
+    if config.pipeline == "tfdata":
+        pipelines.check_formats(data_root)
     machine = environment.capture_machine(slug=config.slug, label=config.label)
     say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
 
@@ -262,6 +312,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
             "weights": config.weights,
             "legacy_keras": config.legacy_keras,
             "generator_workers": config.generator_workers,
+            "attribution": config.attribution,
         },
         "dataset": dataset,
         "probes": probes_block,
@@ -294,6 +345,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
                         "legacy_keras": config.legacy_keras,
                         "generator_workers": config.generator_workers,
                         "pipeline": config.pipeline,
+                        "attribution": config.attribution,
                     }
                     record = run_worker(job, Path(tmp))
                     tf_info = tf_info or record.pop("tf", None)
@@ -314,6 +366,9 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     path = results.write(document, config.output)
     say("")
     say(format_summary(runs))
+    if any(run.get("attribution") for run in runs):
+        say("")
+        say(format_attribution(runs))
     if probes_block is not None:
         say(format_probe_scores(probes_block))
     if chosen is not None and chosen.kind == "random":

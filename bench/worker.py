@@ -66,7 +66,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
 
     Filling in place keeps what was measured (epochs done, memory) when training fails.
     """
-    from bench import environment, timing, workloads
+    from bench import attribution, environment, pipelines, timing, workloads
 
     if job.get("legacy_keras"):
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
@@ -82,16 +82,22 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
 
     weights_path = Path(job["weights_path"]) if job.get("weights_path") else None
     data_root = Path(job["data_root"])
-    train, valid = workloads.legacy_generators(
-        data_root, workload.augment, job["image_size"], job["batch_size"]
+    pipeline = pipelines.make(
+        job.get("pipeline", pipelines.DEFAULT_PIPELINE),
+        data_root,
+        workload.augment,
+        job["image_size"],
+        job["batch_size"],
+        job["seed"],
     )
+    train, valid = pipeline.train, pipeline.valid
     workers = int(job.get("generator_workers", 1))
-    if workers > 1:
+    if workers > 1 and pipeline.name == "legacy":
         train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
-    record["augmentation"] = workloads.generator_arguments(workload.augment)
-    record["train_images"] = int(train.samples)
-    record["validation_images"] = int(valid.samples)
-    record["steps_per_epoch"] = len(train)
+    record["augmentation"] = pipeline.augmentation
+    record["train_images"] = pipeline.train_images
+    record["validation_images"] = pipeline.validation_images
+    record["steps_per_epoch"] = pipeline.steps_per_epoch
 
     with timing.Stopwatch() as sw:
         model = workloads.build(workload, job["image_size"], weights_path)
@@ -108,7 +114,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
         record["train_images"], _progress(job["workload"], job["repeat"])
     )
     fit_kwargs: dict[str, Any] = {}
-    if workers > 1 and record["tf"]["keras_major"] == 2:
+    if workers > 1 and pipeline.name == "legacy" and record["tf"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
     try:
         model.fit(
@@ -123,6 +129,32 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
         record["epochs"] = timer.epochs
         record["peak_rss_bytes"] = timing.peak_rss_bytes()
     record["status"] = "ok"
+    if job.get("attribution", True):
+        # After the epochs, so the seeded training is the same with or without it.
+        print(f"  {job['workload']} #{job['repeat']}: timing input only and compute only ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+        try:
+            record["attribution"] = attribution.measure(
+                model, pipelines.batches(pipeline), pipeline.steps_per_epoch
+            )
+        except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
+            traceback.print_exc(file=sys.stderr)
+            record["attribution"] = {"error": _one_line_error(exc)}
+        else:
+            a = record["attribution"]
+            print(
+                f"  {job['workload']} #{job['repeat']}: input only "
+                f"{a['input_only']['images_per_s']:.1f} img/s, compute only "
+                f"{a['compute_only']['images_per_s']:.1f} img/s ({a['elapsed_s']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        record["peak_rss_bytes"] = timing.peak_rss_bytes()
+
+
+def _one_line_error(exc: BaseException) -> str:
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:2000]
 
 
 def _write(path: Path, record: dict[str, Any]) -> None:
@@ -143,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 (any failure of the workload is recorded, not fatal)
         traceback.print_exc(file=sys.stderr)
-        first_line = (str(exc).strip().splitlines() or [""])[0]
         record["status"] = "failed"
-        record["error"] = f"{type(exc).__name__}: {first_line}"[:2000]
+        record["error"] = _one_line_error(exc)
+    record["wall_s"] = time.perf_counter() - _START
     _write(out_path, record)
     return 0
 

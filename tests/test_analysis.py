@@ -520,3 +520,143 @@ def test_check_command_names_the_bad_file(folder: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"error: {path}: invalid at machine/slug")
+
+
+# --- Bottlenecks ------------------------------------------------------------------------------
+
+BOTTLENECK_FIXTURES = ROOT / "tests" / "data" / "bottlenecks"
+
+
+@pytest.fixture(scope="module")
+def with_variants(tmp_path_factory: pytest.TempPathFactory) -> analysis.Results:
+    """The fixtures plus fixture-laptop-a runs with the tf.data pipeline and with 4 threads."""
+    folder = Path(shutil.copytree(FIXTURES, tmp_path_factory.mktemp("b") / "results"))
+    shutil.copytree(BOTTLENECK_FIXTURES, folder, dirs_exist_ok=True)
+    return analysis.load_results(folder)
+
+
+def test_bottleneck_table_derives_wait_and_verdict(loaded: analysis.Results) -> None:
+    """Each configuration gets medians of the three throughputs, its input wait and verdict."""
+    table = analysis.bottleneck_table(loaded).set_index(["workload", "machine", "profile"])
+    row = table.loc[("cnn-aug", "fixture-laptop-a", "full")]
+    assert row["attribution"] == "measured"
+    assert row["input_images_per_s"] == pytest.approx(540, rel=1e-4)
+    assert row["compute_images_per_s"] == pytest.approx(1000, rel=1e-4)
+    assert row["end_to_end_images_per_s"] == pytest.approx(500)
+    assert row["input_wait_share"] == pytest.approx(0.5, abs=1e-4)
+    assert row["verdict"] == "input-bound"
+    assert row["threads"] == "default (8 cores)"
+    assert 0 < row["overhead_share"] < 0.05
+    # Two repeats: medians over both.
+    b = table.loc[("cnn-aug", "fixture-laptop-b", "full")]
+    assert (b["runs"], b["measured_runs"]) == (2, 2)
+    assert b["input_images_per_s"] == pytest.approx(525, rel=1e-4)
+    assert table.loc[("cnn", "fixture-laptop-b", "full"), "verdict"] == "compute-bound"
+
+
+def test_runs_without_the_block_are_not_measured(loaded: analysis.Results) -> None:
+    """Files from before the measurement still load and say "not measured", never zero."""
+    table = analysis.bottleneck_table(loaded)
+    vgg = table[table["workload"] == "vgg16"]
+    assert set(vgg["attribution"]) == {"not measured"}
+    assert set(vgg["verdict"]) == {"not measured"}
+    assert vgg["input_images_per_s"].isna().all()
+    assert vgg["end_to_end_images_per_s"].notna().all()
+    # A failed training run has nothing to attribute: desktop-c's vgg16-aug has no row.
+    desktop = table[table["machine"] == "fixture-desktop-c"]
+    assert "vgg16-aug" not in set(desktop["workload"])
+
+
+def test_a_failed_measurement_is_reported_as_failed(folder: Path) -> None:
+    """An attribution block with an error shows as failed, with no throughputs."""
+    path = folder / "fixture-laptop-a" / "20260102T100000Z.json"
+    data = read(path)
+    data["workloads"][0]["attribution"] = {"error": "ResourceExhaustedError: OOM"}
+    write(path, data)
+    loaded = analysis.load_results(folder)
+    rows = loaded.attribution[loaded.attribution["path"] == str(path)]
+    assert rows["attribution"].tolist() == ["failed"]
+    assert rows["error"].tolist() == ["ResourceExhaustedError: OOM"]
+    table = analysis.bottleneck_table(loaded)
+    # The machine's other file measured the same configuration: the group stays measured.
+    row = table[(table["workload"] == "cnn") & (table["machine"] == "fixture-laptop-a")
+                & (table["profile"] == "full")].iloc[0]  # fmt: skip
+    assert (row["attribution"], row["runs"], row["measured_runs"]) == ("measured", 2, 1)
+
+
+def test_bottleneck_groups_keep_one_setting_per_workload(
+    with_variants: analysis.Results,
+) -> None:
+    """A chart holds every machine, pipeline and thread count of one profile and dataset."""
+    groups = analysis.bottleneck_groups(with_variants)
+    assert list(groups) == ["cnn", "cnn-aug", "vgg16", "vgg16-aug"]
+    aug = groups["cnn-aug"]
+    assert set(aug["profile"]) == {"full"}
+    labels = [analysis.configuration_label(r) for r in aug.to_dict("records")]
+    assert labels == [
+        "fixture-desktop-c, legacy, default (8 cores)",
+        "fixture-laptop-a, legacy, default (8 cores)",
+        "fixture-laptop-a, legacy, 4 threads",
+        "fixture-laptop-a, tf.data, default (8 cores)",
+        "fixture-laptop-a, tf.data, 4 threads",
+        "fixture-laptop-b, legacy, default (10 cores)",
+    ]
+    assert aug.loc[3, "verdict"] == "compute-bound"
+    # The smoke-profile cnn run of fixture-desktop-c is a different setting: not in the chart.
+    assert set(groups["cnn"]["profile"]) == {"full"}
+
+
+def test_thread_scaling_keeps_machines_with_two_thread_counts(
+    loaded: analysis.Results, with_variants: analysis.Results
+) -> None:
+    """Series need two or more thread counts; the default is placed at the machine's cores."""
+    assert analysis.thread_scaling(loaded).empty
+    table = analysis.thread_scaling(with_variants)
+    assert set(table["machine"]) == {"fixture-laptop-a"}
+    legacy = table[(table["workload"] == "cnn-aug") & (table["pipeline"] == "legacy")]
+    assert legacy["cores"].tolist() == [4, 8]
+    assert legacy["threads"].tolist() == ["4 threads", "default (8 cores)"]
+    assert legacy["images_per_s"].tolist() == pytest.approx([280, 500], rel=1e-3)
+
+
+def test_augmentation_story_prefers_a_machine_with_both_pipelines(
+    loaded: analysis.Results, with_variants: analysis.Results
+) -> None:
+    """The explanation uses default threads and a machine that measured tf.data too."""
+    story = analysis.augmentation_story(with_variants)
+    assert story is not None
+    assert (story.machine, story.threads) == ("fixture-laptop-a", "default (8 cores)")
+    assert story.legacy["verdict"] == "input-bound"
+    assert story.tfdata is not None
+    assert story.tfdata_speedup == pytest.approx(950 / 500, rel=1e-3)
+    assert story.augmentation_cost == pytest.approx(2400 / 540, rel=1e-3)
+    # Without tf.data results, the first machine with the legacy measurement, no speed-up.
+    plain = analysis.augmentation_story(loaded)
+    assert plain is not None
+    assert plain.tfdata is None
+    assert math.isnan(plain.tfdata_speedup)
+
+
+def test_no_story_without_measurements(folder: Path) -> None:
+    """Results without any attribution give no story and an all-"not measured" table."""
+    for path in folder.rglob("*.json"):
+        data = read(path)
+        for run in data["workloads"]:
+            run.pop("attribution", None)
+        write(path, data)
+    loaded = analysis.load_results(folder)
+    assert analysis.augmentation_story(loaded) is None
+    assert set(analysis.bottleneck_table(loaded)["attribution"]) == {"not measured"}
+
+
+def test_threads_are_part_of_the_comparability_key(folder: Path) -> None:
+    """Runs at another --threads value never share a training chart with the default ones."""
+    path = folder / "fixture-laptop-a" / "20260102T100000Z.json"
+    data = read(path)
+    data["config"]["intra_op_threads"] = 2
+    write(path, data)
+    loaded = analysis.load_results(folder)
+    cnn = [c for c in analysis.comparisons(loaded.epochs) if c.workload == "cnn"]
+    assert {c.setting["intra_op_threads"] for c in cnn} == {0, 2}
+    aside = analysis.set_aside(loaded)
+    assert "intra-op threads 2 vs 0" in " ".join(aside["differs from the chart"])

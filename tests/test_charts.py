@@ -176,3 +176,63 @@ def test_a_dollar_sign_is_not_mathtext(colours: dict[str, str], tmp_path: Path) 
     )
     chart = charts.scores_chart(frame, charts.machine_colours(loaded.machines), "Costs $ and $")
     assert chart.png().startswith(b"\x89PNG")
+
+
+# --- Bottlenecks ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_variants(tmp_path_factory: pytest.TempPathFactory) -> analysis.Results:
+    """The fixtures plus fixture-laptop-a runs with the tf.data pipeline and with 4 threads."""
+    folder = Path(shutil.copytree(FIXTURES, tmp_path_factory.mktemp("b") / "results"))
+    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    return analysis.load_results(folder)
+
+
+def test_bottleneck_chart_stacks_compute_and_input_wait(
+    with_variants: analysis.Results, colours: dict[str, str]
+) -> None:
+    """Two segments per measured configuration: the machine's colour, then grey input wait."""
+    rows = analysis.bottleneck_groups(with_variants)["cnn-aug"]
+    chart = charts.bottleneck_chart(rows, colours)
+    assert chart.title == (
+        "Custom CNN with augmentation: input-bound in 4 of 6 measured configurations; "
+        "fixture-laptop-b, legacy, default (10 cores) waits 69% of each step for input"
+    )
+    drawn = bar_colours(chart)
+    assert len(drawn) == 12
+    assert drawn[0::2] == [colours[m] for m in rows["machine"]]
+    assert set(drawn[1::2]) == {charts.INPUT_WAIT}
+    widths = [p.get_width() for p in chart.figure.axes[0].patches]
+    assert widths[2] + widths[3] == pytest.approx(2.0)  # laptop-a legacy: 500 img/s end to end
+    assert widths[2] == pytest.approx(1.0)  # 1,000 img/s compute only
+    assert "2.0 ms, 50% wait: input-bound" in texts(chart)
+    assert "fixture-laptop-a, tf.data, default (8 cores): 1.1 ms per image" in chart.alt
+    assert "input-bound" in chart.caption.lower()
+
+
+def test_bottleneck_chart_writes_not_measured_instead_of_a_bar(
+    loaded: analysis.Results, colours: dict[str, str]
+) -> None:
+    """Configurations without the measurement are named, never drawn as zero."""
+    rows = analysis.bottleneck_groups(loaded)["vgg16"]
+    chart = charts.bottleneck_chart(rows, colours)
+    assert len(chart.figure.axes[0].patches) == 0
+    assert texts(chart).count("not measured") == len(rows)
+    assert chart.title == "VGG-16 transfer learning: input wait and compute not measured yet"
+
+
+def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
+    loaded: analysis.Results, with_variants: analysis.Results, colours: dict[str, str]
+) -> None:
+    """One panel per workload with thread-limited runs; no such runs gives a no-data chart."""
+    chart = charts.scaling_chart(analysis.thread_scaling(with_variants), colours)
+    assert len(chart.figure.axes) == 2
+    assert len(chart.figure.axes[0].lines) == 2
+    assert chart.title == (
+        "From 4 to 8 threads, training speeds up at most 1.79x "
+        "(fixture-laptop-a, Custom CNN with augmentation, legacy)"
+    )
+    assert "4 threads: 280.0 images/s" in chart.alt
+    empty = charts.scaling_chart(analysis.thread_scaling(loaded), colours)
+    assert empty.alt.startswith("No chart: No machine has runs at two or more thread counts")

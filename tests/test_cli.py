@@ -27,6 +27,8 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--machine-slug",
         "--label",
         "--weights",
+        "--pipeline",
+        "--skip-attribution",
         "smoke",
         "quick",
         "full",
@@ -48,6 +50,13 @@ def test_defaults_follow_the_profile() -> None:
     smoke = cli.config_from_args(["--profile", "smoke", "-w", "vgg16", "-w", "cnn", "-w", "vgg16"])
     assert smoke.workloads == ["vgg16", "cnn"]
     assert cli.config_from_args(["--image-size", "128"]).profile_name() == "custom"
+    assert (config.pipeline, config.attribution, config.intra_op_threads) == ("legacy", True, 0)
+
+
+def test_pipeline_threads_and_attribution_options() -> None:
+    """--pipeline, --threads and --skip-attribution reach the run configuration."""
+    config = cli.config_from_args(["--pipeline", "tfdata", "--threads", "2", "--skip-attribution"])
+    assert (config.pipeline, config.intra_op_threads, config.attribution) == ("tfdata", 2, False)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +67,8 @@ def test_defaults_follow_the_profile() -> None:
         (["--epochs", "1"], "at least 2 are needed"),
         (["--epochs", "two"], "'two' is not a whole number"),
         (["--threads", "-1"], "must be at least 0"),
+        (["--threads", "two"], "'two' is not a whole number"),
+        (["--pipeline", "grain"], "invalid choice: 'grain'"),
         (["--data", "no/such/folder"], "does not exist"),
         (["--machine-slug", "!!!"], "slug"),
         (["--geekbench", "single=lots"], "geekbench"),

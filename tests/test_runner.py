@@ -210,3 +210,92 @@ def test_probe_scores_line_names_each_section() -> None:
         "Probe scores (1000 = one core of the baseline machine, version 1): single-core 1012, "
         "multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
     )
+
+
+def test_smoke_run_measures_input_and_compute_for_every_workload(
+    smoke_run: dict[str, Any],
+) -> None:
+    """Each legacy run stores input-only and compute-only throughputs and the worker's wall time."""
+    data = smoke_run["data"]
+    assert data["config"]["pipeline"] == "legacy"
+    assert data["config"]["attribution"] is True
+    for run in data["workloads"]:
+        block = run["attribution"]
+        for part in ("input_only", "compute_only"):
+            # smoke: 32 images in batches of 16, so two timed batches after one warm-up
+            assert block[part]["warmup_steps"] == 1
+            assert len(block[part]["step_s"]) == run["steps_per_epoch"] == 2
+            assert block[part]["images"] == 32
+        assert 0 < block["elapsed_s"] < run["wall_s"]
+    assert "input only" in smoke_run["proc"].stdout
+    assert "verdict" in smoke_run["proc"].stdout
+
+
+def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
+    """--pipeline tfdata --threads 1 trains, and the file labels the pipeline and thread count."""
+    from conftest import run_bench
+
+    proc = run_bench(
+        "--profile", "smoke", "--skip-probes", "--pipeline", "tfdata", "--threads", "1",
+        "-w", "cnn-aug", "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "c"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (path,) = (tmp_path / "results").glob("*/*.json")
+    data = results.load(path)
+    assert data["config"]["pipeline"] == "tfdata"
+    assert data["config"]["intra_op_threads"] == 1
+    (run,) = data["workloads"]
+    assert run["status"] == "ok"
+    assert run["train_images"] == 32
+    assert "RandomRotation" in run["augmentation"]
+    assert run["attribution"]["input_only"]["images"] == 32
+    assert [e["warmup"] for e in run["epochs"]] == [True, False]
+
+
+def test_skip_attribution_stores_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--skip-attribution reaches every worker job and the file's config."""
+    jobs: list[dict[str, Any]] = []
+
+    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        jobs.append(job)
+        return _fake_record(job, workdir)
+
+    monkeypatch.setattr(runner, "run_worker", worker)
+    path, status = runner.run(
+        _config(tmp_path, attribution=False, pipeline="tfdata", intra_op_threads=3),
+        say=lambda _: None,
+    )
+    assert status == 0
+    assert path is not None
+    assert [(j["attribution"], j["pipeline"], j["intra_op_threads"]) for j in jobs] == [
+        (False, "tfdata", 3), (False, "tfdata", 3)
+    ]  # fmt: skip
+    config = results.load(path)["config"]
+    assert (config["attribution"], config["pipeline"], config["intra_op_threads"]) == (
+        False, "tfdata", 3
+    )  # fmt: skip
+
+
+def test_attribution_table_gives_the_verdict_per_run() -> None:
+    """The printed table shows the three throughputs, the input wait and the verdict."""
+    run = _fake_record({"workload": "cnn-aug", "repeat": 1}, Path())
+    sample = {"warmup_steps": 1, "warmup_s": 0.1, "step_s": [0.5], "images": 16}
+    run["attribution"] = {
+        "input_only": {**sample, "images_per_s": 60.0},
+        "compute_only": {**sample, "images_per_s": 160.0},
+        "elapsed_s": 2.0,
+    }
+    failed = _fake_record({"workload": "cnn", "repeat": 1}, Path())
+    failed["attribution"] = {"error": "ResourceExhaustedError: OOM"}
+    plain = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
+    lines = runner.format_attribution([run, failed, plain]).splitlines()
+    assert lines[0].split() == [
+        "workload", "rep", "input", "only", "compute", "only", "end", "to", "end", "input",
+        "wait", "verdict",
+    ]  # fmt: skip
+    assert lines[2].split() == [
+        "cnn-aug", "1", "60.0", "img/s", "160.0", "img/s", "40.0", "img/s", "75%", "input-bound"
+    ]  # fmt: skip
+    assert "failed: ResourceExhaustedError: OOM" in lines[3]
+    assert "not measured" in lines[4]
