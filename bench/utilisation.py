@@ -1,0 +1,175 @@
+"""How much of a machine's measured compute peak each training workload achieves.
+
+The probes measure a matrix-multiply peak (GFLOP/s) on all CPU cores and on the GPU; training
+records images per second. Multiplying images per second by the floating-point work of one
+training image gives the GFLOP/s a workload achieves, and its share of the peak of the device
+that ran it says whether the workload is limited by arithmetic (a share near 1) or by something
+else: feeding images, Python, memory, small kernels (a low share).
+
+FLOPs are counted from the model's architecture at the run's image size, without TensorFlow:
+convolutions and dense layers only (biases, activations, pooling and the optimizer update are
+small beside them), one multiply-add counted as 2 FLOPs, as the matmul probe counts them. One
+training image costs, per layer of ``f`` forward FLOPs:
+
+- ``f`` for the forward pass (every layer);
+- ``f`` more for the gradient of the layer's weights, when they are trainable;
+- ``f`` more for the gradient of the layer's input, when a trainable layer lies before it (the
+  gradient has to travel back to it).
+
+So the custom CNN (all trainable) costs about 3x its forward pass, and VGG-16 with its frozen
+base about 1x the base plus 2x to 3x the small head. `tests/test_utilisation.py` checks the
+layer shapes and parameter counts against the Keras models.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bench import analysis
+
+VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+"""VGG-16's convolutional base: (filters, 3x3 convolutions) per block, each block then pooled."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One convolution or dense layer: its forward FLOPs per image and whether it trains."""
+
+    name: str
+    forward_flops: int
+    params: int
+    trainable: bool
+
+
+def _conv(name: str, out_side: int, c_in: int, c_out: int, *, trainable: bool) -> Layer:
+    return Layer(
+        name, 2 * out_side * out_side * 9 * c_in * c_out, 9 * c_in * c_out + c_out, trainable
+    )
+
+
+def _dense(name: str, n_in: int, n_out: int) -> Layer:
+    return Layer(name, 2 * n_in * n_out, n_in * n_out + n_out, trainable=True)
+
+
+def layers(model: str, image_size: int) -> list[Layer]:
+    """The convolution and dense layers of ``model`` ("cnn" or "vgg16") at ``image_size``."""
+    if model == "cnn":
+        side1 = image_size - 2  # 3x3 "valid" convolution
+        pooled1 = math.ceil(side1 / 2)  # 2x2 pooling, padding "same"
+        side2 = pooled1 - 2
+        pooled2 = math.ceil(side2 / 2)
+        return [
+            _conv("conv2d", side1, 3, 32, trainable=True),
+            _conv("conv2d_1", side2, 32, 32, trainable=True),
+            _dense("dense", pooled2 * pooled2 * 32, 128),
+            _dense("dense_1", 128, 2),
+        ]
+    if model == "vgg16":
+        result = []
+        side, c_in = image_size, 3
+        for block, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
+            for i in range(1, convs + 1):
+                # 3x3 "same" convolutions keep the side; the frozen base does not train.
+                result.append(_conv(f"block{block}_conv{i}", side, c_in, filters, trainable=False))
+                c_in = filters
+            side //= 2  # 2x2 pooling, stride 2, padding "valid"
+        return [*result, _dense("dense", side * side * 512, 128), _dense("dense_1", 128, 2)]
+    msg = f"unknown model {model!r}"
+    raise ValueError(msg)
+
+
+def training_flops(model: str, image_size: int) -> int:
+    """Floating-point operations of one training image (forward and backward; see module)."""
+    total = 0
+    trainable_before = False
+    for layer in layers(model, image_size):
+        total += layer.forward_flops
+        if layer.trainable:
+            total += layer.forward_flops
+        if trainable_before:
+            total += layer.forward_flops
+        trainable_before = trainable_before or layer.trainable
+    return total
+
+
+def _model(workload: str) -> str:
+    return workload.partition("-")[0]
+
+
+COLUMNS = [
+    "machine", "workload", "image_size", "device", "gflop_per_image", "images_per_s",
+    "achieved_gflops", "peak_gflops", "peak", "share",
+]  # fmt: skip
+
+
+def utilisation(results: analysis.Results) -> pd.DataFrame:
+    """One row per machine, workload and image size: achieved GFLOP/s against the device's peak.
+
+    Only runs at the default thread setting count, since the peak is measured on all cores.
+    ``images_per_s`` is the median over measured (non-warm-up) epochs of the training phase.
+    The peak is the machine's median matmul probe on the GPU when a GPU ran the workload, on
+    all CPU cores otherwise; ``share`` is NaN when that probe was not measured.
+    """
+    epochs = analysis.measured_epochs(results.epochs)
+    threads = epochs["intra_op_threads"]
+    epochs = epochs[threads.isna() | (threads == 0)]
+    if epochs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    details = analysis.probe_details(results)
+    matmul = details[details["probe"] == "matmul"].set_index(["machine", "section"])["value"]
+    rows = []
+    grouped = epochs.groupby(["machine", "workload", "image_size"], sort=True)
+    for key, frame in grouped:
+        machine, workload = str(key[0]), str(key[1])
+        size = int(frame["image_size"].iloc[0])
+        devices = sorted(frame["device"].dropna().unique())
+        on_gpu = any("GPU" in d for d in devices)
+        section = "gpu" if on_gpu else "multi_core"
+        peak = float(matmul.get((machine, section), math.nan))
+        gflop = training_flops(_model(workload), size) / 1e9
+        rate = float(frame["images_per_s"].median())
+        achieved = gflop * rate
+        rows.append(
+            [machine, workload, size, ", ".join(devices), gflop, rate, achieved, peak,
+             "GPU matmul" if on_gpu else "all-core matmul",
+             achieved / peak if peak > 0 else math.nan]
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def score_tracking(results: analysis.Results) -> pd.DataFrame:
+    """Per machine: single- and multi-core probe scores beside the training rate of each workload.
+
+    The article found the M1 Pro no faster than the M1 once augmentation was on, as if the
+    augmented workloads followed the single-core score (the same on both chips) rather than the
+    core count. This table puts the numbers side by side; `rank_agreement` says how well a score
+    orders the machines the way a workload does.
+    """
+    scores = analysis.probe_scores(results)
+    scores = scores[scores["status"] == "ok"].pivot_table(
+        index="machine", columns="section", values="score", aggfunc="first"
+    )
+    epochs = analysis.measured_epochs(results.epochs)
+    threads = epochs["intra_op_threads"]
+    epochs = epochs[(threads.isna() | (threads == 0)) & (epochs["pipeline"] == "legacy")]
+    rates = epochs.pivot_table(
+        index="machine", columns="workload", values="images_per_s", aggfunc="median"
+    )
+    table = pd.DataFrame(index=pd.Index(results.machines, name="machine"))
+    for section in ("single_core", "multi_core"):
+        table[section] = scores.get(section, math.nan)
+    for workload in ("cnn", "cnn-aug", "vgg16", "vgg16-aug"):
+        table[workload] = rates.get(workload, math.nan)
+    return table.reset_index()
+
+
+def rank_agreement(table: pd.DataFrame, score: str, workload: str) -> float:
+    """Spearman rank correlation between a probe score and a workload's images per second
+    across machines that have both; NaN with fewer than three such machines."""
+    both = table[[score, workload]].dropna()
+    if len(both) < 3:
+        return math.nan
+    return float(both[score].rank().corr(both[workload].rank()))
