@@ -840,8 +840,17 @@ def _gpus(machine: Mapping[str, Any]) -> str:
 
 HARDWARE_ROWS = (
     "Label", "Chip or CPU", "CPU cores", "GPU", "Memory", "OS", "Python", "TensorFlow", "Keras",
-    "tensorflow-metal", "Device used", "Results files",
+    "tensorflow-metal", "Device used", "Dataset (newest file)", "Results files",
 )  # fmt: skip
+
+
+def dataset_label(dataset: Mapping[str, Any]) -> str:
+    """What a results file trained on, e.g. "Kaggle Dogs vs Cats (petimages), 1a2b3c4d"."""
+    if dataset.get("kind") == "synthetic":
+        name = "synthetic stand-in"
+    else:
+        name = dataset.get("name") or "unnamed dataset"
+    return f"{name}, {str(dataset.get('fingerprint') or '')[:8]}"
 
 
 def hardware(results: Results) -> pd.DataFrame:
@@ -868,6 +877,7 @@ def hardware(results: Results) -> pd.DataFrame:
             sw["keras"] or "\u2014",
             sw["tensorflow_metal"] or "\u2014",
             ", ".join(sorted(devices)) or "\u2014",
+            dataset_label(doc["dataset"]),
             str(int((results.files["machine"] == slug).sum())),
         ]
     return pd.DataFrame(columns, index=pd.Index(HARDWARE_ROWS, name=""))

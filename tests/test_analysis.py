@@ -219,6 +219,20 @@ def test_hardware_puts_machines_side_by_side(loaded: analysis.Results) -> None:
     assert pro["Device used"] == "GPU:0"
     assert table.at["Results files", "fixture-laptop-a"] == "2"
     assert table.at["CPU cores", "fixture-desktop-c"] == "4 (8 threads)"
+    newest = loaded.newest("fixture-laptop-b")["dataset"]
+    assert table.at["Dataset (newest file)", "fixture-laptop-b"] == (analysis.dataset_label(newest))
+
+
+def test_dataset_label_names_the_data_and_its_fingerprint() -> None:
+    """Real data by its manifest name, the stand-in as such, both with the fingerprint's start."""
+    real = {"kind": "real", "name": "Kaggle Dogs vs Cats (petimages)", "fingerprint": "ab" * 32}
+    assert analysis.dataset_label(real) == "Kaggle Dogs vs Cats (petimages), abababab"
+    assert analysis.dataset_label(
+        {"kind": "synthetic", "name": "synthetic", "fingerprint": "0" * 64}
+    ) == ("synthetic stand-in, 00000000")
+    assert analysis.dataset_label({"kind": "real", "name": None, "fingerprint": "c" * 64}) == (
+        "unnamed dataset, cccccccc"
+    )
 
 
 def test_probe_scores_never_turn_unavailable_into_zero(loaded: analysis.Results) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_bench
 from PIL import Image
 
-from bench import data, prepare
+from bench import data, prepare, results
 from bench.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -553,3 +554,29 @@ def test_script_user_error_is_one_line(tmp_path: Path) -> None:
     help_proc = run_script("--help", cwd=tmp_path)
     assert help_proc.returncode == 0
     assert "--limit-per-class" in help_proc.stdout
+
+
+@pytest.mark.slow
+def test_the_harness_trains_on_a_prepared_dataset(
+    prepared: prepare.Outcome, tmp_path: Path
+) -> None:
+    """`nox -s bench -- --data` on the prepared folder trains, and the file names the data."""
+    out = tmp_path / "results"
+    proc = run_bench(
+        "--profile", "smoke", "-w", "cnn", "--skip-probes", "--data", str(prepared.output),
+        "--output", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (path,) = out.rglob("*.json")
+    document = results.load(path)
+    dataset = document["dataset"]
+    assert dataset["kind"] == "real"
+    assert dataset["name"] == "Kaggle Dogs vs Cats (petimages)"
+    assert dataset["fingerprint"] == prepared.manifest["fingerprint"]
+    assert dataset["manifest"] == prepared.manifest
+    assert dataset["splits"]["train"]["images"] == sum(
+        prepared.manifest["counts"]["train"].values()
+    )
+    (run,) = document["workloads"]
+    assert run["status"] == "ok"
+    assert len(run["epochs"]) == 2
