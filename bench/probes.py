@@ -63,7 +63,7 @@ from typing import Any, NoReturn
 
 import jsonschema
 
-from bench import baselines
+from bench import baselines, workloads
 from bench.errors import UserError
 from bench.results import schema
 
@@ -77,16 +77,8 @@ UNITS: Mapping[str, str] = {
 }
 GPU_PROBES = ("matmul", "conv2d")
 
-# The article's ImageDataGenerator settings for the augmented workloads.
-AUGMENTATION: Mapping[str, Any] = {
-    "rotation_range": 20,
-    "width_shift_range": 0.2,
-    "height_shift_range": 0.2,
-    "shear_range": 0.2,
-    "zoom_range": 0.2,
-    "horizontal_flip": True,
-    "fill_mode": "nearest",
-}
+# The article's ImageDataGenerator settings for the augmented workloads, from one place.
+AUGMENTATION: Mapping[str, Any] = workloads.AUGMENTATION
 
 IMAGE_SIZE = 224
 JPEG_COUNT = 16
