@@ -1163,8 +1163,9 @@ def thread_scaling(results: Results) -> pd.DataFrame:
 
     One row per machine, workload, pipeline, setting (`SETTING_KEY`) and thread count, with the
     median training images/s of the measured epochs; only series with two or more thread
-    counts are kept. ``cores`` is the thread count as a number: the machine's logical cores for
-    the default (0), when known.
+    counts in effect are kept (the default and an explicit count of every core are one).
+    ``cores`` is the thread count as a number: the machine's logical cores for the default
+    (0), when known.
     """
     columns = ["workload", "machine", "pipeline", "intra_op_threads", "threads", "cores",
                "images_per_s", "epochs", "setting"]  # fmt: skip
@@ -1179,15 +1180,20 @@ def thread_scaling(results: Results) -> pd.DataFrame:
             continue
         values = dict(zip(series_key, key, strict=True))
         setting = ", ".join(str(values[k]) for k in ("profile", "image_size", "batch_size"))
+        points: list[list[Any]] = []
         for _, frame in series.groupby("intra_op_threads", sort=True):
             logical = cores_of.get(frame["path"].iloc[-1])
             count = int(frame["intra_op_threads"].iloc[0])
             cores = count if count else (logical if isinstance(logical, int) else math.nan)
-            rows.append(
+            points.append(
                 [values["workload"], values["machine"], values["pipeline"], count,
                  threads_label(count, logical), cores, float(frame["images_per_s"].median()),
                  len(frame), setting]
             )  # fmt: skip
+        # The default and an explicit count of every core are one point on the axis: a series
+        # needs two different thread counts in effect.
+        if len({float(p[5]) for p in points if not math.isnan(float(p[5]))}) >= 2:
+            rows.extend(points)
     order = {w: i for i, w in enumerate(WORKLOADS)}
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
@@ -1232,7 +1238,8 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
     """The machine and figures that explain the augmentation result, or None when not measured.
 
     Uses the charted ``cnn-aug`` setting (`bottleneck_groups`); prefers a configuration at the
-    default thread count, and a machine that also measured ``cnn`` and the tf.data pipeline.
+    default thread count (else the most threads), and a machine that also measured ``cnn`` and
+    the tf.data pipeline.
     """
     groups = bottleneck_groups(results)
     aug = groups.get("cnn-aug")
@@ -1254,7 +1261,7 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
     def rank(row: Any) -> tuple[Any, ...]:
         m, t = row.machine, int(row.intra_op_threads)
         tf_rows = measured[measured["pipeline"] == "tfdata"]
-        return (t != 0, find(tf_rows, m, t) is None, find(plain_rows, m, t) is None, m, t)
+        return (t != 0, find(tf_rows, m, t) is None, find(plain_rows, m, t) is None, m, -t)
 
     best = min(legacy_rows.itertuples(), key=rank)
     machine, threads = str(best.machine), int(str(best.intra_op_threads))

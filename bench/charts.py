@@ -439,10 +439,19 @@ def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     return Chart(figure, title, alt + ".", caption)
 
 
+def _scaling_line(series: pd.DataFrame) -> pd.DataFrame:
+    """The points a scaling line joins: the explicit thread counts when there are two or more,
+    else every point (the default placed at the machine's logical cores)."""
+    placed = series.dropna(subset=["cores"]).sort_values("cores")
+    explicit = placed[placed["intra_op_threads"] > 0]
+    return explicit if len(explicit) >= 2 else placed
+
+
 def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     """End-to-end images/s against intra-op threads, one panel per workload (`analysis.thread_scaling`).
 
-    One line per machine and pipeline (solid: legacy, dashed: tf.data).
+    One line per machine and pipeline (solid: legacy, dashed: tf.data) through the explicit
+    thread counts; a default-thread run beside them is a hollow marker at the machine's cores.
     """
     if table.empty:
         message = "No machine has runs at two or more thread counts (--threads) yet."
@@ -450,7 +459,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     workloads = [w for w in analysis.WORKLOADS if w in set(table["workload"])]
     gains = []
     for _, group in table.groupby(["workload", "machine", "pipeline"], sort=False):
-        series = group.dropna(subset=["cores"]).sort_values("cores")
+        series = _scaling_line(group)
         if len(series) >= 2:
             low, high = series.iloc[0], series.iloc[-1]
             gains.append((high["images_per_s"] / low["images_per_s"], low, high))
@@ -470,13 +479,17 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         for ax, workload in zip(axes, workloads, strict=True):
             mine = table[table["workload"] == workload]
             for (machine, pipeline), group in mine.groupby(["machine", "pipeline"], sort=True):
-                series = group.dropna(subset=["cores"]).sort_values("cores")
+                series = _scaling_line(group)
                 style = "--" if pipeline == "tfdata" else "-"
                 name = "tf.data" if pipeline == "tfdata" else str(pipeline)
+                colour = colours.get(str(machine), COLOURS[0])
                 ax.plot(series["cores"], series["images_per_s"], style, marker="o",
-                        color=colours.get(str(machine), COLOURS[0]),
-                        label=f"{machine}, {name}")  # fmt: skip
-                for r in series.itertuples():
+                        color=colour, label=f"{machine}, {name}")  # fmt: skip
+                # A default-thread run beside explicit counts: a hollow marker off the line.
+                extra = group[~group.index.isin(series.index)].dropna(subset=["cores"])
+                ax.scatter(extra["cores"], extra["images_per_s"], s=40, facecolors="none",
+                           edgecolors=colour, zorder=3)  # fmt: skip
+                for r in group.dropna(subset=["cores"]).itertuples():
                     ax.annotate(f"{r.images_per_s:.0f}", (r.cores, r.images_per_s),
                                 textcoords="offset points", xytext=(4, 4), fontsize=8,
                                 color=INK)  # fmt: skip
@@ -496,7 +509,8 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     alt = "Line charts of training images per second against threads. " + "; ".join(parts) + "."
     caption = (
         "Median training images per second of the measured epochs at each thread count "
-        "(--threads), one line per machine and pipeline (dashed: tf.data). A line that stays "
+        "(--threads), one line per machine and pipeline (dashed: tf.data); a hollow marker is a "
+        "run at TensorFlow's default, placed at the machine's logical cores. A line that stays "
         "flat as threads are added is limited by something the extra cores do not speed up."
     )
     return Chart(figure, title, alt, caption)

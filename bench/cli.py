@@ -170,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         dest="attribution",
         help="do not time input only and compute only after each workload run "
-        f"(about {MAX_STEPS} batches each)",
+        f"(a sixth of the run's batches, at most {MAX_STEPS}, each)",
     )
     p.add_argument(
         "--generator-workers",

@@ -9,6 +9,9 @@ Format history
 --------------
 1 (benchbook 0.1): first version. Machine, software, dataset and config blocks; one entry per
   workload run (workload x repeat) with every epoch, the warm-up epoch included and marked.
+  Later added, optional, so files without them stay valid version 1 files: per workload run an
+  ``attribution`` block (input-only and compute-only throughputs, every timed batch) and
+  ``wall_s``; ``config.attribution``; ``config.pipeline`` ``tfdata`` is now written.
 """
 
 from __future__ import annotations

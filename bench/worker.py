@@ -116,6 +116,9 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     fit_kwargs: dict[str, Any] = {}
     if workers > 1 and pipeline.name == "legacy" and record["tf"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
+    if pipeline.name == "tfdata":
+        # The dataset shuffles itself; fit's default shuffle=True only earns a UserWarning.
+        fit_kwargs["shuffle"] = False
     try:
         model.fit(
             train,
@@ -135,7 +138,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
               file=sys.stderr, flush=True)  # fmt: skip
         try:
             record["attribution"] = attribution.measure(
-                model, pipelines.batches(pipeline), pipeline.steps_per_epoch
+                model, pipelines.batches(pipeline), pipeline.steps_per_epoch, job["epochs"]
             )
         except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
             traceback.print_exc(file=sys.stderr)

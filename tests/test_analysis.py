@@ -674,3 +674,15 @@ def test_threads_are_part_of_the_comparability_key(folder: Path) -> None:
     assert {c.setting["intra_op_threads"] for c in cnn} == {0, 2}
     aside = analysis.set_aside(loaded)
     assert "intra-op threads 2 vs 0" in " ".join(aside["differs from the chart"])
+
+
+def test_default_and_an_explicit_count_of_every_core_are_one_point(folder: Path) -> None:
+    """Runs at the default and at --threads equal to the logical cores make no scaling series."""
+    shutil.copytree(BOTTLENECK_FIXTURES, folder, dirs_exist_ok=True)
+    path = folder / "fixture-laptop-a" / "20260107T100000Z.json"  # legacy, 4 threads
+    data = read(path)
+    data["config"]["intra_op_threads"] = 8  # fixture-laptop-a has 8 logical cores
+    write(path, data)
+    table = analysis.thread_scaling(analysis.load_results(folder))
+    assert set(table["pipeline"]) == {"tfdata"}
+    assert table[table["workload"] == "cnn"]["cores"].tolist() == [4, 8]

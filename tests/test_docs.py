@@ -23,15 +23,17 @@ from typing import Any
 
 import pytest
 
-from bench import analysis, results
+from bench import analysis, attribution, results
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "results"
 PAGES = [
-    "index", "hardware", "synthetic", "training", "article", "methodology", "reproduce",
-    "results-format",
+    "index", "hardware", "synthetic", "training", "bottlenecks", "article", "methodology",
+    "reproduce", "results-format",
 ]  # fmt: skip
-NOTEBOOK_PAGES = ["index", "hardware", "synthetic", "training", "article", "results-format"]
+NOTEBOOK_PAGES = [
+    "index", "hardware", "synthetic", "training", "bottlenecks", "article", "results-format",
+]  # fmt: skip
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -157,7 +159,34 @@ def test_every_chart_has_alt_text_and_a_caption(site: Path) -> None:
             assert str(image.get("src", "")).startswith("data:image/png;base64,")
         assert all(f["caption"] for f in found.figures if f["images"]), name
         total += len(found.images)
-    assert total == 8
+    assert total == 13
+
+
+def test_bottlenecks_page_explains_the_augmentation_result_from_the_data(site: Path) -> None:
+    """The page charts every workload and its prose numbers are the analysis' numbers."""
+    loaded = analysis.load_results(FIXTURES)
+    story = analysis.augmentation_story(loaded)
+    assert story is not None
+    markup = page(site, "bottlenecks")
+    text = text_of(markup).replace("\u2019", "'")  # Sphinx's smart quotes
+    assert len(figures(markup).images) == 5  # four workloads and the core-scaling chart
+    legacy, plain = story.legacy, story.plain
+    assert plain is not None
+    assert (
+        f"On {story.machine} (default threads), with the article's legacy pipeline, "
+        f"{plain['input_wait_share']:.0%} of each training step of the custom CNN is spent "
+        f"waiting for input; with augmentation, {legacy['input_wait_share']:.0%}."
+    ) in text
+    bound = attribution.speedup_bound(legacy["input_wait_share"], 2.0)
+    assert f"and the augmented one at most {analysis.format_ratio(bound)}" in text
+    assert f"so this configuration is {legacy['verdict']}" in text
+    assert (
+        f"No tf.data run of this workload on {story.machine} at this thread count has been "
+        "measured yet."
+    ) in text
+    table = analysis.bottleneck_table(loaded)
+    measured = int((table["attribution"] == "measured").sum())
+    assert f"Measured configurations: {measured} of {len(table)}" in text
 
 
 def test_results_format_page_is_generated_from_the_schema(site: Path) -> None:
@@ -267,4 +296,4 @@ def test_browser_loads_every_chart_without_script_errors(
         charts_seen += sum("benchbook-chart" in str(cls) for *_, cls in images)
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], (name, errors)
-    assert charts_seen == 8
+    assert charts_seen == 13

@@ -132,3 +132,25 @@ def test_format_history_comes_from_the_results_module() -> None:
 def test_format_history_without_a_section_is_empty() -> None:
     """A docstring without the section gives nothing rather than failing."""
     assert report.format_history("Nothing here.") == ""
+
+
+def test_bottleneck_display_names_configurations_and_never_shows_zero(
+    loaded: analysis.Results,
+) -> None:
+    """Measured rows show throughputs, wait and verdict; the others say not measured."""
+    table = report.bottleneck_display(analysis.bottleneck_groups(loaded)["cnn-aug"])
+    first = table.iloc[0].to_dict()
+    assert first == {
+        "Configuration": "fixture-desktop-c, legacy, default (8 cores)",
+        "Input only (img/s)": "300.0",
+        "Compute only (img/s)": "600.0",
+        "End to end (img/s)": "250.0",
+        "Input wait": "58%",
+        "Verdict": "input-bound",
+        "Runs (measured)": "1 (1)",
+    }
+    vgg = report.bottleneck_display(analysis.bottleneck_groups(loaded)["vgg16"])
+    assert set(vgg["Verdict"]) == {"not measured"}
+    assert set(vgg["Input only (img/s)"]) == {"\u2014"}
+    markup = report.table_html(vgg)
+    assert "nan" not in markup.lower()

@@ -221,9 +221,10 @@ def test_smoke_run_measures_input_and_compute_for_every_workload(
     assert data["config"]["attribution"] is True
     for run in data["workloads"]:
         block = run["attribution"]
+        # smoke: 32 images in batches of 16, so two timed batches (compute: after a warm-up)
+        assert block["input_only"]["warmup_steps"] == 0
+        assert block["compute_only"]["warmup_steps"] == 1
         for part in ("input_only", "compute_only"):
-            # smoke: 32 images in batches of 16, so two timed batches after one warm-up
-            assert block[part]["warmup_steps"] == 1
             assert len(block[part]["step_s"]) == run["steps_per_epoch"] == 2
             assert block[part]["images"] == 32
         assert 0 < block["elapsed_s"] < run["wall_s"]

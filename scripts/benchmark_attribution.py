@@ -1,0 +1,96 @@
+"""Print the figures of the bottleneck work (issue 6) from results files made by the harness.
+
+Targets: the input-only and compute-only measurements add less than a third to the wall time of
+a workload run; on the augmented workloads the tf.data pipeline trains at least 1.4x as many
+images per second end to end as the legacy pipeline. These are printed, not asserted: timings
+on shared machines vary too much to gate a test on.
+
+    python scripts/benchmark_attribution.py results          # every machine under results/
+
+Make the files first, for example (each a fresh results file):
+
+    python -m bench -w cnn -w cnn-aug --skip-probes                       # legacy, default threads
+    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata
+    python -m bench -w cnn -w cnn-aug --skip-probes --threads 1
+    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata --threads 1
+
+The overhead of a run is the measurement's wall time over the rest of the worker's wall time
+(import, build, compile and the epochs), so "+25 %" means the run took a quarter longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import analysis
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print overheads, the three throughputs with verdicts, and tf.data over legacy."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a results folder (machine folders inside)")
+    args = parser.parse_args(argv)
+    results = analysis.load_results(args.folder)
+    runs = results.attribution[results.attribution["attribution"] == "measured"]
+    if runs.empty:
+        print("no workload run with the attribution measurement in", args.folder)
+        return 1
+    pd.set_option("display.width", 200)
+    print("Overhead of the measurement per workload run (target: under +33 %)")
+    rest = runs["wall_s"] - runs["elapsed_s"]
+    overhead = pd.DataFrame(
+        {
+            "file": runs["path"].map(lambda p: Path(p).name),
+            "workload": runs["workload"],
+            "pipeline": runs["pipeline"],
+            "threads": runs["intra_op_threads"],
+            "run wall s": runs["wall_s"].round(1),
+            "measurement s": runs["elapsed_s"].round(1),
+            "overhead": (runs["elapsed_s"] / rest).map(
+                lambda v: f"+{v:.0%}" if math.isfinite(v) else "n/a"
+            ),
+        }
+    )
+    print(overhead.to_string(index=False))
+    share = float((runs["elapsed_s"] / rest).median())
+    total = float(runs["elapsed_s"].sum() / rest.sum())
+    print(f"median overhead +{share:.0%}; all runs together +{total:.0%}\n")
+
+    print("Input only, compute only, end to end (images/s), input wait and verdict")
+    table = analysis.bottleneck_table(results)
+    table = table[table["attribution"] == "measured"]
+    shown = table[["machine", "workload", "pipeline", "threads", "input_images_per_s",
+                   "compute_images_per_s", "end_to_end_images_per_s", "input_wait_share",
+                   "verdict", "runs"]].copy()  # fmt: skip
+    for column in ("input_images_per_s", "compute_images_per_s", "end_to_end_images_per_s"):
+        shown[column] = shown[column].round(1)
+    shown["input_wait_share"] = shown["input_wait_share"].map(lambda v: f"{v:.0%}")
+    print(shown.to_string(index=False), "\n")
+
+    print("tf.data over legacy, end-to-end images/s (target on augmented workloads: >= 1.40x)")
+    whole = analysis.bottleneck_table(results)
+    key = ["machine", "workload", "intra_op_threads", "profile", "image_size", "batch_size",
+           "dataset_fingerprint"]  # fmt: skip
+    legacy = whole[whole["pipeline"] == "legacy"].set_index(key)["end_to_end_images_per_s"]
+    tfdata = whole[whole["pipeline"] == "tfdata"].set_index(key)["end_to_end_images_per_s"]
+    both = pd.concat({"legacy": legacy, "tfdata": tfdata}, axis=1).dropna()
+    if both.empty:
+        print("no configuration ran with both pipelines")
+        return 0
+    both["tf.data / legacy"] = (both["tfdata"] / both["legacy"]).map(analysis.format_ratio)
+    both[["legacy", "tfdata"]] = both[["legacy", "tfdata"]].round(1)
+    print(both.reset_index()[["machine", "workload", "intra_op_threads", "legacy", "tfdata",
+                              "tf.data / legacy"]].to_string(index=False))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
