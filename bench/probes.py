@@ -270,8 +270,8 @@ def photo_like_jpegs(count: int = JPEG_COUNT, seed: int = 0) -> list[bytes]:
         colours = rng.uniform(0, 255, size=(2, 3))
         base = colours[0] * ramp[..., None] + colours[1] * (1 - ramp[..., None])
         cell = 25
-        blobs = rng.normal(0, 40, size=(height // cell + 1, width // cell + 1, 3))
-        blobs = np.kron(blobs, np.ones((cell, cell, 1)))[:height, :width]
+        coarse = rng.normal(0, 40, size=(height // cell + 1, width // cell + 1, 3))
+        blobs = np.kron(coarse, np.ones((cell, cell, 1)))[:height, :width]
         grain = rng.normal(0, 8, size=(height, width, 3))
         pixels = np.clip(base + blobs + grain, 0, 255).astype(np.uint8)
         buffer = io.BytesIO()
