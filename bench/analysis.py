@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bench import attribution as attribution_rules
-from bench import baselines
+from bench import baselines, stats
 from bench import results as results_io
 from bench.errors import UserError
 from bench.results import Result, ResultsError
@@ -693,13 +693,15 @@ def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
 
     Columns: ``machine``, ``median_epoch_s``, ``low_epoch_s`` and ``high_epoch_s`` (the
     ``interval``), ``min_epoch_s``, ``max_epoch_s``, ``median_images_per_s``,
-    ``measured_epochs``, ``repeats`` (workload runs, across files), ``files``, ``device``,
-    ``software`` (TensorFlow / Keras / tensorflow-metal versions).
+    ``measured_epochs``, ``repeats`` (workload runs, across files), ``noisy_runs`` (runs whose
+    measured epochs vary by more than `stats.NOISY_CV`), ``files``, ``device``.
     """
     rows = []
     for machine, frame in comparison.epochs.groupby("machine", sort=True):
         seconds = frame["epoch_s"].to_numpy(dtype=float)
         low, high = interval(seconds)
+        per_run = frame.groupby(["path", "repeat"])["epoch_s"]
+        noisy = sum(stats.is_noisy(run.to_numpy(dtype=float)) for _, run in per_run)
         rows.append(
             {
                 "machine": machine,
@@ -711,6 +713,7 @@ def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
                 "median_images_per_s": float(frame["images_per_s"].median()),
                 "measured_epochs": len(seconds),
                 "repeats": len(frame[["path", "repeat"]].drop_duplicates()),
+                "noisy_runs": int(noisy),
                 "files": frame["path"].nunique(),
                 "device": ", ".join(sorted(frame["device"].dropna().unique())),
             }

@@ -120,6 +120,7 @@ def training_table(comparison: analysis.Comparison, baseline: str) -> pd.DataFra
             f"vs {baseline}": summary["machine"].map(ratios).map(analysis.format_ratio),
             "Measured epochs": summary["measured_epochs"],
             "Runs": summary["repeats"],
+            "Noisy runs": summary["noisy_runs"],
             "Device": summary["device"],
         }
     )

@@ -18,13 +18,13 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench import __version__, attribution, data, environment, pipelines, results, weights
+from bench import __version__, attribution, data, environment, pipelines, results, stats, weights
 from bench.errors import UserError
 from bench.profiles import PROFILES
 
@@ -150,6 +150,7 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         "epochs_measured": len(measured),
         "median_epoch_s": median(e["epoch_s"] for e in measured) if measured else None,
         "images_per_s": median(e["images_per_s"] for e in measured) if measured else None,
+        "epoch_cv": stats.coefficient_of_variation([e["epoch_s"] for e in measured]),
         "device": short_device(run.get("device")),
         "weights": run["weights"],
     }
@@ -162,6 +163,21 @@ def short_device(device: str | None) -> str:
     return device.rsplit("device:", 1)[-1]
 
 
+def _cv_text(cv: float) -> str:
+    """The spread of a run's measured epochs, flagged when above `stats.NOISY_CV`."""
+    if not math.isfinite(cv):
+        return "-"
+    return f"{cv:.0%}" + (" noisy" if cv > stats.NOISY_CV else "")
+
+
+def _text_table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows (the first is the header) as left-aligned columns with a rule under the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def format_summary(runs: list[dict[str, Any]]) -> str:
     """The table printed at the end of a run."""
     header = (
@@ -170,6 +186,7 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
         "epochs measured",
         "median s/epoch",
         "images/s",
+        "epoch CV",
         "device",
         "weights",
     )
@@ -178,7 +195,16 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
         s = summarise(run)
         if s["status"] != "ok":
             rows.append(
-                (s["workload"], str(s["repeat"]), "FAILED", "-", "-", s["device"], s["weights"])
+                (
+                    s["workload"],
+                    str(s["repeat"]),
+                    "FAILED",
+                    "-",
+                    "-",
+                    "-",
+                    s["device"],
+                    s["weights"],
+                )
             )
             continue
         rows.append(
@@ -188,14 +214,12 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
                 str(s["epochs_measured"]),
                 f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
                 f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
+                _cv_text(s["epoch_cv"]),
                 s["device"],
                 s["weights"],
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _text_table(rows)
 
 
 def _end_to_end(run: dict[str, Any]) -> float:
@@ -236,10 +260,7 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
                 figures["verdict"],
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _text_table(rows)
 
 
 def format_probe_scores(block: dict[str, Any]) -> str:
@@ -347,7 +368,11 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
                         "pipeline": config.pipeline,
                         "attribution": config.attribution,
                     }
+                    before = environment.power_and_thermal()
                     record = run_worker(job, Path(tmp))
+                    after = environment.power_and_thermal()
+                    if before or after:  # macOS only; best effort, never an error
+                        record["conditions"] = {"before": before or None, "after": after or None}
                     tf_info = tf_info or record.pop("tf", None)
                     record.pop("tf", None)
                     if record["status"] != "ok":
@@ -366,6 +391,11 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     path = results.write(document, config.output)
     say("")
     say(format_summary(runs))
+    if any(summarise(r)["epoch_cv"] > stats.NOISY_CV for r in runs):
+        say(
+            f"noisy: the measured epochs of a run vary by more than {stats.NOISY_CV:.0%} "
+            "(coefficient of variation); close other programs and run again, or use --repeats 3."
+        )
     if any(run.get("attribution") for run in runs):
         say("")
         say(format_attribution(runs))

@@ -686,3 +686,28 @@ def test_default_and_an_explicit_count_of_every_core_are_one_point(folder: Path)
     table = analysis.thread_scaling(analysis.load_results(folder))
     assert set(table["pipeline"]) == {"tfdata"}
     assert table[table["workload"] == "cnn"]["cores"].tolist() == [4, 8]
+
+
+def test_summary_counts_runs_whose_epochs_vary_by_more_than_five_percent(folder: Path) -> None:
+    """noisy_runs counts, per machine, the runs whose measured epochs have a CV above 5 %."""
+    import statistics
+
+    path = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(path)
+    run = next(r for r in data["workloads"] if r["workload"] == "cnn")
+    measured = [e for e in run["epochs"] if not e["warmup"]]
+    measured[-1]["epoch_s"] *= 1.5  # one slow epoch: this run is now noisy
+    write(path, data)
+    loaded = analysis.load_results(folder)
+    seen = 0
+    for comparison in analysis.comparisons(loaded.epochs):
+        summary = analysis.summarise(comparison).set_index("machine")
+        for machine, frame in comparison.epochs.groupby("machine"):
+            expected = 0
+            for _, one in frame.groupby(["path", "repeat"]):
+                values = list(one["epoch_s"])
+                if len(values) > 1 and statistics.stdev(values) / statistics.mean(values) > 0.05:
+                    expected += 1
+            assert summary.at[machine, "noisy_runs"] == expected
+            seen += expected
+    assert seen == 1

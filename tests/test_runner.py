@@ -300,3 +300,57 @@ def test_attribution_table_gives_the_verdict_per_run() -> None:
     ]  # fmt: skip
     assert "failed: ResourceExhaustedError: OOM" in lines[3]
     assert "not measured" in lines[4]
+
+
+def test_summary_flags_runs_whose_epochs_vary_by_more_than_five_percent() -> None:
+    """The epoch CV is printed per run, with "noisy" above 5 %."""
+    steady = _fake_record({"workload": "cnn", "repeat": 1}, Path())
+    noisy = _fake_record({"workload": "cnn", "repeat": 2}, Path())
+    for record, seconds in ((steady, (1.0, 1.0, 1.02)), (noisy, (1.0, 1.0, 1.5))):
+        record["epochs"] = [
+            {**record["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": s}
+            for n, s in enumerate((9.0, *seconds), start=1)
+        ]
+    table = runner.format_summary([steady, noisy]).splitlines()
+    assert "epoch CV" in table[0]
+    assert table[2].split()[5] == "1%"
+    assert "29% noisy" in table[3]
+
+
+def test_power_and_thermal_are_recorded_around_each_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Mac, pmset's readings before and after each worker go into the run; the file validates."""
+    from bench import environment
+
+    readings = iter(
+        {"power_source": source, "battery_percent": pct, "battery_state": "discharging",
+         "thermal_warning_level": None, "performance_warning_level": None,
+         "cpu_scheduler_limit": 100, "cpu_available_cpus": 10, "cpu_speed_limit": limit}
+        for source, pct, limit in (
+            ("Battery Power", 80, 100), ("Battery Power", 78, 92),
+            ("Battery Power", 78, 92), ("Battery Power", 75, 85),
+        )
+    )  # fmt: skip
+    monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    path, status = runner.run(_config(tmp_path), say=lambda _: None)
+    assert status == 0
+    assert path is not None
+    cnn, vgg = results.load(path)["workloads"]
+    assert cnn["conditions"]["before"]["battery_percent"] == 80
+    assert cnn["conditions"]["after"]["cpu_speed_limit"] == 92
+    assert vgg["conditions"]["after"]["cpu_speed_limit"] == 85
+
+
+def test_no_conditions_where_pmset_does_not_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off macOS nothing is read, and runs carry no conditions block."""
+    from bench import environment
+
+    monkeypatch.setattr(environment, "power_and_thermal", dict)
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    path, _ = runner.run(_config(tmp_path), say=lambda _: None)
+    assert path is not None
+    assert all("conditions" not in run for run in results.load(path)["workloads"])
