@@ -401,7 +401,7 @@ def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         ax = figure.add_subplot()
         ys = np.arange(len(rows), dtype=float)
         finite = measured["end_to_end_ms"].to_numpy(dtype=float)
-        right = float(finite.max()) * 1.75 if len(finite) else 1.0
+        right = float(finite.max()) * 1.6 if len(finite) else 1.0
         ax.set_xlim(0, right)
         for y, row in zip(ys, rows.to_dict("records"), strict=True):
             if row["attribution"] != "measured":
@@ -413,7 +413,11 @@ def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
                     zorder=2)  # fmt: skip
             ax.barh(y, wait, left=compute, height=0.6, color=INPUT_WAIT, hatch="//",
                     edgecolor="white", zorder=2)  # fmt: skip
-            label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait: {row['verdict']}"
+            # Short enough to stay inside the axes; the verdict is named only when it is the
+            # notable one (the title and the table give it for every configuration).
+            label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait"
+            if row["verdict"] == attribution_verdicts.INPUT_BOUND:
+                label += ", input-bound"
             _value_labels(ax, [y], [compute + wait], [label])
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()

@@ -41,7 +41,7 @@ extensions = ["myst_nb"]
 exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints"]
 nitpicky = True
 
-myst_enable_extensions = ["colon_fence"]
+myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # Execute every page on every build: a cache keyed on the code cells would miss new results.
