@@ -151,6 +151,7 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         "median_epoch_s": median(e["epoch_s"] for e in measured) if measured else None,
         "images_per_s": median(e["images_per_s"] for e in measured) if measured else None,
         "epoch_cv": stats.coefficient_of_variation([e["epoch_s"] for e in measured]),
+        "noisy": stats.is_noisy([e["epoch_s"] for e in measured]),
         "device": short_device(run.get("device")),
         "weights": run["weights"],
     }
@@ -163,11 +164,11 @@ def short_device(device: str | None) -> str:
     return device.rsplit("device:", 1)[-1]
 
 
-def _cv_text(cv: float) -> str:
-    """The spread of a run's measured epochs, flagged when above `stats.NOISY_CV`."""
+def _cv_text(cv: float, noisy: bool) -> str:
+    """The spread of a run's measured epochs, flagged when `stats.is_noisy` says so."""
     if not math.isfinite(cv):
         return "-"
-    return f"{cv:.0%}" + (" noisy" if cv > stats.NOISY_CV else "")
+    return f"{cv:.0%}" + (" noisy" if noisy else "")
 
 
 def _text_table(rows: Sequence[Sequence[str]]) -> str:
@@ -214,17 +215,12 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
                 str(s["epochs_measured"]),
                 f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
                 f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
-                _cv_text(s["epoch_cv"]),
+                _cv_text(s["epoch_cv"], s["noisy"]),
                 s["device"],
                 s["weights"],
             )
         )
     return _text_table(rows)
-
-
-def _end_to_end(run: dict[str, Any]) -> float:
-    measured = [e["images_per_s"] for e in run["epochs"] if not e["warmup"]]
-    return float(median(measured)) if measured else math.nan
 
 
 def format_attribution(runs: list[dict[str, Any]]) -> str:
@@ -246,7 +242,8 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
             rows.append((run["workload"], str(run["repeat"]), why, "", "", "", ""))
             continue
         source, compute = block["input_only"]["images_per_s"], block["compute_only"]["images_per_s"]
-        end = _end_to_end(run)
+        rate = summarise(run)["images_per_s"]
+        end = math.nan if rate is None else float(rate)
         figures = attribution.derive(source, compute, end)
         share = figures["input_wait_share"]
         rows.append(
@@ -391,7 +388,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     path = results.write(document, config.output)
     say("")
     say(format_summary(runs))
-    if any(summarise(r)["epoch_cv"] > stats.NOISY_CV for r in runs):
+    if any(summarise(r)["noisy"] for r in runs):
         say(
             f"noisy: the measured epochs of a run vary by more than {stats.NOISY_CV:.0%} "
             "(coefficient of variation); close other programs and run again, or use --repeats 3."

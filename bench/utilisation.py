@@ -95,6 +95,12 @@ def training_flops(model: str, image_size: int) -> int:
     return total
 
 
+def _all_threads(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Epochs of runs at TensorFlow's default thread setting (all cores), as the peak is."""
+    threads = epochs["intra_op_threads"]
+    return epochs[threads.isna() | (threads == 0)]
+
+
 def _model(workload: str) -> str:
     return workload.partition("-")[0]
 
@@ -113,9 +119,7 @@ def utilisation(results: analysis.Results) -> pd.DataFrame:
     The peak is the machine's median matmul probe on the GPU when a GPU ran the workload, on
     all CPU cores otherwise; ``share`` is NaN when that probe was not measured.
     """
-    epochs = analysis.measured_epochs(results.epochs)
-    threads = epochs["intra_op_threads"]
-    epochs = epochs[threads.isna() | (threads == 0)]
+    epochs = _all_threads(analysis.measured_epochs(results.epochs))
     if epochs.empty:
         return pd.DataFrame(columns=COLUMNS)
     details = analysis.probe_details(results)
@@ -152,9 +156,8 @@ def score_tracking(results: analysis.Results) -> pd.DataFrame:
     scores = scores[scores["status"] == "ok"].pivot_table(
         index="machine", columns="section", values="score", aggfunc="first"
     )
-    epochs = analysis.measured_epochs(results.epochs)
-    threads = epochs["intra_op_threads"]
-    epochs = epochs[(threads.isna() | (threads == 0)) & (epochs["pipeline"] == "legacy")]
+    epochs = _all_threads(analysis.measured_epochs(results.epochs))
+    epochs = epochs[epochs["pipeline"] == "legacy"]
     rates = epochs.pivot_table(
         index="machine", columns="workload", values="images_per_s", aggfunc="median"
     )
