@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bench import attribution as attribution_rules
-from bench import baselines, stats
+from bench import baselines, pipelines, stats
 from bench import results as results_io
 from bench.errors import UserError
 from bench.results import Result, ResultsError
@@ -80,7 +80,7 @@ _KEY_NAMES = {
     "intra_op_threads": "intra-op threads",
 }
 # Preferred settings when one workload has several comparable groups of equal size.
-_PROFILE_RANK = {"full": 0, "quick": 1, "custom": 2, "smoke": 3}
+_PROFILE_RANK = {"full": 0, "medium": 1, "quick": 2, "custom": 3, "smoke": 4}
 
 
 # --- The article ------------------------------------------------------------------------------
@@ -396,7 +396,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
         for run in data["workloads"]:
             key = [
                 run["workload"], config["profile"], config["image_size"], config["batch_size"],
-                dataset["kind"], dataset["fingerprint"], run["weights"], config["pipeline"],
+                dataset["kind"], dataset["fingerprint"], run["weights"],
+                pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
                 config["intra_op_threads"],
             ]  # fmt: skip
             device = _short_device(run["device"])
@@ -613,6 +614,8 @@ def _rank(comparison: Comparison) -> tuple[Any, ...]:
         _PROFILE_RANK.get(str(s["profile"]), 9),
         s["dataset_kind"] != "real",
         -int(s["image_size"]),
+        s["pipeline"] != "legacy",
+        s["intra_op_threads"] != 0,
         -len(comparison.epochs),
         str(s["dataset_fingerprint"]),
     )
@@ -621,7 +624,8 @@ def _rank(comparison: Comparison) -> tuple[Any, ...]:
 def comparisons(epochs: pd.DataFrame) -> list[Comparison]:
     """Every group of comparable runs, by workload; within one, the most useful first.
 
-    Most useful: more machines, then the full profile, real data, larger images, more epochs.
+    Most useful: more machines, then the larger profile (full, medium, quick), real data, larger
+    images, the article's pipeline (legacy) at the default thread count, more epochs.
     """
     measured = measured_epochs(epochs)
     groups = [
@@ -1060,7 +1064,19 @@ def article_comparison(results: Results) -> pd.DataFrame:
 SETTING_KEY = tuple(k for k in COMPARABILITY_KEY if k not in ("pipeline", "intra_op_threads"))
 """What must agree for configurations to share a bottleneck chart: everything in
 `COMPARABILITY_KEY` except the input pipeline and the thread count, which the chart compares."""
-PIPELINE_TITLES = {"legacy": "legacy (ImageDataGenerator)", "tfdata": "tf.data"}
+PIPELINE_TITLES = {
+    "legacy": "legacy (ImageDataGenerator)",
+    "tfdata": "tf.data",
+    "tfdata-layers": "tf.data, Keras layers",
+}
+PIPELINE_NAMES = {"legacy": "legacy", "tfdata": "tf.data", "tfdata-layers": "tf.data layers"}
+"""Short pipeline names for chart legends and labels."""
+
+
+def pipeline_name(pipeline: Any) -> str:
+    """``tf.data`` for ``tfdata``: a pipeline's short name (`PIPELINE_NAMES`), else its own."""
+    return PIPELINE_NAMES.get(str(pipeline), str(pipeline))
+
 
 _BOTTLENECK_COLUMNS = [
     "workload", "machine", "pipeline", "intra_op_threads", "threads", *SETTING_KEY[1:],
@@ -1129,9 +1145,9 @@ def _setting_rank(rows: pd.DataFrame) -> tuple[Any, ...]:
     first = rows.iloc[0]
     return (
         -rows["machine"].nunique(),
-        -int((rows["attribution"] == "measured").sum()),
         _PROFILE_RANK.get(str(first["profile"]), 9),
         first["dataset_kind"] != "real",
+        -int((rows["attribution"] == "measured").sum()),
         -int(first["image_size"]),
         str(first["dataset_fingerprint"]),
     )
@@ -1142,7 +1158,8 @@ def bottleneck_groups(results: Results) -> dict[str, pd.DataFrame]:
 
     They share every `SETTING_KEY` field (profile, sizes, dataset, weights) and differ in
     machine, pipeline and thread count. Where a workload ran in several settings, the one with
-    the most machines, then the most measured configurations, then the full profile, is charted.
+    the most machines is charted, then the largest profile (full, medium, quick), real data, and
+    the most measured configurations: as on the training pages (`comparisons`).
     """
     table = bottleneck_table(results)
     chosen: dict[str, pd.DataFrame] = {}
@@ -1157,7 +1174,7 @@ def bottleneck_groups(results: Results) -> dict[str, pd.DataFrame]:
 
 def configuration_label(row: Any, *, threads: bool = True) -> str:
     """``laptop-a, tf.data, 2 threads``: how a bottleneck row is named on charts and tables."""
-    pipeline = "tf.data" if row["pipeline"] == "tfdata" else str(row["pipeline"])
+    pipeline = pipeline_name(row["pipeline"])
     return f"{row['machine']}, {pipeline}" + (f", {row['threads']}" if threads else "")
 
 
@@ -1220,6 +1237,8 @@ class AugmentationStory:
     """The ``cnn`` legacy row (no augmentation), when measured."""
     tfdata: Mapping[str, Any] | None
     """The ``cnn-aug`` tf.data row, when measured."""
+    layers: Mapping[str, Any] | None = None
+    """The ``cnn-aug`` row of tf.data with the Keras preprocessing layers, when measured."""
 
     @property
     def augmentation_cost(self) -> float:
@@ -1235,6 +1254,14 @@ class AugmentationStory:
             return math.nan
         end = float(self.legacy["end_to_end_images_per_s"])
         return float(self.tfdata["end_to_end_images_per_s"]) / end
+
+    @property
+    def layers_speedup(self) -> float:
+        """tf.data with the Keras layers over legacy, end-to-end images/s on ``cnn-aug``."""
+        if self.layers is None:
+            return math.nan
+        end = float(self.legacy["end_to_end_images_per_s"])
+        return float(self.layers["end_to_end_images_per_s"]) / end
 
 
 def augmentation_story(results: Results) -> AugmentationStory | None:
@@ -1263,7 +1290,7 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
 
     def rank(row: Any) -> tuple[Any, ...]:
         m, t = row.machine, int(row.intra_op_threads)
-        tf_rows = measured[measured["pipeline"] == "tfdata"]
+        tf_rows = measured[measured["pipeline"].isin(pipelines.TFDATA_PIPELINES)]
         return (t != 0, find(tf_rows, m, t) is None, find(plain_rows, m, t) is None, m, -t)
 
     best = min(legacy_rows.itertuples(), key=rank)
@@ -1274,6 +1301,7 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
         legacy=find(legacy_rows, machine, threads) or {},
         plain=find(plain_rows, machine, threads),
         tfdata=find(measured[measured["pipeline"] == "tfdata"], machine, threads),
+        layers=find(measured[measured["pipeline"] == "tfdata-layers"], machine, threads),
     )
 
 

@@ -23,9 +23,9 @@ From the three, computed at analysis time (never stored):
 - the **verdict**: ``input-bound`` when the input-only throughput is below the compute-only
   throughput (the pipeline alone cannot feed the model as fast as the model trains, so a faster
   processor for the model, such as more GPU cores, cannot make training faster), otherwise
-  ``compute-bound``. When the pipeline runs in the training thread (the legacy pipeline with one
-  worker), step time is input time plus compute time, and the rule is the same as an input wait
-  share of one half or more.
+  ``compute-bound``. Under Keras 3 even the legacy pipeline overlaps training (``fit`` prefetches
+  from its iterator in a background thread), so an end-to-end step can be shorter than input
+  time plus compute time.
 
 This module imports TensorFlow only inside the measurement functions: the analysis uses
 `derive` without it.

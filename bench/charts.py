@@ -473,7 +473,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             f"From {low['cores']:.0f} to {high['cores']:.0f} threads, training speeds up at most "
             f"{analysis.format_ratio(gain)} ({low['machine']}, "
             f"{analysis.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
-            f"{'tf.data' if low['pipeline'] == 'tfdata' else low['pipeline']})"
+            f"{analysis.pipeline_name(low['pipeline'])})"
         )
     else:
         title = "Core scaling"
@@ -484,8 +484,8 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             mine = table[table["workload"] == workload]
             for (machine, pipeline), group in mine.groupby(["machine", "pipeline"], sort=True):
                 series = _scaling_line(group)
-                style = "--" if pipeline == "tfdata" else "-"
-                name = "tf.data" if pipeline == "tfdata" else str(pipeline)
+                style = {"tfdata": "--", "tfdata-layers": ":"}.get(str(pipeline), "-")
+                name = analysis.pipeline_name(pipeline)
                 colour = colours.get(str(machine), COLOURS[0])
                 ax.plot(series["cores"], series["images_per_s"], style, marker="o",
                         color=colour, label=f"{machine}, {name}")  # fmt: skip

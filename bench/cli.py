@@ -45,7 +45,9 @@ def _non_negative(text: str) -> int:
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the options)."""
     profiles = ", ".join(
-        f"{p.name} ({p.epochs} epochs, {p.image_size}px)" for p in PROFILES.values()
+        f"{p.name} ({p.epochs} epochs, {p.image_size}px, "
+        + (f"{2 * p.train_per_class} stand-in images)" if p.train_per_class else "prepared data)")
+        for p in PROFILES.values()
     )
     p = _Parser(
         prog="benchbook",
@@ -161,8 +163,9 @@ def parser() -> argparse.ArgumentParser:
         "--pipeline",
         choices=PIPELINES,
         default=DEFAULT_PIPELINE,
-        help="input pipeline: legacy (ImageDataGenerator, the article's) or tfdata "
-        "(image_dataset_from_directory, preprocessing layers, parallel map, prefetch) "
+        help="input pipeline: legacy (ImageDataGenerator, the article's), tfdata "
+        "(image_dataset_from_directory, the article's augmentation as one affine resampling, "
+        "parallel map, prefetch) or tfdata-layers (the same with Keras preprocessing layers) "
         f"(default: {DEFAULT_PIPELINE})",
     )
     p.add_argument(

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from bench import results, stats
+from bench import pipelines, results, stats
 from bench.errors import UserError
 from bench.terminal import printable
 from bench.workloads import WORKLOADS
@@ -60,7 +60,7 @@ def setting_of(document: Mapping[str, Any], run: Mapping[str, Any]) -> Setting:
         dataset["kind"],
         dataset["fingerprint"],
         run["weights"],
-        config["pipeline"],
+        pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
         config["intra_op_threads"],
     )
 

@@ -1,16 +1,24 @@
-"""Input pipelines: the article's ImageDataGenerator (``legacy``) and a modern ``tfdata`` one.
+"""Input pipelines: the article's ImageDataGenerator (``legacy``) and two modern ``tf.data`` ones.
 
 ``legacy`` is the article's code: ``ImageDataGenerator(...).flow_from_directory(...)``, which
 decodes, resizes and augments every image in Python (NumPy and SciPy) on the CPU, one batch at a
 time in the training loop's thread.
 
-``tfdata`` reads the same folders with ``keras.utils.image_dataset_from_directory`` and runs the
-augmentation as Keras preprocessing layers inside a ``tf.data`` map with parallel calls
-(``AUTOTUNE``), followed by ``prefetch``, so decoding and augmenting overlap with training and use
-every core. Its settings follow the article's as closely as the layers allow:
+``tfdata`` reads the same folders with ``keras.utils.image_dataset_from_directory`` and augments
+inside a ``tf.data`` map with parallel calls (``AUTOTUNE``), followed by ``prefetch``, so decoding
+and augmenting overlap with training and use every core. Its augmentation is the article's own
+random transform, done as TensorFlow operations: for each image it draws rotation (degrees),
+height and width shifts, shear (degrees), independent x and y zoom and a horizontal flip from the
+same ranges ImageDataGenerator draws them from, composes them into the one affine matrix
+ImageDataGenerator builds (`projective_transforms`), and resamples the image once
+(``ImageProjectiveTransformV3``, bilinear like legacy's order-1 spline, nearest fill). Only the
+random numbers differ (TensorFlow's generator, not NumPy's).
+
+``tfdata-layers`` is the same pipeline with the augmentation done by Keras preprocessing layers,
+set as close to the article's parameters as the layers allow:
 
 ======================  ==========================================  ===============================
-article (legacy)        tfdata layer                                difference
+article (legacy)        Keras layer                                 difference
 ======================  ==========================================  ===============================
 rescale=1/255           Rescaling(1/255), after augmentation        none (legacy also rescales last)
 rotation_range=20       RandomRotation(20/360)                      a fraction of a turn, not degrees
@@ -23,12 +31,16 @@ horizontal_flip=True    RandomFlip("horizontal")                    none
 fill_mode="nearest"     fill_mode="nearest" on every layer          none
 ======================  ==========================================  ===============================
 
-The legacy generator applies rotation, shifts, shear and zoom as one affine transform; the layers
-apply one after another (four resamplings, all bilinear like legacy's order-1 spline). Images are
-resized to the target size with nearest-neighbour interpolation in both pipelines (the
-``load_img`` default; ``image_dataset_from_directory`` would use bilinear). Labels are one-hot
-(``categorical``) in both, classes in alphabetical order, matching the models' ``Dense(2)``
-softmax and categorical cross-entropy. Shuffling uses the same seed; the orders differ.
+The layers apply one after another: four resamplings of every image where legacy and ``tfdata``
+do one, which makes their augmentation about three times as costly (see
+``scripts/benchmark_augmentation.py``). In all pipelines images are resized to the target size with
+nearest-neighbour interpolation (the ``load_img`` default; ``image_dataset_from_directory`` would
+use bilinear). Labels are one-hot (``categorical``), classes in alphabetical order, matching the
+models' ``Dense(2)`` softmax and categorical cross-entropy. Shuffling uses the same seed; the
+orders differ.
+
+Results files written before ``tfdata-layers`` existed call it ``tfdata``; `pipeline_of` tells
+them apart by their stored augmentation.
 
 TensorFlow is imported lazily.
 """
@@ -42,7 +54,8 @@ from typing import Any
 
 from bench import workloads
 
-PIPELINES = ("legacy", "tfdata")
+PIPELINES = ("legacy", "tfdata", "tfdata-layers")
+TFDATA_PIPELINES = frozenset({"tfdata", "tfdata-layers"})
 DEFAULT_PIPELINE = "legacy"
 # image_dataset_from_directory reads these (keras.src.utils.image_dataset_utils.ALLOWLIST_FORMATS).
 TFDATA_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png"})
@@ -65,8 +78,31 @@ class Pipeline:
     """What the training input applies: ImageDataGenerator arguments, or the layers' settings."""
 
 
-def tfdata_augmentation(augment: bool) -> dict[str, Any]:
-    """The preprocessing layers of the ``tfdata`` training input, as stored in the results."""
+def pipeline_of(pipeline: str, augmentation: Any) -> str:
+    """The pipeline a workload run used, from its file's ``config.pipeline`` and its augmentation.
+
+    Files written before ``tfdata-layers`` existed stored the Keras layers' run as ``tfdata``;
+    their augmentation block names the layers, so such a run is ``tfdata-layers``.
+    """
+    if pipeline == "tfdata" and isinstance(augmentation, dict) and "RandomRotation" in augmentation:
+        return "tfdata-layers"
+    return pipeline
+
+
+def affine_augmentation(augment: bool) -> dict[str, Any]:
+    """What the ``tfdata`` training input applies, as stored in the results."""
+    if not augment:
+        return {"rescaling": workloads.RESCALE}
+    return {
+        "transform": "one affine resampling per image, drawn as ImageDataGenerator draws it",
+        **workloads.AUGMENTATION,
+        "interpolation": "bilinear",
+        "rescaling": workloads.RESCALE,
+    }
+
+
+def layers_augmentation(augment: bool) -> dict[str, Any]:
+    """The preprocessing layers of the ``tfdata-layers`` training input, as stored in the results."""
     if not augment:
         return {"rescaling": workloads.RESCALE}
     aug = workloads.AUGMENTATION
@@ -93,7 +129,7 @@ def augmentation_layers(seed: int = workloads.SEED) -> list[Any]:
     import tensorflow as tf
 
     layers = tf.keras.layers
-    settings = tfdata_augmentation(True)
+    settings = layers_augmentation(True)
     # One seed per layer, so the layers do not draw the same random numbers.
     return [
         layers.RandomRotation(**settings["RandomRotation"], seed=seed),
@@ -102,6 +138,107 @@ def augmentation_layers(seed: int = workloads.SEED) -> list[Any]:
         layers.RandomZoom(**settings["RandomZoom"], seed=seed + 3),
         layers.RandomFlip(**settings["RandomFlip"], seed=seed + 4),
     ]
+
+
+def random_parameters(uniform: Any, height: Any, width: Any) -> dict[str, Any]:
+    """ImageDataGenerator's random transform parameters from ``uniform`` draws in [0, 1).
+
+    ``uniform`` has one row of 7 draws per image; the result has one value per image for each of
+    ImageDataGenerator.get_random_transform's keys: ``theta`` and ``shear`` in degrees, ``tx``
+    (height shift, in pixels of the height), ``ty`` (width shift, in pixels of the width),
+    ``zx`` and ``zy``, and ``flip_horizontal`` (1.0 or 0.0). TensorFlow operations.
+    """
+    import tensorflow as tf
+
+    aug = workloads.AUGMENTATION
+    zoom = aug["zoom_range"]
+
+    def spread(u: Any, limit: float) -> Any:
+        return (u * 2 - 1) * limit
+
+    return {
+        "theta": spread(uniform[:, 0], aug["rotation_range"]),
+        "tx": spread(uniform[:, 1], aug["height_shift_range"]) * height,
+        "ty": spread(uniform[:, 2], aug["width_shift_range"]) * width,
+        "shear": spread(uniform[:, 3], aug["shear_range"]),
+        "zx": 1 - zoom + uniform[:, 4] * 2 * zoom,
+        "zy": 1 - zoom + uniform[:, 5] * 2 * zoom,
+        "flip_horizontal": tf.cast(uniform[:, 6] < 0.5, uniform.dtype),
+    }
+
+
+def projective_transforms(params: dict[str, Any], height: Any, width: Any) -> Any:
+    """The ``[n, 8]`` ImageProjectiveTransformV3 transforms of ImageDataGenerator's ``params``.
+
+    ImageDataGenerator (keras.src.legacy.preprocessing.image.apply_affine_transform) builds
+    ``M = rotation @ shift @ shear @ zoom`` around the centre ``(height/2 - 0.5, width/2 - 0.5)``
+    and, for channels-last images, applies it with its first coordinate along the columns
+    (x) and its second along the rows (y), then flips the result horizontally. This composes the
+    same matrix, flip included, as the map from output pixel ``(x, y)`` to the input point it
+    samples, in ImageProjectiveTransformV3's ``[a0, a1, a2, b0, b1, b2, 0, 0]`` form. TensorFlow
+    operations; ``params`` are tensors (see `random_parameters`).
+    """
+    import math
+
+    import tensorflow as tf
+
+    theta = params["theta"] * (math.pi / 180)
+    shear = params["shear"] * (math.pi / 180)
+    tx, ty, zx, zy = params["tx"], params["ty"], params["zx"], params["zy"]
+    flip = params["flip_horizontal"]
+    cos, sin = tf.cos(theta), tf.sin(theta)
+    shear_xy, shear_yy = -tf.sin(shear), tf.cos(shear)
+    # rotation @ shift: [[cos, -sin, cos*tx - sin*ty], [sin, cos, sin*tx + cos*ty]]
+    # @ shear ([[1, -sin(shear)], [0, cos(shear)]]), then @ zoom (columns scaled by zx, zy).
+    a00 = cos * zx
+    a01 = (cos * shear_xy - sin * shear_yy) * zy
+    a10 = sin * zx
+    a11 = (sin * shear_xy + cos * shear_yy) * zy
+    b0 = cos * tx - sin * ty
+    b1 = sin * tx + cos * ty
+    # Around the centre: offset @ M @ reset moves the translation to b + o - A o.
+    ox, oy = height / 2 - 0.5, width / 2 - 0.5
+    b0 = b0 + ox - (a00 * ox + a01 * oy)
+    b1 = b1 + oy - (a10 * ox + a11 * oy)
+    # The flip comes last, so it acts first on output coordinates: x -> (width - 1) - x.
+    sign = 1 - 2 * flip
+    b0 = b0 + a00 * flip * (width - 1)
+    b1 = b1 + a10 * flip * (width - 1)
+    a00, a10 = a00 * sign, a10 * sign
+    zero = tf.zeros_like(a00)
+    return tf.stack([a00, a01, b0, a10, a11, b1, zero, zero], axis=1)
+
+
+class AffineAugmentation:
+    """The article's augmentation and rescaling as one resampling per image (``tfdata``).
+
+    Calling it on a batch of images (any numeric dtype, ``[n, height, width, channels]``) returns
+    the augmented, rescaled float32 batch. Random draws come from a seeded
+    ``tf.random.Generator``, safe to use from a parallel ``tf.data`` map.
+    """
+
+    def __init__(self, seed: int = workloads.SEED) -> None:
+        import tensorflow as tf
+
+        self.generator = tf.random.Generator.from_seed(seed)
+
+    def __call__(self, images: Any) -> Any:
+        import tensorflow as tf
+
+        images = tf.cast(images, tf.float32)
+        shape = tf.shape(images)
+        height, width = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+        uniform = self.generator.uniform((shape[0], 7), dtype=tf.float32)
+        transforms = projective_transforms(random_parameters(uniform, height, width), height, width)
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images,
+            transforms=transforms,
+            output_shape=shape[1:3],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode=workloads.AUGMENTATION["fill_mode"].upper(),
+        )
+        return out * workloads.RESCALE
 
 
 def check_formats(root: Path) -> None:
@@ -114,7 +251,7 @@ def check_formats(root: Path) -> None:
             for path in images:
                 if path.suffix.lower() not in TFDATA_SUFFIXES:
                     msg = (
-                        f"{path}: the tfdata pipeline reads {', '.join(sorted(TFDATA_SUFFIXES))} "
+                        f"{path}: the tf.data pipelines read {', '.join(sorted(TFDATA_SUFFIXES))} "
                         f"files only; convert the {split} images or use --pipeline legacy"
                     )
                     raise UserError(msg)
@@ -126,8 +263,13 @@ def tfdata(
     image_size: int = workloads.IMAGE_SIZE,
     batch_size: int = workloads.BATCH_SIZE,
     seed: int = workloads.SEED,
+    layers: bool = False,
 ) -> Pipeline:
-    """The ``tfdata`` pipeline: image_dataset_from_directory, augmentation layers, prefetch."""
+    """A tf.data pipeline: image_dataset_from_directory, augmentation, parallel map, prefetch.
+
+    The augmentation is `AffineAugmentation` (``tfdata``), or with ``layers`` the Keras
+    preprocessing layers of `augmentation_layers` (``tfdata-layers``).
+    """
     import tensorflow as tf
 
     check_formats(data_root)
@@ -149,11 +291,16 @@ def tfdata(
     )
     train_images, validation_images = len(train.file_paths), len(valid.file_paths)
     rescale = tf.keras.layers.Rescaling(workloads.RESCALE)
-    if augment:
+    if augment and layers:
         augmentation = tf.keras.Sequential(augmentation_layers(seed))
 
         def train_map(x: Any, y: Any) -> tuple[Any, Any]:
             return rescale(augmentation(x, training=True)), y
+    elif augment:
+        affine = AffineAugmentation(seed)
+
+        def train_map(x: Any, y: Any) -> tuple[Any, Any]:
+            return affine(x), y
     else:
 
         def train_map(x: Any, y: Any) -> tuple[Any, Any]:
@@ -165,13 +312,13 @@ def tfdata(
     train = train.map(train_map, num_parallel_calls=autotune).prefetch(autotune)
     valid = valid.map(valid_map, num_parallel_calls=autotune).prefetch(autotune)
     return Pipeline(
-        name="tfdata",
+        name="tfdata-layers" if layers else "tfdata",
         train=train,
         valid=valid,
         train_images=train_images,
         validation_images=validation_images,
         steps_per_epoch=math.ceil(train_images / batch_size),
-        augmentation=tfdata_augmentation(augment),
+        augmentation=layers_augmentation(augment) if layers else affine_augmentation(augment),
     )
 
 
@@ -205,8 +352,8 @@ def make(
     """The pipeline called ``name`` (one of `PIPELINES`)."""
     if name == "legacy":
         return legacy(data_root, augment, image_size, batch_size)
-    if name == "tfdata":
-        return tfdata(data_root, augment, image_size, batch_size, seed)
+    if name in TFDATA_PIPELINES:
+        return tfdata(data_root, augment, image_size, batch_size, seed, layers=name != "tfdata")
     msg = f"unknown pipeline {name!r}; use one of {', '.join(PIPELINES)}"
     raise ValueError(msg)
 
@@ -217,7 +364,7 @@ def batches(pipeline: Pipeline) -> Any:
     The legacy iterator is indexed batch by batch (one thread, as ``fit`` reads it with the
     article's single worker); the tf.data one is iterated, repeating past the epoch's end.
     """
-    if pipeline.name == "tfdata":
+    if pipeline.name in TFDATA_PIPELINES:
         yield from pipeline.train.repeat()
         return
     n = len(pipeline.train)

@@ -11,7 +11,8 @@ Format history
   workload run (workload x repeat) with every epoch, the warm-up epoch included and marked.
   Later added, optional, so files without them stay valid version 1 files: per workload run an
   ``attribution`` block (input-only and compute-only throughputs, every timed batch) and
-  ``wall_s``; ``config.attribution``; ``config.pipeline`` ``tfdata`` is now written.
+  ``wall_s``; ``config.attribution``; ``config.pipeline`` ``tfdata`` is now written, then
+  ``tfdata-layers`` (the Keras layers' augmentation, which earlier files stored as ``tfdata``).
 """
 
 from __future__ import annotations

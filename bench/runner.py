@@ -71,8 +71,9 @@ def prepare_dataset(config: Config, say: Callable[[str], None]) -> tuple[Path, d
     if config.data not in (None, "synthetic"):
         root = Path(str(config.data))
         say(f"Dataset: {root} (given with --data)")
-        description = data.describe(root, "real")
-        return root, description
+        if (root / "spec.json").is_file():  # a synthetic stand-in folder, made by bench.data
+            return root, data.synthetic_description(root)
+        return root, data.describe(root, "real")
     if config.data is None and (prepared / "train").is_dir() and (prepared / "validation").is_dir():
         say(f"Dataset: the prepared images in {prepared}/ (found data/train and data/validation)")
         description = data.describe(prepared, "real")
@@ -294,7 +295,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         chosen = weights.resolve(config.weights, config.weights_file)
         say(f"VGG-16 weights: {chosen.note}")
     data_root, dataset = prepare_dataset(config, say)
-    if config.pipeline == "tfdata":
+    if config.pipeline in pipelines.TFDATA_PIPELINES:
         pipelines.check_formats(data_root)
     machine = environment.capture_machine(slug=config.slug, label=config.label)
     say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))

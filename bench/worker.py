@@ -116,7 +116,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     fit_kwargs: dict[str, Any] = {}
     if workers > 1 and pipeline.name == "legacy" and record["tf"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
-    if pipeline.name == "tfdata":
+    if pipeline.name in pipelines.TFDATA_PIPELINES:
         # The dataset shuffles itself; fit's default shuffle=True only earns a UserWarning.
         fit_kwargs["shuffle"] = False
     try:

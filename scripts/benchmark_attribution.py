@@ -13,6 +13,7 @@ Make the files first, for example (each a fresh results file):
     python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata
     python -m bench -w cnn -w cnn-aug --skip-probes --threads 1
     python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata --threads 1
+    python -m bench -w cnn-aug --skip-probes --pipeline tfdata-layers     # the Keras layers
 
 The overhead of a run is the measurement's wall time over the rest of the worker's wall time
 (import, build, compile and the epochs), so "+25 %" means the run took a quarter longer.
@@ -30,11 +31,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import analysis
+from bench import analysis, pipelines
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print overheads, the three throughputs with verdicts, and tf.data over legacy."""
+    """Print overheads, the three throughputs with verdicts, and each tf.data over legacy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a results folder (machine folders inside)")
     args = parser.parse_args(argv)
@@ -79,16 +80,28 @@ def main(argv: list[str] | None = None) -> int:
     whole = analysis.bottleneck_table(results)
     key = ["machine", "workload", "intra_op_threads", "profile", "image_size", "batch_size",
            "dataset_fingerprint"]  # fmt: skip
-    legacy = whole[whole["pipeline"] == "legacy"].set_index(key)["end_to_end_images_per_s"]
-    tfdata = whole[whole["pipeline"] == "tfdata"].set_index(key)["end_to_end_images_per_s"]
-    both = pd.concat({"legacy": legacy, "tfdata": tfdata}, axis=1).dropna()
-    if both.empty:
-        print("no configuration ran with both pipelines")
+    rates = {
+        name: whole[whole["pipeline"] == name].set_index(key)["end_to_end_images_per_s"]
+        for name in pipelines.PIPELINES
+    }
+    table = pd.concat(rates, axis=1)
+    table = table[table["legacy"].notna() & table.drop(columns="legacy").notna().any(axis=1)]
+    if table.empty:
+        print("no configuration ran with the legacy pipeline and a tf.data one")
         return 0
-    both["tf.data / legacy"] = (both["tfdata"] / both["legacy"]).map(analysis.format_ratio)
-    both[["legacy", "tfdata"]] = both[["legacy", "tfdata"]].round(1)
-    print(both.reset_index()[["machine", "workload", "intra_op_threads", "legacy", "tfdata",
-                              "tf.data / legacy"]].to_string(index=False))  # fmt: skip
+    ratios = []
+    for name in pipelines.PIPELINES[1:]:
+        column = f"{name} / legacy"
+        table[column] = (table[name] / table["legacy"]).map(
+            lambda v: analysis.format_ratio(v) if math.isfinite(v) else ""
+        )
+        ratios.append(column)
+    shown_rates = list(pipelines.PIPELINES)
+    table[shown_rates] = (
+        table[shown_rates].round(1).astype(object).where(table[shown_rates].notna(), "")
+    )
+    print(table.reset_index()[["machine", "workload", "intra_op_threads", *shown_rates, *ratios]]
+          .to_string(index=False))  # fmt: skip
     return 0
 
 

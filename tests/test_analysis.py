@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import analysis, results
+from bench import analysis, pipelines, results
 from bench.errors import UserError
 from bench.results import ResultsError
 
@@ -711,3 +711,49 @@ def test_summary_counts_runs_whose_epochs_vary_by_more_than_five_percent(folder:
             assert summary.at[machine, "noisy_runs"] == expected
             seen += expected
     assert seen == 1
+
+
+def test_older_layer_runs_are_charted_as_tfdata_layers(folder: Path) -> None:
+    """A file that stored the Keras layers' run as tfdata is its own configuration, labelled so."""
+    shutil.copytree(BOTTLENECK_FIXTURES, folder, dirs_exist_ok=True)
+    path = folder / "fixture-laptop-a" / "20260106T100000Z.json"  # tf.data, default threads
+    data = read(path)
+    run = next(r for r in data["workloads"] if r["workload"] == "cnn-aug")
+    run["augmentation"] = pipelines.layers_augmentation(True)
+    write(path, data)
+    loaded = analysis.load_results(folder)
+    aug = analysis.bottleneck_groups(loaded)["cnn-aug"]
+    labels = {analysis.configuration_label(r) for r in aug.to_dict("records")}
+    assert "fixture-laptop-a, tf.data layers, default (8 cores)" in labels
+    assert "fixture-laptop-a, tf.data, default (8 cores)" not in labels
+    story = analysis.augmentation_story(loaded)
+    assert story is not None
+    assert story.tfdata is None
+    assert story.layers is not None
+    assert story.layers_speedup == pytest.approx(950 / 500, rel=1e-3)
+    # The plain CNN's tf.data run has no augmentation to tell apart: it stays tfdata.
+    cnn = analysis.bottleneck_groups(loaded)["cnn"]
+    assert "tfdata" in set(cnn["pipeline"])
+
+
+def test_larger_profiles_are_charted_first(folder: Path) -> None:
+    """More machines first; then a medium-profile group is charted before a quick one."""
+    path = folder / "fixture-laptop-a" / "20260101T100000Z.json"
+    data = read(path)
+    data["config"]["profile"] = "medium"
+    data["dataset"]["fingerprint"] = "f" * 64
+    write(path, data)
+    for other in folder.rglob("*.json"):
+        if other != path:
+            d = read(other)
+            d["config"]["profile"] = "quick"
+            write(other, d)
+    loaded = analysis.load_results(folder)
+    assert set(analysis.bottleneck_groups(loaded)["cnn-aug"]["profile"]) == {"quick"}  # 2 machines
+    for other in folder.rglob("*.json"):
+        if other.parent.name != "fixture-laptop-a":
+            other.unlink()
+    loaded = analysis.load_results(folder)
+    assert set(analysis.bottleneck_groups(loaded)["cnn-aug"]["profile"]) == {"medium"}
+    first = analysis.comparisons(loaded.epochs)
+    assert next(c for c in first if c.workload == "cnn").setting["profile"] == "medium"

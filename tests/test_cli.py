@@ -15,7 +15,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.parser().parse_args(["--help"])
     assert exit_info.value.code == 0
-    text = capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
     for option in (
         "--profile",
         "--workload",
@@ -31,7 +31,9 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--skip-attribution",
         "smoke",
         "quick",
-        "full",
+        "medium (3 epochs, 224px, 2048 stand-in images)",
+        "full (5 epochs, 224px, prepared data)",
+        "tfdata-layers",
     ):
         assert option in text
 
@@ -103,3 +105,17 @@ def test_full_profile_without_prepared_data_says_what_to_do(tmp_path: Path) -> N
     proc = run_bench("--profile", "full", "--skip-probes", cwd=tmp_path)
     assert proc.returncode == 2
     assert "nox -s data" in proc.stderr
+
+
+def test_medium_profile_is_quick_on_more_images() -> None:
+    """--profile medium: the article's sizes and epochs, 2,048 training images of the stand-in."""
+    from bench.profiles import PROFILES
+
+    config = cli.config_from_args(["--profile", "medium"])
+    assert (config.profile_name(), config.epochs, config.image_size, config.batch_size) == (
+        "medium", 3, 224, 64
+    )  # fmt: skip
+    medium, quick = PROFILES["medium"], PROFILES["quick"]
+    assert (medium.train_per_class, medium.validation_per_class) == (1024, 64)
+    assert 2 * (medium.train_per_class or 0) // medium.batch_size == 32
+    assert (medium.image_size, medium.batch_size) == (quick.image_size, quick.batch_size)

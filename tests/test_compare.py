@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import compare, results
+from bench import compare, pipelines, results
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "compare"
@@ -106,12 +106,20 @@ def test_non_comparable_runs_are_refused_naming_the_fields(
     assert "--force" in err
 
 
+def _older_layers_file(document: dict[str, Any]) -> None:
+    """A file from before tfdata-layers had its name: told apart by its augmentation."""
+    document["config"]["pipeline"] = "tfdata"
+    for run in document["workloads"]:
+        run["augmentation"] = pipelines.layers_augmentation(True)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda d: d["config"].update(image_size=128), "config.image_size (A 224, B 128)"),
         (lambda d: d["config"].update(batch_size=32), "config.batch_size (A 64, B 32)"),
         (lambda d: d["config"].update(pipeline="tfdata"), "config.pipeline (A legacy, B tfdata)"),
+        (_older_layers_file, "config.pipeline (A legacy, B tfdata-layers)"),
         (lambda d: d["config"].update(intra_op_threads=1), "config.intra_op_threads (A 0, B 1)"),
         (lambda d: d["config"].update(profile="custom"), "config.profile (A quick, B custom)"),
         (lambda d: d["dataset"].update(kind="real"), "dataset.kind (A synthetic, B real)"),

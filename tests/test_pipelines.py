@@ -21,9 +21,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data.synthetic(spec, cache)
 
 
-def test_tfdata_augmentation_follows_the_article() -> None:
+def test_layers_augmentation_follows_the_article() -> None:
     """Rotation 20 degrees as a fraction of a turn, shifts and zoom 0.2, flips, nearest fill."""
-    settings = pipelines.tfdata_augmentation(True)
+    settings = pipelines.layers_augmentation(True)
     assert settings["RandomRotation"] == {"factor": 20 / 360, "fill_mode": "nearest"}
     assert settings["RandomTranslation"] == {
         "height_factor": 0.2, "width_factor": 0.2, "fill_mode": "nearest"
@@ -35,18 +35,120 @@ def test_tfdata_augmentation_follows_the_article() -> None:
     # The article's shear_range=0.2 is in degrees: tan(0.2 degrees) of the image.
     assert settings["RandomShear"]["x_factor"] == pytest.approx(0.00349, abs=1e-5)
     assert settings["rescaling"] == 1 / 255
-    assert pipelines.tfdata_augmentation(False) == {"rescaling": 1 / 255}
+    assert pipelines.layers_augmentation(False) == {"rescaling": 1 / 255}
+
+
+def test_affine_augmentation_records_the_article_arguments() -> None:
+    """The tfdata pipeline stores ImageDataGenerator's own ranges, resampled once, bilinear."""
+    settings = pipelines.affine_augmentation(True)
+    for key, value in workloads.AUGMENTATION.items():
+        assert settings[key] == value, key
+    assert settings["interpolation"] == "bilinear"
+    assert settings["rescaling"] == 1 / 255
+    assert "one affine" in settings["transform"]
+    assert pipelines.affine_augmentation(False) == {"rescaling": 1 / 255}
+
+
+def _legacy_transform(image: np.ndarray, params: dict[str, float]) -> np.ndarray:
+    from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+    generator = ImageDataGenerator(**workloads.AUGMENTATION)
+    return np.asarray(generator.apply_transform(image, params))
+
+
+@pytest.mark.parametrize(("height", "width"), [(48, 40), (33, 33)])
+def test_affine_transform_is_image_data_generators(height: int, width: int) -> None:
+    """Given the same parameters, one resampling reproduces ImageDataGenerator's transform.
+
+    Rotation, shifts, shear, zoom and flip, on a non-square image too (where a mix-up of rows
+    and columns would show): the same pixels to float rounding, edges (nearest fill) included.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    image = rng.uniform(0, 255, (height, width, 3)).astype(np.float32)
+    n = 12
+    draws = rng.random((n, 7))
+    draws[0] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9]  # the identity: no change, no flip
+    draws[1] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1]  # a flip alone
+    uniform = tf.constant(draws, tf.float32)
+    params = pipelines.random_parameters(uniform, float(height), float(width))
+    transforms = pipelines.projective_transforms(params, float(height), float(width))
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.constant(np.repeat(image[None], n, axis=0)),
+        transforms=transforms,
+        output_shape=[height, width],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="NEAREST",
+    ).numpy()
+    np.testing.assert_allclose(out[0], image, atol=1e-3)
+    np.testing.assert_allclose(out[1], image[:, ::-1], atol=1e-3)
+    for i in range(n):
+        legacy = {key: float(value[i]) for key, value in params.items()}
+        legacy["flip_horizontal"] = bool(legacy["flip_horizontal"])
+        np.testing.assert_allclose(out[i], _legacy_transform(image, legacy), atol=0.05)
+
+
+def test_random_parameters_span_the_article_ranges() -> None:
+    """Draws of 0 and 1 reach the ends of every range; shifts are in pixels of each side."""
+    import tensorflow as tf
+
+    low = pipelines.random_parameters(tf.zeros((1, 7)), 100.0, 50.0)
+    high = pipelines.random_parameters(tf.fill((1, 7), 0.999999), 100.0, 50.0)
+    assert {k: round(float(v[0]), 3) for k, v in low.items()} == {
+        "theta": -20.0, "tx": -20.0, "ty": -10.0, "shear": -0.2, "zx": 0.8, "zy": 0.8,
+        "flip_horizontal": 1.0,
+    }  # fmt: skip
+    assert {k: round(float(v[0]), 3) for k, v in high.items()} == {
+        "theta": 20.0, "tx": 20.0, "ty": 10.0, "shear": 0.2, "zx": 1.2, "zy": 1.2,
+        "flip_horizontal": 0.0,
+    }  # fmt: skip
+
+
+def test_affine_augmentation_is_seeded_and_rescales() -> None:
+    """The same seed gives the same batch; another seed another; values land in [0, 1]."""
+    import tensorflow as tf
+
+    images = tf.constant(np.random.default_rng(3).integers(0, 256, (4, 32, 32, 3)), tf.uint8)
+    a = pipelines.AffineAugmentation(seed=5)(images).numpy()
+    b = pipelines.AffineAugmentation(seed=5)(images).numpy()
+    c = pipelines.AffineAugmentation(seed=6)(images).numpy()
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert a.min() >= 0.0
+    assert a.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "augmentation", "expected"),
+    [
+        ("tfdata", {"RandomRotation": {}, "rescaling": 1 / 255}, "tfdata-layers"),
+        ("tfdata", pipelines.affine_augmentation(True), "tfdata"),
+        ("tfdata", {"rescaling": 1 / 255}, "tfdata"),
+        ("tfdata-layers", {"rescaling": 1 / 255}, "tfdata-layers"),
+        ("legacy", {"rotation_range": 20}, "legacy"),
+        ("tfdata", None, "tfdata"),
+    ],
+)
+def test_pipeline_of_names_older_layer_runs(
+    pipeline: str, augmentation: object, expected: str
+) -> None:
+    """Files from before tfdata-layers existed stored the layers' runs as tfdata."""
+    assert pipelines.pipeline_of(pipeline, augmentation) == expected
 
 
 def test_unknown_pipeline_is_refused(tiny: Path) -> None:
-    """Only legacy and tfdata exist."""
+    """Only legacy, tfdata and tfdata-layers exist."""
     with pytest.raises(ValueError, match="unknown pipeline 'grain'"):
         pipelines.make("grain", tiny, augment=False)
 
 
-def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path) -> None:
+@pytest.mark.parametrize("name", ["tfdata", "tfdata-layers"])
+def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path, name: str) -> None:
     """Same batch shape, one-hot labels in the same class order, values rescaled to [0, 1]."""
-    tfdata = pipelines.make("tfdata", tiny, augment=True, image_size=64, batch_size=4)
+    tfdata = pipelines.make(name, tiny, augment=True, image_size=64, batch_size=4)
     legacy = pipelines.make("legacy", tiny, augment=True, image_size=64, batch_size=4)
     assert (tfdata.train_images, tfdata.validation_images) == (6, 4)
     assert (tfdata.train_images, tfdata.validation_images) == (
@@ -57,6 +159,7 @@ def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path) -> None:
     lx, ly = legacy.train[0]
     assert tuple(x.shape) == lx.shape == (4, 64, 64, 3)
     assert tuple(y.shape) == ly.shape == (4, 2)
+    assert x.dtype == lx.dtype == np.float32
     assert float(np.min(x)) >= 0.0
     assert float(np.max(x)) <= 1.0
     labels = np.concatenate([label.numpy() for _, label in tfdata.valid])
@@ -65,10 +168,12 @@ def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path) -> None:
     assert set(np.unique(labels)) == {0.0, 1.0}
 
 
-def test_tfdata_augmentation_changes_images(tiny: Path) -> None:
+@pytest.mark.parametrize("name", ["tfdata", "tfdata-layers"])
+def test_tfdata_augmentation_changes_images(tiny: Path, name: str) -> None:
     """With augmentation the training images differ from the plain ones; validation never does."""
-    plain = pipelines.make("tfdata", tiny, augment=False, image_size=64, batch_size=6)
-    augmented = pipelines.make("tfdata", tiny, augment=True, image_size=64, batch_size=6)
+    plain = pipelines.make(name, tiny, augment=False, image_size=64, batch_size=6)
+    augmented = pipelines.make(name, tiny, augment=True, image_size=64, batch_size=6)
+    assert (plain.name, augmented.name) == (name, name)
     x_plain, y_plain = next(iter(plain.train))
     x_aug, y_aug = next(iter(augmented.train))
     # Same seed, same shuffle: the same images in the same order.
