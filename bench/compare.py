@@ -3,7 +3,8 @@
 A and B are each a results file or a machine folder (``results/<slug>/``: every file in it).
 For each workload the two sides share, it prints both medians of the measured epoch times (warm-up
 left out, pooled over runs), their 95 % bootstrap intervals, how many times faster B is than A
-with its interval, a plain verdict, and which runs were noisy (`bench.stats`).
+with its interval, a plain verdict, which runs were noisy (`bench.stats`) and, where the runs
+measured them, the input-only and compute-only throughputs (`bench.attribution`).
 
 Only comparable runs are compared: the same workload, profile, image size, batch size, dataset
 (kind and fingerprint), VGG-16 weights actually used, input pipeline and intra-op threads
@@ -98,6 +99,10 @@ class Run:
     error: str | None
     measured: npt.NDArray[np.float64]
     """Seconds of each measured epoch (warm-up left out)."""
+    input_rate: float = math.nan
+    """Input-only images/s of the run's attribution block; NaN when not measured."""
+    compute_rate: float = math.nan
+    """Compute-only images/s of the run's attribution block; NaN when not measured."""
 
     @property
     def name(self) -> str:
@@ -113,6 +118,21 @@ class Run:
     def cv(self) -> float:
         """Coefficient of variation of the measured epochs (NaN below 2)."""
         return stats.coefficient_of_variation(self.measured)
+
+
+def _rate(run: Mapping[str, Any], part: str) -> float:
+    """``images_per_s`` of the ``part`` block of a run's attribution, or NaN."""
+    block = run.get("attribution")
+    if not isinstance(block, Mapping) or not isinstance(block.get(part), Mapping):
+        return math.nan
+    value = block[part].get("images_per_s")
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+def _median_rate(values: Sequence[float]) -> str:
+    """The median of the finite ``values`` as ``172 img/s``; ``-`` when there are none."""
+    finite = [v for v in values if math.isfinite(v)]
+    return f"{float(np.median(finite)):,.0f} img/s" if finite else "-"
 
 
 @dataclass
@@ -136,6 +156,8 @@ class Side:
                         status=run["status"],
                         error=run["error"],
                         measured=np.asarray(measured, dtype=float),
+                        input_rate=_rate(run, "input_only"),
+                        compute_rate=_rate(run, "compute_only"),
                     )
                 )
 
@@ -308,7 +330,8 @@ def render_pairing(p: Pairing) -> list[str]:
         ]
     else:
         title = [f"{p.workload}: {describe(p.setting_a)}"]
-    rows = [["", "runs", "epochs", "median s/epoch", "95 % CI", "worst CV", "noisy"]]
+    rows = [["", "runs", "epochs", "median s/epoch", "95 % CI", "worst CV", "noisy",
+             "input only", "compute only"]]  # fmt: skip
     for letter, runs, m in (("A", p.runs_a, median_a), ("B", p.runs_b, median_b)):
         d = _digits(m.value)
         rows.append(
@@ -320,6 +343,8 @@ def render_pairing(p: Pairing) -> list[str]:
                 f"{_seconds(m.low, d)} to {_seconds(m.high, d)}",
                 _worst_cv(runs),
                 _noisy(runs),
+                _median_rate([r.input_rate for r in runs]),
+                _median_rate([r.compute_rate for r in runs]),
             ]
         )
     lines = [*title, *_table(rows), f"  B vs A: {stats.verdict(ratio)}"]
@@ -366,7 +391,9 @@ def report(a: Side, b: Side, *, force: bool = False) -> str:
     lines.append(
         f"Medians of measured epochs (warm-up left out), pooled over runs; "
         f"95 % CI: two-level bootstrap (runs, then epochs), {stats.RESAMPLES:,} resamples, "
-        f"seeded. Noisy: a run whose epochs vary by more than {stats.NOISY_CV * 100:g} % (CV)."
+        f"seeded. Noisy: a run whose epochs vary by more than {stats.NOISY_CV * 100:g} % (CV). "
+        "Input only and compute only: medians over runs of the pipeline alone and the model "
+        "alone (- where not measured)."
     )
     return "\n".join(lines)
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Input only, compute only, end to end (images/s), input wait and verdict")
     table = analysis.bottleneck_table(results)
     table = table[table["attribution"] == "measured"]
-    shown = table[["machine", "workload", "pipeline", "threads", "input_images_per_s",
+    shown = table[["machine", "profile", "workload", "pipeline", "threads", "input_images_per_s",
                    "compute_images_per_s", "end_to_end_images_per_s", "input_wait_share",
                    "verdict", "runs"]].copy()  # fmt: skip
     for column in ("input_images_per_s", "compute_images_per_s", "end_to_end_images_per_s"):
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     table[shown_rates] = (
         table[shown_rates].round(1).astype(object).where(table[shown_rates].notna(), "")
     )
-    print(table.reset_index()[["machine", "workload", "intra_op_threads", *shown_rates, *ratios]]
+    print(table.reset_index()[["machine", "profile", "workload", "intra_op_threads", *shown_rates, *ratios]]
           .to_string(index=False))  # fmt: skip
     return 0
 

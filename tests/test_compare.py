@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -69,7 +70,33 @@ def test_noisy_runs_are_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert "8.6 %" in row_b
     assert "1 of 3 runs (20260202T100000Z #3)" in row_b
     row_a = next(line for line in block(out, "cnn") if line.startswith("  A"))
-    assert row_a.endswith("-")
+    noisy, input_only, compute_only = re.split(r"\s{2,}", row_a.strip())[-3:]
+    assert (noisy, input_only, compute_only) == ("-", "-", "-")  # no attribution in the fixture
+
+
+def test_input_and_compute_throughputs_are_shown_where_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Medians over runs of the attribution block's input-only and compute-only images/s."""
+
+    def measure(document: dict[str, Any]) -> None:
+        for i, run in enumerate(r for r in document["workloads"] if r["workload"] == "cnn"):
+            run["attribution"] = {
+                "input_only": {"warmup_steps": 0, "warmup_s": 0.0, "step_s": [1.0],
+                               "images": 64, "images_per_s": 600.0 + 100 * i},
+                "compute_only": {"warmup_steps": 1, "warmup_s": 1.0, "step_s": [0.5],
+                                 "images": 64, "images_per_s": 120.0},
+                "elapsed_s": 2.0,
+            }  # fmt: skip
+
+    other = plant(tmp_path / "b", measure)
+    status, out, err = run(capsys, A, other)
+    assert (status, err) == (0, "")
+    lines = block(out, "cnn")
+    assert "input only" in lines[1]
+    assert "compute only" in lines[1]
+    row_b = next(line for line in lines if line.startswith("  B"))
+    assert re.split(r"\s{2,}", row_b.strip())[-2:] == ["700 img/s", "120 img/s"]  # 600, 700, 800
 
 
 def test_workload_on_one_side_only_is_noted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,78 @@
+"""Tests for the benchmark scripts: they run on small generated data and print their figures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated dataset: 6 training and 4 validation images, two classes."""
+    spec = data.SyntheticSpec(train_per_class=3, validation_per_class=2, min_side_px=40,
+                              max_side_px=90)  # fmt: skip
+    return data.synthetic(spec, tmp_path_factory.mktemp("tiny"))
+
+
+def test_benchmark_augmentation_prints_every_pipeline(tiny: Path) -> None:
+    """One round per pipeline, then medians relative to the first pipeline named."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_augmentation.py"), "--data", str(tiny),
+         "--rounds", "1", "--batches", "2", "--warmup", "0", "--threads", "1"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    for name in ("legacy", "tfdata", "tfdata-layers"):
+        assert any(line.startswith(f"round 1 {name:>13}: ") for line in lines), name
+    assert any(line.strip().startswith("legacy:") and "(1.00x legacy)" in line for line in lines)
+    assert "threads 1" in proc.stdout
+
+
+def test_benchmark_augmentation_refuses_bad_counts(tiny: Path) -> None:
+    """A zero round count is a one-line usage error, before TensorFlow is loaded."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_augmentation.py"), "--rounds", "0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--rounds and --batches must be at least 1" in proc.stderr
+
+
+def test_benchmark_attribution_prints_overheads_and_ratios(tmp_path: Path) -> None:
+    """On the fixtures: every measured run's overhead, the verdict table, tf.data over legacy."""
+    folder = tmp_path / "results"
+    shutil.copytree(ROOT / "tests" / "data" / "results", folder)
+    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_attribution.py"), str(folder)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert "median overhead +" in out
+    assert "input-bound" in out
+    ratios = out[out.index("tf.data over legacy") :].splitlines()
+    assert "tfdata / legacy" in ratios[1]
+    row = next(line for line in ratios if "cnn-aug" in line and "fixture-laptop-a" in line)
+    assert "1.90x" in row  # 950 / 500 images/s, as the fixtures hold
+
+
+def test_benchmark_attribution_without_measurements_says_so(tmp_path: Path) -> None:
+    """A folder with no attribution block: one line, status 1."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_attribution.py"), str(folder)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("no workload run with the attribution measurement")
