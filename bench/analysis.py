@@ -1181,7 +1181,8 @@ def configuration_label(row: Any, *, threads: bool = True) -> str:
 def thread_scaling(results: Results) -> pd.DataFrame:
     """End-to-end images/s against intra-op threads, where a machine ran several thread counts.
 
-    One row per machine, workload, pipeline, setting (`SETTING_KEY`) and thread count, with the
+    One row per machine, workload, pipeline, setting (`SETTING_KEY`, named in ``setting``:
+    ``quick, 224 px, batch 64, synthetic data 3f2a9c1e``) and thread count, with the
     median training images/s of the measured epochs; only series with two or more thread
     counts in effect are kept (the default and an explicit count of every core are one).
     ``cores`` is the thread count as a number: the machine's logical cores for the default
@@ -1199,7 +1200,10 @@ def thread_scaling(results: Results) -> pd.DataFrame:
         if series["intra_op_threads"].nunique() < 2:
             continue
         values = dict(zip(series_key, key, strict=True))
-        setting = ", ".join(str(values[k]) for k in ("profile", "image_size", "batch_size"))
+        setting = (
+            f"{values['profile']}, {values['image_size']} px, batch {values['batch_size']}, "
+            f"{values['dataset_kind']} data {str(values['dataset_fingerprint'])[:8]}"
+        )
         points: list[list[Any]] = []
         for _, frame in series.groupby("intra_op_threads", sort=True):
             logical = cores_of.get(frame["path"].iloc[-1])
@@ -1219,7 +1223,7 @@ def thread_scaling(results: Results) -> pd.DataFrame:
     if table.empty:
         return table
     return table.sort_values(
-        ["workload", "machine", "pipeline", "cores"],
+        ["workload", "machine", "pipeline", "setting", "cores"],
         key=lambda c: c.map(order) if c.name == "workload" else c,
         ignore_index=True,
     )

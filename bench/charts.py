@@ -454,7 +454,9 @@ def _scaling_line(series: pd.DataFrame) -> pd.DataFrame:
 def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     """End-to-end images/s against intra-op threads, one panel per workload (`analysis.thread_scaling`).
 
-    One line per machine and pipeline (solid: legacy, dashed: tf.data) through the explicit
+    One line per machine, pipeline and setting (solid: legacy, dashed: tf.data, dotted: tf.data
+    with Keras layers; the profile named, and a marker shape per setting, where a workload has
+    several) through the explicit
     thread counts; a default-thread run beside them is a hollow marker at the machine's cores.
     """
     if table.empty:
@@ -462,7 +464,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         return _no_data("Core scaling: not measured yet", message)
     workloads = [w for w in analysis.WORKLOADS if w in set(table["workload"])]
     gains = []
-    for _, group in table.groupby(["workload", "machine", "pipeline"], sort=False):
+    for _, group in table.groupby(["workload", "machine", "pipeline", "setting"], sort=False):
         series = _scaling_line(group)
         if len(series) >= 2:
             low, high = series.iloc[0], series.iloc[-1]
@@ -482,17 +484,25 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         axes = figure.subplots(len(workloads), 1, squeeze=False)[:, 0]
         for ax, workload in zip(axes, workloads, strict=True):
             mine = table[table["workload"] == workload]
-            for (machine, pipeline), group in mine.groupby(["machine", "pipeline"], sort=True):
+            settings = sorted(str(v) for v in mine["setting"].unique())
+            several = len(settings) > 1
+            lines = mine.groupby(["machine", "pipeline", "setting"], sort=True)
+            for (machine, pipeline, setting), group in lines:
                 series = _scaling_line(group)
                 style = {"tfdata": "--", "tfdata-layers": ":"}.get(str(pipeline), "-")
                 name = analysis.pipeline_name(pipeline)
+                # Several settings (profiles, datasets) of one workload: name each line's.
+                label = f"{machine}, {name}" + (
+                    f" ({str(setting).split(',')[0]})" if several else ""
+                )
                 colour = colours.get(str(machine), COLOURS[0])
-                ax.plot(series["cores"], series["images_per_s"], style, marker="o",
-                        color=colour, label=f"{machine}, {name}")  # fmt: skip
+                marker = "os^Dv"[settings.index(str(setting)) % 5]  # one shape per setting
+                ax.plot(series["cores"], series["images_per_s"], style, marker=marker,
+                        color=colour, label=label)  # fmt: skip
                 # A default-thread run beside explicit counts: a hollow marker off the line.
                 extra = group[~group.index.isin(series.index)].dropna(subset=["cores"])
                 ax.scatter(extra["cores"], extra["images_per_s"], s=40, facecolors="none",
-                           edgecolors=colour, zorder=3)  # fmt: skip
+                           edgecolors=colour, marker=marker, zorder=3)  # fmt: skip
                 for r in group.dropna(subset=["cores"]).itertuples():
                     ax.annotate(f"{r.images_per_s:.0f}", (r.cores, r.images_per_s),
                                 textcoords="offset points", xytext=(4, 4), fontsize=8,
@@ -507,13 +517,15 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         _title(figure, title)
     parts = [
         f"{analysis.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
-        f"{r.pipeline}, {r.threads}: {r.images_per_s:.1f} images/s"
+        f"{r.pipeline}, {r.setting}, {r.threads}: {r.images_per_s:.1f} images/s"
         for r in table.itertuples()
     ]
     alt = "Line charts of training images per second against threads. " + "; ".join(parts) + "."
     caption = (
         "Median training images per second of the measured epochs at each thread count "
-        "(--threads), one line per machine and pipeline (dashed: tf.data); a hollow marker is a "
+        "(--threads), one line per machine, pipeline and setting (dashed: tf.data, dotted: "
+        "tf.data with Keras layers; the profile is named where a workload has several); a hollow "
+        "marker is a "
         "run at TensorFlow's default, placed at the machine's logical cores. A line that stays "
         "flat as threads are added is limited by something the extra cores do not speed up."
     )

@@ -197,6 +197,7 @@ def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
             "Workload": table["workload"].map(lambda w: analysis.WORKLOAD_TITLES.get(w, w)),
             "Machine": table["machine"],
             "Pipeline": table["pipeline"].map(analysis.PIPELINE_TITLES).fillna(table["pipeline"]),
+            "Setting": table["setting"],
             "Threads": table["threads"],
             "Images/s (median)": table["images_per_s"].map(_rate),
             "Measured epochs": table["epochs"],

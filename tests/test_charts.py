@@ -237,3 +237,34 @@ def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
     assert "4 threads: 280.0 images/s" in chart.alt
     empty = charts.scaling_chart(analysis.thread_scaling(loaded), colours)
     assert empty.alt.startswith("No chart: No machine has runs at two or more thread counts")
+
+
+def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -> None:
+    """The same machine and pipeline in two profiles: two lines, each named by its profile."""
+    import json
+    import uuid
+
+    folder = Path(shutil.copytree(FIXTURES, tmp_path / "results"))
+    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    for source in sorted((folder / "fixture-laptop-a").glob("*.json")):
+        data = json.loads(source.read_text(encoding="utf-8"))
+        data["config"]["profile"] = "medium"
+        data["dataset"]["fingerprint"] = "e" * 64
+        data["run_id"] = uuid.uuid4().hex
+        data["started_at"] = data["started_at"].replace("2026-01", "2026-02")
+        copy = source.with_name(source.name.replace("202601", "202602"))
+        copy.write_text(json.dumps(data), encoding="utf-8")
+    table = analysis.thread_scaling(analysis.load_results(folder))
+    legacy = table[(table["workload"] == "cnn-aug") & (table["pipeline"] == "legacy")]
+    assert legacy["setting"].nunique() == 2
+    for _, series in legacy.groupby("setting"):
+        assert series["cores"].tolist() == [4, 8]
+    assert {s.split(",")[0] for s in legacy["setting"]} == {"full", "medium"}
+    chart = charts.scaling_chart(table, colours)
+    labels = [line.get_label() for line in chart.figure.axes[0].lines]
+    assert "fixture-laptop-a, legacy (full)" in labels
+    assert "fixture-laptop-a, legacy (medium)" in labels
+    markers = {line.get_label(): line.get_marker() for line in chart.figure.axes[0].lines}
+    assert (
+        markers["fixture-laptop-a, legacy (full)"] != markers["fixture-laptop-a, legacy (medium)"]
+    )

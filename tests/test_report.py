@@ -154,3 +154,19 @@ def test_bottleneck_display_names_configurations_and_never_shows_zero(
     assert set(vgg["Input only (img/s)"]) == {"\u2014"}
     markup = report.table_html(vgg)
     assert "nan" not in markup.lower()
+
+
+def test_scaling_display_names_each_rows_setting(tmp_path: Path) -> None:
+    """The core-scaling table says which profile and dataset each thread count was run on."""
+    import shutil
+
+    folder = Path(shutil.copytree(FIXTURES, tmp_path / "results"))
+    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    table = report.scaling_display(analysis.thread_scaling(analysis.load_results(folder)))
+    assert list(table.columns) == [
+        "Workload", "Machine", "Pipeline", "Setting", "Threads", "Images/s (median)",
+        "Measured epochs",
+    ]  # fmt: skip
+    assert set(table["Setting"].str.split(",").str[0]) == {"full"}
+    assert all(re.search(r", 224 px, batch 64, (real|synthetic) data [0-9a-f]{8}$", s)
+               for s in table["Setting"])  # fmt: skip
