@@ -1251,21 +1251,22 @@ class AugmentationStory:
             return math.nan
         return float(self.plain["input_images_per_s"]) / float(self.legacy["input_images_per_s"])
 
+    def _over_legacy(self, row: Mapping[str, Any] | None) -> float:
+        """``row``'s end-to-end images/s over the legacy row's; NaN when ``row`` is missing."""
+        if row is None:
+            return math.nan
+        end = float(self.legacy["end_to_end_images_per_s"])
+        return float(row["end_to_end_images_per_s"]) / end
+
     @property
     def tfdata_speedup(self) -> float:
         """tf.data over legacy, end-to-end images/s on ``cnn-aug``."""
-        if self.tfdata is None:
-            return math.nan
-        end = float(self.legacy["end_to_end_images_per_s"])
-        return float(self.tfdata["end_to_end_images_per_s"]) / end
+        return self._over_legacy(self.tfdata)
 
     @property
     def layers_speedup(self) -> float:
         """tf.data with the Keras layers over legacy, end-to-end images/s on ``cnn-aug``."""
-        if self.layers is None:
-            return math.nan
-        end = float(self.legacy["end_to_end_images_per_s"])
-        return float(self.layers["end_to_end_images_per_s"]) / end
+        return self._over_legacy(self.layers)
 
 
 def augmentation_story(results: Results) -> AugmentationStory | None:

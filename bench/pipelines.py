@@ -178,8 +178,6 @@ def projective_transforms(params: dict[str, Any], height: Any, width: Any) -> An
     samples, in ImageProjectiveTransformV3's ``[a0, a1, a2, b0, b1, b2, 0, 0]`` form. TensorFlow
     operations; ``params`` are tensors (see `random_parameters`).
     """
-    import math
-
     import tensorflow as tf
 
     theta = params["theta"] * (math.pi / 180)

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median overhead +{share:.0%}; all runs together +{total:.0%}\n")
 
     print("Input only, compute only, end to end (images/s), input wait and verdict")
-    table = analysis.bottleneck_table(results)
-    table = table[table["attribution"] == "measured"]
+    whole = analysis.bottleneck_table(results)
+    table = whole[whole["attribution"] == "measured"]
     shown = table[["machine", "profile", "workload", "pipeline", "threads", "input_images_per_s",
                    "compute_images_per_s", "end_to_end_images_per_s", "input_wait_share",
                    "verdict", "runs"]].copy()  # fmt: skip
@@ -77,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     print(shown.to_string(index=False), "\n")
 
     print("tf.data over legacy, end-to-end images/s (target on augmented workloads: >= 1.40x)")
-    whole = analysis.bottleneck_table(results)
     key = ["machine", "workload", "intra_op_threads", "profile", "image_size", "batch_size",
            "dataset_fingerprint"]  # fmt: skip
     rates = {
