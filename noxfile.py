@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import nox
+from packaging.specifiers import SpecifierSet
 
-nox.needs_version = ">=2025.2.9"
+sys.path.insert(0, str(Path(__file__).parent))
+from bench import support  # standard library only: nox's interpreter has nothing more
+
+# PEP 440 ranges in `python=` need nox 2026.08.10.
+nox.needs_version = ">=2026.8.10"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
+# A session whose Python is missing fails; nox's default skips it and exits 0.
+nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml()
 ROOT = Path(__file__).parent
 DOCS_BUILD = ROOT / "docs" / "_build"
+# The Pythons the pinned TensorFlow has wheels for (pyproject.toml says why; it moves with the
+# pin). nox finds one on the machine or, with uv, downloads a managed one.
+TENSORFLOW_PYTHON = PYPROJECT["tool"]["benchbook"]["tensorflow-python"]
+_MINORS = [f"3.{m}" for m in range(9, 20) if f"3.{m}" in SpecifierSet(TENSORFLOW_PYTHON)]
+_HINT = support.missing_python(
+    _MINORS,
+    os.environ.get("PATH", ""),
+    shutil.which("uv") is not None or find_spec("uv") is not None,
+)
+if _HINT:
+    print(_HINT, file=sys.stderr)
+# nox forwards Ctrl-C, then sends SIGTERM 0.3 s later and SIGKILL 0.2 s after that by default:
+# too soon for the harness to stop its worker and write the finished runs.
+STOP_TIMEOUTS = {"interrupt_timeout": 60.0, "terminate_timeout": 30.0}
+
+
+def refuse_unsupported(session: nox.Session, name: str) -> None:
+    """Stop in one line, before any download, on a platform session ``name`` cannot serve."""
+    reason = support.refusal(name)
+    if reason is not None:
+        session.error(reason)
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
@@ -26,35 +56,39 @@ def install(session: nox.Session, *groups: str, project: bool = True) -> None:
         session.install("-e", ".")
 
 
-@nox.session
+@nox.session(python=TENSORFLOW_PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the article's four workloads and the probes; write results/<machine>/<stamp>.json."""
+    refuse_unsupported(session, "bench")
     install(session, "bench")
-    session.run("python", "-m", "bench", *session.posargs)
+    session.run("python", "-m", "bench", *session.posargs, **STOP_TIMEOUTS)
 
 
-@nox.session(name="bench-cuda")
+@nox.session(name="bench-cuda", python=TENSORFLOW_PYTHON)
 def bench_cuda(session: nox.Session) -> None:
-    """Like bench, with TensorFlow's CUDA build (Linux with an NVIDIA GPU)."""
+    """Like bench, with TensorFlow's CUDA build (Linux x86_64 with an NVIDIA GPU)."""
+    refuse_unsupported(session, "bench-cuda")
     install(session, "cuda", "runtime")
-    session.run("python", "-m", "bench", *session.posargs)
+    session.run("python", "-m", "bench", *session.posargs, **STOP_TIMEOUTS)
 
 
-@nox.session(name="bench-keras2")
+@nox.session(name="bench-keras2", python=TENSORFLOW_PYTHON)
 def bench_keras2(session: nox.Session) -> None:
     """Like bench, on Keras 2 (tf-keras), for Macs where Keras 3 and the Metal plugin disagree."""
+    refuse_unsupported(session, "bench-keras2")
     install(session, "bench")
     # tf-keras names `tensorflow` as its dependency; on Linux x86_64 that would install the
     # 572 MB GPU wheel over tensorflow-cpu (same folder), so it goes in without dependencies.
     session.install("--no-deps", "tf-keras==2.18.0")
-    session.run("python", "-m", "bench", "--legacy-keras", *session.posargs)
+    session.run("python", "-m", "bench", "--legacy-keras", *session.posargs, **STOP_TIMEOUTS)
 
 
-@nox.session
+@nox.session(python=TENSORFLOW_PYTHON)
 def data(session: nox.Session) -> None:
     """Prepare the Kaggle Dogs vs Cats archive or folder into data/ (`-- ARCHIVE_OR_FOLDER`)."""
+    refuse_unsupported(session, "data")
     install(session, "data")
-    session.run("python", "scripts/prepare_data.py", *session.posargs)
+    session.run("python", "scripts/prepare_data.py", *session.posargs, **STOP_TIMEOUTS)
 
 
 @nox.session
@@ -71,9 +105,10 @@ def validate(session: nox.Session) -> None:
     session.run("python", "-m", "bench.validate", *session.posargs)
 
 
-@nox.session
+@nox.session(python=TENSORFLOW_PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite (smoke-profile training included)."""
+    refuse_unsupported(session, "tests")
     install(session, "test")
     session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
