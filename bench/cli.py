@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from bench import __version__, runner
+from bench import __version__, processes, runner
 from bench.attribution import MAX_STEPS
 from bench.errors import UserError
 from bench.pipelines import DEFAULT_PIPELINE, PIPELINES
@@ -239,10 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"benchbook: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(
             "benchbook: interrupted before any workload finished; nothing was written",
             file=sys.stderr,
         )
-        return 130
+        return processes.exit_status(exc)
     return status

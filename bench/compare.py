@@ -283,6 +283,12 @@ def pair(a: Side, b: Side, *, force: bool = False) -> tuple[list[Pairing], list[
             "compare runs made with the same settings, or pass --force to compare anyway"
         )
         raise UserError(msg)
+    if not pairings:
+        msg = (
+            f"nothing could be compared ({'; '.join(notes)}); give results with finished runs "
+            "of the same workloads on both sides"
+        )
+        raise UserError(msg)
     return pairings, notes
 
 
@@ -455,7 +461,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 after a comparison, 2 with one line on bad input or refused comparison."""
+    """Entry point: 0 after a comparison; 2 with one line on bad input, a refused comparison or
+    nothing to compare."""
     args = parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
         a, b = load_side("A", args.a), load_side("B", args.b)

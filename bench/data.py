@@ -7,21 +7,27 @@ fingerprint of the exact file list, so two machines can prove they trained on th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import files
 from bench.errors import UserError
+from bench.terminal import printable
 
 SPLITS = ("train", "validation")
 # What ImageDataGenerator.flow_from_directory accepts (keras.src.legacy.preprocessing.image).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff"})
+_SUFFIX_TUPLE = tuple(sorted(IMAGE_SUFFIXES))
 MANIFEST_NAME = "manifest.json"
+FINGERPRINT_NAME = "fingerprint"
+"""In a stand-in folder: the fingerprint its files had when generated."""
 
 
 @dataclass(frozen=True)
@@ -45,18 +51,39 @@ class SyntheticSpec:
 
 
 def list_images(root: Path) -> dict[str, dict[str, list[Path]]]:
-    """``{split: {class: [image paths]}}`` for the train and validation splits, sorted."""
+    """``{split: {class: [image paths]}}`` for the train and validation splits, sorted.
+
+    The one listing of a dataset: the layout check, the fingerprint, the image check and the
+    pipelines' count check all use it. It lists what Keras lists (``flow_from_directory`` and
+    ``image_dataset_from_directory``): every folder of a split is a class, and every file in a
+    class folder or below it whose name ends in an image suffix, symbolic links included, so that
+    a file Keras would train on cannot escape the checks.
+    """
     found: dict[str, dict[str, list[Path]]] = {}
     for split in SPLITS:
         folder = root / split
-        classes = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        found[split] = {
-            c.name: sorted(
-                f for f in c.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-            )
-            for c in classes
-        }
+        classes = sorted(p for p in folder.iterdir() if p.is_dir())
+        found[split] = {c.name: _class_images(c) for c in classes}
     return found
+
+
+def _class_images(folder: Path) -> list[Path]:
+    # os.walk, not followlinks: Keras's default (follow_links=False) lists linked files but does
+    # not descend into linked folders. Dangling links are listed as files, as Keras lists them.
+    images: list[Path] = []
+    for top, _, names in os.walk(folder):
+        images.extend(Path(top) / n for n in names if n.lower().endswith(_SUFFIX_TUPLE))
+    return sorted(images)
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a listed image that is not a regular file Keras could open."""
+    if path.is_symlink() and not path.exists():
+        msg = f"{path} is a broken symbolic link; remove it or point it at an image"
+        raise UserError(msg)
+    if not path.is_file():
+        msg = f"{path} is not a regular file; remove it from the dataset folder"
+        raise UserError(msg)
 
 
 def check_layout(root: Path) -> dict[str, dict[str, list[Path]]]:
@@ -87,6 +114,8 @@ def check_layout(root: Path) -> dict[str, dict[str, list[Path]]]:
             msg = f"{root / split} has one class only ({next(iter(classes))}); the workloads classify two"
             raise UserError(msg)
         for name, images in classes.items():
+            for path in images:
+                _check_file(path)
             if not images:
                 msg = f"{root / split / name} has no images (.jpg, .jpeg, .png, ...); add some or remove the folder"
                 raise UserError(msg)
@@ -102,9 +131,15 @@ def check_layout(root: Path) -> dict[str, dict[str, list[Path]]]:
     return found
 
 
-def _image_size(path: Path, data: bytes) -> tuple[int, int]:
-    """Width and height from the header; a clear error when Pillow cannot identify the file."""
-    import io
+def _check_image(path: Path, decode: bool) -> tuple[int, int]:
+    """Width and height; with ``decode``, also decode every pixel, as training will.
+
+    Raises
+    ------
+    UserError
+        When Pillow cannot identify or (with ``decode``) fully decode the file, or when its header
+        claims more pixels than Pillow opens safely (a decompression bomb).
+    """
     import warnings
 
     from PIL import Image, UnidentifiedImageError
@@ -114,28 +149,39 @@ def _image_size(path: Path, data: bytes) -> tuple[int, int]:
             # Pillow parses EXIF on open; photos with a damaged EXIF block ("Corrupt EXIF data")
             # decode fine, and dataset preparation has already counted them.
             warnings.simplefilter("ignore", UserWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(path) as image:
+                if decode:
+                    image.load()
                 return image.size
-    except (UnidentifiedImageError, OSError, ValueError):
+    except Image.DecompressionBombError as exc:
         msg = (
-            f"{path} is not a readable image; remove it, or prepare the dataset with "
+            f"{path} claims more pixels than an image can safely have ({exc}); remove it, or "
+            "prepare the dataset with `nox -s data` which excludes such files"
+        )
+        raise UserError(msg) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        reason = printable(str(exc).replace(repr(str(path)), "").strip() or type(exc).__name__, 80)
+        msg = (
+            f"{path} is not a readable image ({reason}); remove it, or prepare the dataset with "
             "`nox -s data` which excludes broken files"
         )
         raise UserError(msg) from None
 
 
-def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, Any]:
-    """The ``dataset`` block of a results file: counts, image sizes and fingerprint.
+def _check_images(paths: list[Path], decode: bool) -> list[tuple[int, int]]:
+    """`_check_image` for every path, on a thread per core (Pillow decodes without the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    The fingerprint is the SHA-256 of the sorted lines ``split/class/file<TAB>size<TAB>sha256``:
-    it changes when any file is added, removed, renamed, moved between splits or altered.
-    ``check_images`` also opens every header, so an unreadable file stops the run before training
-    instead of crashing it mid-epoch (ImageDataGenerator: "cannot identify image file").
-    """
-    found = check_layout(root)
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda p: _check_image(p, decode), paths, chunksize=64))
+
+
+def fingerprint_lines(
+    root: Path, found: Mapping[str, Mapping[str, list[Path]]]
+) -> tuple[list[str], int]:
+    """The sorted fingerprint lines ``split/class/file<TAB>size<TAB>sha256`` and the total bytes."""
     lines = []
-    widths: list[int] = []
-    heights: list[int] = []
     total = 0
     for split, by_class in found.items():
         for class_name, images in by_class.items():
@@ -143,15 +189,37 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
                 data = path.read_bytes()
                 total += len(data)
                 digest = hashlib.sha256(data).hexdigest()
-                lines.append(f"{split}/{class_name}/{path.name}\t{len(data)}\t{digest}")
-                if check_images:
-                    w, h = _image_size(path, data)
-                    widths.append(w)
-                    heights.append(h)
+                name = path.relative_to(root / split / class_name).as_posix()
+                lines.append(f"{split}/{class_name}/{name}\t{len(data)}\t{digest}")
     lines.sort()
+    return lines, total
+
+
+def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, Any]:
+    """The ``dataset`` block of a results file: counts, image sizes and fingerprint.
+
+    The fingerprint is the SHA-256 of the sorted lines ``split/class/file<TAB>size<TAB>sha256``:
+    it changes when any file is added, removed, renamed, moved between splits or altered.
+    ``check_images`` also checks every image before training, so that a broken file stops the run
+    in one line instead of crashing it mid-epoch: a header check when the fingerprint proves the
+    files are those already decoded (by `nox -s data`, whose manifest records it, or by the
+    stand-in's generator), a full decode otherwise.
+    """
+    found = check_layout(root)
+    lines, total = fingerprint_lines(root, found)
     fingerprint = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     names = sorted(found["train"])
     manifest = read_manifest(root)
+    sizes: list[tuple[int, int]] = []
+    if check_images:
+        proven = fingerprint in {
+            (manifest or {}).get("fingerprint"),
+            _recorded_fingerprint(root),
+        }
+        every = [p for by_class in found.values() for images in by_class.values() for p in images]
+        sizes = _check_images(every, decode=not proven)
+    widths = [w for w, _ in sizes]
+    heights = [h for _, h in sizes]
     name = None
     if manifest is not None and isinstance(manifest.get("name"), str):
         layout = manifest.get("layout")
@@ -174,6 +242,13 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
         "generator": None,
         "manifest": manifest,
     }
+
+
+def _recorded_fingerprint(root: Path) -> str | None:
+    try:
+        return (root / FINGERPRINT_NAME).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def read_manifest(root: Path) -> dict[str, Any] | None:
@@ -240,29 +315,99 @@ def _generate(spec: SyntheticSpec, target: Path) -> None:
                 Image.fromarray(pixels).save(folder / f"{name}.{i}.jpg", quality=spec.jpeg_quality)
 
 
-def synthetic(spec: SyntheticSpec, cache_dir: Path) -> Path:
+def synthetic(
+    spec: SyntheticSpec, cache_dir: Path, say: Callable[[str], None] | None = None
+) -> Path:
     """The synthetic dataset for ``spec``, generated once into ``cache_dir`` and reused.
 
     Generation writes into a temporary sibling folder and renames it into place, so an
-    interrupted generation never leaves a half-made cache behind.
+    interrupted generation never leaves a half-made cache behind; siblings left by a killed run
+    are removed (`bench.files.remove_leftovers`). A cache folder is used only when it matches its
+    spec and the fingerprint recorded when it was made; otherwise it is made again.
+
+    Raises
+    ------
+    UserError
+        When the cache folder cannot be written (a full disk, no permission).
     """
     target = cache_dir / f"synthetic-{spec.key()}"
-    if (target / "spec.json").is_file():
+    # `.synthetic-*`: also the mkdtemp folders of older versions, which named no owner.
+    files.remove_leftovers(cache_dir, ".synthetic-")
+    problem = _cache_problem(target, spec) if target.exists() else None
+    if target.exists() and problem is None:
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".synthetic-", dir=cache_dir))
+    if problem is not None and say is not None:
+        say(f"The stand-in in {target} is damaged ({problem}); generating it again ...")
+    tmp = files.sibling(target, "generating")
     try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         _generate(spec, tmp)
         (tmp / "spec.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
+        _record_fingerprint(tmp)
+        if target.exists():  # damaged: move it aside first, so the rename below can happen
+            stale = files.sibling(target, "stale")
+            target.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
         try:
             tmp.rename(target)
         except OSError:
-            if not (target / "spec.json").is_file():  # lost a race to a concurrent run: fine
+            if _cache_problem(target, spec) is not None:  # lost a race to a concurrent run: fine
                 raise
+    except OSError as exc:
+        why = "the disk is full" if files.is_out_of_space(exc) else printable(exc, 120)
+        msg = (
+            f"cannot generate the stand-in dataset in {cache_dir} ({why}); it needs about "
+            f"{max(1, round(_estimated_bytes(spec) / 1e6)):,} MB: free some space or choose another --cache"
+        )
+        raise UserError(msg) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _estimated_bytes(spec: SyntheticSpec) -> int:
+    # About 30 KB per image at the default 200 to 500 px and quality 90 (measured here).
+    return 30_000 * 2 * (spec.train_per_class + spec.validation_per_class)
+
+
+def _record_fingerprint(root: Path) -> None:
+    lines, _ = fingerprint_lines(root, list_images(root))
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    (root / FINGERPRINT_NAME).write_text(digest + "\n", encoding="ascii")
+
+
+def _cache_problem(target: Path, spec: SyntheticSpec) -> str | None:
+    """Why the stand-in folder ``target`` cannot be used for ``spec``; None when it can."""
+    try:
+        stored = json.loads((target / "spec.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "spec.json is missing"
+    except (OSError, ValueError) as exc:
+        return f"spec.json is unreadable: {printable(exc, 60)}"
+    if stored != json.loads(json.dumps(asdict(spec))):
+        return "spec.json does not match the stand-in asked for"
+    try:
+        found = list_images(target)
+    except OSError as exc:
+        return f"cannot be listed: {printable(exc, 60)}"
+    expected = {"train": spec.train_per_class, "validation": spec.validation_per_class}
+    for split, per_class in expected.items():
+        counts = {c: len(found.get(split, {}).get(c, [])) for c in spec.classes}
+        if set(found.get(split, {})) != set(spec.classes) or set(counts.values()) != {per_class}:
+            return f"{split} should hold {per_class} images per class, it holds {counts}"
+    recorded = _recorded_fingerprint(target)
+    lines, _ = fingerprint_lines(target, found)
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    if recorded is None:
+        # Made before fingerprints were recorded: complete, so record what it holds now.
+        with contextlib.suppress(OSError):
+            (target / FINGERPRINT_NAME).write_text(digest + "\n", encoding="ascii")
+        return None
+    if recorded != digest:
+        return "its images changed since they were generated"
+    return None
 
 
 def synthetic_description(root: Path) -> dict[str, Any]:

@@ -28,7 +28,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import results
 from bench.errors import UserError
+from bench.terminal import printable
 
 Runner = Callable[[list[str]], str | None]
 """Runs a command and returns its standard output, or None when it failed."""
@@ -570,12 +572,21 @@ def normalize_slug(text: str) -> str:
     return slug
 
 
-def _check_label(label: str | None) -> str | None:
+def check_label(label: str | None) -> str | None:
+    """The machine label as stored: stripped, None when empty.
+
+    Raises
+    ------
+    UserError
+        When the results format could not store it (too long, control or direction characters:
+        the file is shared, and its label is shown on other people's terminals and pages).
+    """
     if label is None or not label.strip():
         return None
     label = label.strip()
-    if len(label) > SHORT_TEXT_MAX:
-        msg = f"machine label is {len(label)} characters long; give one of at most {SHORT_TEXT_MAX}"
+    problem = results.field_problem("machine.label", label)
+    if problem is not None:
+        msg = f"--label {printable(label, 60)}: {problem}; use plain text"
         raise UserError(msg)
     return label
 
@@ -735,7 +746,7 @@ def capture_machine(
         When ``slug`` or ``label`` cannot be used. The machine itself never makes this raise.
     """
     chosen_slug = normalize_slug(slug) if slug is not None else None
-    checked_label = _check_label(label)
+    checked_label = check_label(label)
     info = dict(uname) if uname is not None else _uname()
     system = info.get("system") or "unknown"
     if system == "Darwin":

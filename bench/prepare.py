@@ -36,11 +36,12 @@ import io
 import json
 import os
 import re
-import secrets
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import warnings
 import zipfile
 import zlib
@@ -52,7 +53,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from bench import data
+from bench import data, files
 from bench.errors import UserError
 
 FORMAT_VERSION = 1
@@ -600,6 +601,9 @@ _WORKER: Checker | None = None
 
 def _init_worker(source: Path, kind: str, staging: Path) -> None:
     global _WORKER  # noqa: PLW0603 - a process pool's per-process state
+    # Ctrl-C reaches the whole process group; the parent alone handles it (and stops the pool),
+    # so workers print no "Exception in initializer ... KeyboardInterrupt" tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Checker(source, kind, staging, worker=True)
     # Import TensorFlow now (9 s here), so every worker does it at once and none takes
     # files it cannot start on.
@@ -614,6 +618,18 @@ def _worker_versions() -> dict[str, str]:
 def _check_chunk(chunk: Sequence[Candidate]) -> list[Verdict]:
     assert _WORKER is not None
     return [_WORKER.check(c) for c in chunk]
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _usable_cpus() -> int:
@@ -666,15 +682,23 @@ def check_all(
     )
     try:
         # Submit everything at once: the pool starts a worker per submission until it has
-        # `workers`, and a worker started late would spend its TensorFlow import idle.
-        asked = pool.submit(_worker_versions)
-        futures: list[Future[list[Verdict]]] = [pool.submit(_check_chunk, c) for c in chunks]
+        # `workers`, and a worker started late would spend its TensorFlow import idle. The
+        # workers start with Ctrl-C ignored (an ignored signal stays ignored across exec), so a
+        # Ctrl-C reaching the whole process group stops the parent alone, with one clean line.
+        with _sigint_ignored():
+            asked = pool.submit(_worker_versions)
+            futures: list[Future[list[Verdict]]] = [pool.submit(_check_chunk, c) for c in chunks]
         for future in as_completed(futures):
             verdicts.extend(future.result())
             if progress:
                 progress(len(verdicts), total)
         versions = asked.result()
     except BaseException:
+        # Stop at once: a worker may be seconds into its TensorFlow import. Its partial work is
+        # in the staging folder, which the caller removes. (`_processes` is the pool's own
+        # record; Python 3.14 adds terminate_workers() for this.)
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
@@ -846,12 +870,6 @@ def _split_text(split: Any) -> str:
         return "unreadable"
 
 
-def _sibling(output: Path, what: str) -> Path:
-    """A new hidden name next to ``output``; created folders get the usual permissions (umask),
-    unlike ``tempfile.mkdtemp``'s 0700."""
-    return output.parent / f".{output.name}.{what}-{secrets.token_hex(4)}"
-
-
 def dumps(manifest: dict[str, Any]) -> str:
     """The manifest as written: indented JSON, keys in a fixed order, ASCII, newline-terminated."""
     return json.dumps(manifest, indent=2, ensure_ascii=True) + "\n"
@@ -923,7 +941,7 @@ def _install(built: Path, output: Path, *, force: bool) -> None:
     if not force or not (output / data.MANIFEST_NAME).is_file():
         msg = f"{output} appeared while preparing; remove it or choose another --output"
         raise UserError(msg)
-    old = _sibling(output, "replaced")
+    old = files.sibling(output, "replaced")
     # Between these two renames the old dataset sits next to the output under .NAME.replaced-*.
     output.rename(old)
     built.rename(output)
@@ -1024,10 +1042,11 @@ def prepare(
         msg = f"{output} already exists and {why}; pass --force to replace it, or choose another --output"
         raise UserError(msg)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    built = _sibling(target, "preparing")
-    built.mkdir()
+    files.remove_leftovers(target.parent, f".{target.name}.")  # of a killed earlier run
+    built = files.sibling(target, "preparing")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        built.mkdir()
         staging = built / ".staging"
         staging.mkdir()
         verdicts, versions = check_all(
@@ -1037,6 +1056,14 @@ def prepare(
             built, staging, plan, verdicts, versions, request, ratios, seed, limit_per_class
         )
         _install(built, target, force=force)
+    except OSError as exc:
+        if not files.is_out_of_space(exc):
+            raise
+        msg = (
+            f"the disk holding {target.parent} is full (it needs room for a copy of the kept "
+            "images); free some space or choose another --output"
+        )
+        raise UserError(msg) from None
     finally:
         if built.exists():
             shutil.rmtree(built, ignore_errors=True)

@@ -63,7 +63,7 @@ from typing import Any, NoReturn
 
 import jsonschema
 
-from bench import baselines, workloads
+from bench import baselines, processes, results, workloads
 from bench.errors import UserError
 from bench.results import schema
 
@@ -599,16 +599,19 @@ def _run_worker(
     """Run one worker; return its section (or a ``failed`` one) and the GPUs it saw."""
     output = folder / f"{section}.json"
     try:
-        completed = subprocess.run(
-            _worker_command(section, output, settings),
-            env=_worker_env(section),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout_s,
-            check=False,
-        )
+        # The lifeline ends the worker with this process, whatever ends it (bench.processes).
+        with processes.Lifeline() as lifeline:
+            completed = subprocess.run(
+                _worker_command(section, output, settings),
+                env=lifeline.env(_worker_env(section)),
+                pass_fds=lifeline.pass_fds,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout_s,
+                check=False,
+            )
     except subprocess.TimeoutExpired:
         return _not_measured("failed", f"worker timed out after {timeout_s:.1f} s"), None
     except OSError as exc:
@@ -771,6 +774,9 @@ def parse_geekbench(arg: str) -> dict[str, Any]:
             if not re.fullmatch(r"[0-9]{1,9}", value):
                 _refuse_geekbench(f"{key}={value[:40]!r} is not a whole-number score")
             out[field] = int(value)
+            problem = results.field_problem(f"geekbench.{field}", out[field])
+            if problem is not None:
+                _refuse_geekbench(f"{key}={value} {problem}")
         elif field == "version":
             if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,4}){0,3}", value):
                 _refuse_geekbench(f"version={value[:40]!r} is not a Geekbench version such as 6.3")
@@ -823,6 +829,7 @@ def _atomic_text(path: Path) -> Iterator[io.TextIOWrapper]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Worker: measure ``--section``; write ``{"section": ..., "gpus": [...]}`` to ``--output``."""
+    processes.hold_lifeline()
     args = _parser().parse_args(argv)
     try:
         settings = Settings(

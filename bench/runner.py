@@ -1,11 +1,13 @@
 """The benchmark run, parent side: data, machine, weights, one fresh worker process per workload
 run, and the results file. This process never imports TensorFlow.
 
-What an interrupted run keeps: Ctrl-C stops the running workload (its partial epochs are
-dropped); the workload runs that had finished are written, atomically, to a results file marked
-``"status": "interrupted"``. When none had finished, no file is written. A crash of the harness
-itself writes nothing; a crash of one workload (an out-of-memory kill, an unsupported operation)
-is recorded as that run's failure and the others still run.
+What an interrupted run keeps: Ctrl-C, SIGTERM or SIGHUP stops the running workload (its partial
+epochs are dropped); the workload runs that had finished are written, atomically, to a results
+file marked ``"status": "interrupted"``. When none had finished, no file is written. When the file
+cannot be written at the end (a full disk), it is kept elsewhere (`bench.results.rescue`) and one
+line says where. A killed harness writes nothing, and its worker ends with it
+(`bench.processes`); a crash of one workload (an out-of-memory kill, an unsupported operation) is
+recorded as that run's failure and the others still run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import math
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -24,7 +25,17 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench import __version__, attribution, data, environment, pipelines, results, stats, weights
+from bench import (
+    __version__,
+    attribution,
+    data,
+    environment,
+    pipelines,
+    processes,
+    results,
+    stats,
+    weights,
+)
 from bench.errors import UserError
 from bench.profiles import PROFILES
 
@@ -92,7 +103,7 @@ def prepare_dataset(config: Config, say: Callable[[str], None]) -> tuple[Path, d
     target = config.cache / f"synthetic-{spec.key()}"
     if not target.is_dir():
         say(f"Generating the synthetic stand-in dataset in {target} (once) ...")
-    root = data.synthetic(spec, config.cache)
+    root = data.synthetic(spec, config.cache, say)
     say(f"Dataset: synthetic stand-in in {root}")
     return root, data.synthetic_description(root)
 
@@ -103,42 +114,42 @@ def worker_command(job_path: Path, out_path: Path) -> list[str]:
 
 
 def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    """Run one workload in a fresh process and return its record (a failure record on a crash)."""
+    """Run one workload in a fresh process and return its record (a failure record on a crash).
+
+    The worker holds a `bench.processes.Lifeline`, so it ends with this process whatever ends it.
+    On an interruption (Ctrl-C, SIGTERM, SIGHUP) the worker is stopped and the interruption
+    propagates: its partial epochs are dropped.
+    """
     tag = f"{job['workload']}-{job['repeat']}"
     job_path, out_path = workdir / f"{tag}.job.json", workdir / f"{tag}.out.json"
     job_path.write_text(json.dumps(job))
     env = dict(os.environ)
     # TensorFlow's C++ info lines drown the progress lines; warnings and errors still show.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-    process = subprocess.Popen(worker_command(job_path, out_path), env=env)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        _stop(process)
-        raise
+    with processes.Lifeline() as lifeline:
+        process = processes.start(worker_command(job_path, out_path), lifeline, env=env)
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            with processes.shielded():  # nox's SIGTERM 0.3 s after Ctrl-C must not cut this short
+                processes.stop(process)
+            raise
     if code in {130, -signal.SIGINT}:
         raise KeyboardInterrupt
     if out_path.is_file():
         record: dict[str, Any] = json.loads(out_path.read_text())
         return record
-    reason = (
-        f"worker killed by signal {-code} ({signal.Signals(-code).name}; out of memory?)"
-        if code < 0
-        else f"worker exited with status {code} without a record"
-    )
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = "; out of memory?" if -code == signal.SIGKILL else ""
+        reason = f"worker killed by signal {-code} ({name}{hint})"
+    else:
+        reason = f"worker exited with status {code} without a record"
     from bench.worker import new_record
 
     record = new_record(job)
     record["error"] = reason
     return record
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def summarise(run: dict[str, Any]) -> dict[str, Any]:
@@ -280,16 +291,55 @@ def format_probe_scores(block: dict[str, Any]) -> str:
     )
 
 
-def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None, int]:
-    """Run the benchmark; return the results file written (None if none) and the exit status."""
+# The command-line option that sets each field of the results file's ``config`` block.
+OPTIONS = {
+    "epochs": "--epochs",
+    "image_size": "--image-size",
+    "batch_size": "--batch-size",
+    "repeats": "--repeats",
+    "intra_op_threads": "--threads",
+    "inter_op_threads": "--inter-op-threads",
+    "generator_workers": "--generator-workers",
+}
+
+
+def check_config(config: Config) -> None:
+    """Refuse, before any work, a configuration that the results file could not hold.
+
+    The bounds are the schema's own (`bench.results.field_problem`): a run that would be refused
+    when its file is written is refused here, in one line, instead.
+    """
     if config.epochs < 2:
         msg = f"--epochs {config.epochs}: at least 2 are needed (the first is warm-up and not measured)"
         raise UserError(msg)
-    results.check_writable(config.output)
+    for name, option in OPTIONS.items():
+        value = getattr(config, name)
+        problem = results.field_problem(f"config.{name}", value)
+        if problem is not None:
+            msg = f"{option} {value}: {problem}"
+            raise UserError(msg)
+    environment.check_label(config.label)
+
+
+def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None, int]:
+    """Run the benchmark; return the results file written (None if none) and the exit status.
+
+    Every check that can refuse the run happens before any work. SIGTERM and SIGHUP stop it as
+    Ctrl-C does (`bench.processes.stop_signals`): the workload runs that finished are kept.
+    """
+    check_config(config)
+    with processes.stop_signals():
+        return _run(config, say)
+
+
+def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
     if config.legacy_keras:
         # Set here, not only in the workers, so the software block records it.
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     started_at = results.utc_iso()
+    machine = environment.capture_machine(slug=config.slug, label=config.label)
+    results.check_destination(config.output, machine["slug"])
+    say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
     chosen = None
     if any(w.startswith("vgg16") for w in config.workloads):
         chosen = weights.resolve(config.weights, config.weights_file)
@@ -297,8 +347,6 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     data_root, dataset = prepare_dataset(config, say)
     if config.pipeline in pipelines.TFDATA_PIPELINES:
         pipelines.check_formats(data_root)
-    machine = environment.capture_machine(slug=config.slug, label=config.label)
-    say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
 
     probes_block = None
     if config.probes:
@@ -340,7 +388,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
     }
     tf_info: dict[str, Any] | None = None
     runs: list[dict[str, Any]] = []
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     with tempfile.TemporaryDirectory(prefix="benchbook-") as tmp:
         try:
             # Repeats outermost: A B A B interleaves the workloads, so a slow spell of a shared
@@ -348,24 +396,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
             for repeat in range(1, config.repeats + 1):
                 for name in config.workloads:
                     say(f"Running {name} (repeat {repeat}/{config.repeats}) in a fresh process ...")
-                    job = {
-                        "workload": name,
-                        "repeat": repeat,
-                        "data_root": str(data_root.resolve()),
-                        "image_size": config.image_size,
-                        "batch_size": config.batch_size,
-                        "epochs": config.epochs,
-                        "seed": config.seed,
-                        "intra_op_threads": config.intra_op_threads,
-                        "inter_op_threads": config.inter_op_threads,
-                        "weights_kind": chosen.kind if chosen else "random",
-                        "weights_path": str(chosen.path) if chosen and chosen.path else None,
-                        "weights_note": chosen.note if chosen else None,
-                        "legacy_keras": config.legacy_keras,
-                        "generator_workers": config.generator_workers,
-                        "pipeline": config.pipeline,
-                        "attribution": config.attribution,
-                    }
+                    job = _job(config, name, repeat, data_root, dataset, chosen)
                     before = environment.power_and_thermal()
                     record = run_worker(job, Path(tmp))
                     after = environment.power_and_thermal()
@@ -376,17 +407,103 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
                     if record["status"] != "ok":
                         say(f"  {name} FAILED: {record['error']}")
                     runs.append(record)
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    # From here on a second Ctrl-C, or nox's SIGTERM after the first, must not stop the write.
+    with processes.shielded():
+        if interrupted is not None:
             say("Interrupted: the running workload is dropped.")
-    if not runs:
-        say("Nothing finished, so no results file was written.")
-        return None, 130 if interrupted else 1
-    document["workloads"] = runs
-    document["status"] = "interrupted" if interrupted else "complete"
-    document["finished_at"] = results.utc_iso()
-    document["software"] = environment.capture_software(tf_info)
-    path = results.write(document, config.output)
+        if not runs:
+            say("Nothing finished, so no results file was written.")
+            return None, processes.exit_status(interrupted) if interrupted else 1
+        document["workloads"] = runs
+        document["status"] = file_status(runs, interrupted is not None)
+        document["finished_at"] = results.utc_iso()
+        document["software"] = environment.capture_software(tf_info)
+        path, problem = _keep(document, config.output)
+        _report(runs, probes_block, chosen, say)
+        if problem is None:
+            say(f"\nResults written to {path}")
+        else:
+            say(problem)
+    if interrupted is not None:
+        return path, processes.exit_status(interrupted)
+    if problem is not None:
+        return path, 1
+    return path, 0 if all(r["status"] == "ok" for r in runs) else 1
+
+
+def file_status(runs: Sequence[dict[str, Any]], interrupted: bool) -> str:
+    """``interrupted``, ``failed`` (every run failed: nothing was measured) or ``complete``."""
+    if interrupted:
+        return "interrupted"
+    if all(r["status"] != "ok" for r in runs):
+        return "failed"
+    return "complete"
+
+
+def _job(
+    config: Config,
+    name: str,
+    repeat: int,
+    data_root: Path,
+    dataset: dict[str, Any],
+    chosen: weights.Weights | None,
+) -> dict[str, Any]:
+    """What one worker is told to do (`bench.worker`)."""
+    return {
+        "workload": name,
+        "repeat": repeat,
+        "data_root": str(data_root.resolve()),
+        "image_size": config.image_size,
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "seed": config.seed,
+        "intra_op_threads": config.intra_op_threads,
+        "inter_op_threads": config.inter_op_threads,
+        "weights_kind": chosen.kind if chosen else "random",
+        "weights_path": str(chosen.path) if chosen and chosen.path else None,
+        "weights_note": chosen.note if chosen else None,
+        "legacy_keras": config.legacy_keras,
+        "generator_workers": config.generator_workers,
+        "pipeline": config.pipeline,
+        "attribution": config.attribution,
+        # What bench.data listed and checked; the worker refuses to train on anything else.
+        "expected_images": {s: dataset["splits"][s]["images"] for s in data.SPLITS},
+    }
+
+
+def _keep(document: dict[str, Any], output: Path) -> tuple[Path | None, str | None]:
+    """Write ``document`` into ``output``; failing that, keep it elsewhere and say where.
+
+    Returns the file and, when it is not in ``output``, the one line that says why and what to do.
+    """
+    folder = output / str(document["machine"]["slug"])
+    try:
+        return results.write(document, output), None
+    except (OSError, results.ResultsError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        kept = results.rescue(document)
+    if kept is not None:
+        return kept, (
+            f"benchbook: error: the results could not be written to {folder}/ ({why}); "
+            f"the measurements are kept in {kept}: move it into {folder}/ once that is fixed"
+        )
+    places = ", ".join(str(p) for p in results.rescue_places())
+    print(results.dumps(document), file=sys.stderr)
+    return None, (
+        f"benchbook: error: the results could not be written to {folder}/ ({why}) nor to any of "
+        f"{places}; the document was printed above on stderr: save it as a .json file"
+    )
+
+
+def _report(
+    runs: list[dict[str, Any]],
+    probes_block: dict[str, Any] | None,
+    chosen: weights.Weights | None,
+    say: Callable[[str], None],
+) -> None:
+    """The summary printed at the end of a run."""
     say("")
     say(format_summary(runs))
     if any(summarise(r)["noisy"] for r in runs):
@@ -403,7 +520,5 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
         say(
             "Note: VGG-16 ran with random weights: its timings are valid, its accuracy is not the article's."
         )
-    say(f"\nResults written to {path}")
-    if interrupted:
-        return path, 130
-    return path, 0 if all(r["status"] == "ok" for r in runs) else 1
+    if all(r["status"] != "ok" for r in runs):
+        say("Every workload run failed: nothing was measured (the errors are above).")

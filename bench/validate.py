@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,7 +167,9 @@ def check_document(data: Mapping[str, Any]) -> list[str]:
                 f"the epochs add up to {total_s:.6g} s, longer than started_at to finished_at "
                 f"({span:.6g} s)"
             )
-    if data["status"] == "complete":
+    if data["status"] == "failed" and any(run["status"] == "ok" for run in data["workloads"]):
+        problems.append("status failed but a workload run is ok; `complete` is the status then")
+    if data["status"] in {"complete", "failed"}:
         missing = [
             f"{w} #{r}"
             for r in range(1, config["repeats"] + 1)
@@ -177,7 +179,7 @@ def check_document(data: Mapping[str, Any]) -> list[str]:
         if missing:
             shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
             problems.append(
-                f"status complete but workload runs are missing: {shown} "
+                f"status {data['status']} but workload runs are missing: {shown} "
                 "(a run that failed is recorded as failed, never left out)"
             )
     return problems
@@ -223,6 +225,10 @@ def _files(root: Path) -> Iterator[Path]:
         yield path
 
 
+Loads = Callable[[str, str], results.Result]
+"""Parses and schema-checks a file's text (``text, source``), raising `results.ResultsError`."""
+
+
 @dataclass
 class Report:
     """Outcome of checking a results folder."""
@@ -230,10 +236,14 @@ class Report:
     files: int
     machines: set[str]
     problems: list[Problem]
+    documents: dict[Path, results.Result] = field(default_factory=dict)
+    """Every file that passed every check, loaded."""
 
 
-def check_tree(root: str | Path) -> Report:
+def check_tree(root: str | Path, loads: Loads = results.loads) -> Report:
     """Check every file under ``root`` (see the module docstring for the rules).
+
+    ``loads`` may be a faster equivalent of `bench.results.loads` (the report's).
 
     Raises
     ------
@@ -247,6 +257,7 @@ def check_tree(root: str | Path) -> Report:
         )
         raise UserError(msg)
     problems: list[Problem] = []
+    documents: dict[Path, results.Result] = {}
     by_hash: dict[str, Path] = {}
     by_run_id: dict[str, Path] = {}
     machines: set[str] = set()
@@ -269,14 +280,23 @@ def check_tree(root: str | Path) -> Report:
             )
             continue
         count += 1
-        problems.extend(Problem(path, m) for m in _check_file(path, relative, by_hash, by_run_id))
+        found = _check_file(path, relative, by_hash, by_run_id, loads)
+        if isinstance(found, list):
+            problems.extend(Problem(path, m) for m in found)
+        else:
+            documents[path] = found
         machines.add(relative.parts[0])
-    return Report(count, machines, problems)
+    return Report(count, machines, problems, documents)
 
 
 def _check_file(
-    path: Path, relative: Path, by_hash: dict[str, Path], by_run_id: dict[str, Path]
-) -> list[str]:
+    path: Path,
+    relative: Path,
+    by_hash: dict[str, Path],
+    by_run_id: dict[str, Path],
+    loads: Loads,
+) -> list[str] | results.Result:
+    """The file's problems, or the file loaded when it has none."""
     if path.stat().st_size > MAX_BYTES:
         return [f"{path.stat().st_size} bytes, larger than any results file ({MAX_BYTES} max)"]
     raw = path.read_bytes()
@@ -290,7 +310,7 @@ def _check_file(
         return [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]
     source = str(path)
     try:
-        data = results.loads(text, source)
+        data = loads(text, source)
     except results.ResultsError as exc:
         message = str(exc)
         return [message.removeprefix(f"{source}: ")]
@@ -304,7 +324,7 @@ def _check_file(
         by_run_id[run_id] = path
     problems += check_place(relative, data)
     problems += check_document(data)
-    return problems
+    return problems or data
 
 
 def main(argv: Sequence[str] | None = None) -> int:

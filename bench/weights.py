@@ -116,6 +116,9 @@ def resolve(
         msg = f"unknown weights mode {mode!r}; choose one of {', '.join(MODES)}"
         raise UserError(msg)
     if weights_file is not None:
+        if weights_file.is_dir():
+            msg = f"--weights-file {weights_file} is a folder; give the .h5 file inside it"
+            raise UserError(msg)
         if not weights_file.is_file():
             msg = f"--weights-file {weights_file} does not exist"
             raise UserError(msg)

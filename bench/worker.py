@@ -94,6 +94,15 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     workers = int(job.get("generator_workers", 1))
     if workers > 1 and pipeline.name == "legacy":
         train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
+    expected = job.get("expected_images")
+    found = {"train": pipeline.train_images, "validation": pipeline.validation_images}
+    if expected is not None and expected != found:
+        msg = (
+            f"Keras lists {found} images where the checks before training listed {expected}: "
+            "the dataset changed during the run, or Keras reads files bench.data.list_images "
+            "does not"
+        )
+        raise RuntimeError(msg)
     record["augmentation"] = pipeline.augmentation
     record["train_images"] = pipeline.train_images
     record["validation_images"] = pipeline.validation_images
@@ -168,6 +177,9 @@ def _write(path: Path, record: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the worker process."""
+    from bench import processes
+
+    processes.hold_lifeline()  # never train on as an orphan when the parent is gone
     args = sys.argv[1:] if argv is None else argv
     job_path, out_path = Path(args[0]), Path(args[1])
     job = json.loads(job_path.read_text())

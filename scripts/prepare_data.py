@@ -21,7 +21,7 @@ from typing import NoReturn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import prepare
+from bench import prepare, processes
 from bench.errors import UserError
 
 PROG = "prepare_data"
@@ -114,14 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     started = time.perf_counter()
     try:
-        with contextlib.ExitStack() as stack:
+        # SIGTERM and SIGHUP clean up as Ctrl-C does: no half-made folder is left.
+        with processes.stop_signals(), contextlib.ExitStack() as stack:
             outcome = _prepare(args, progress=None if args.quiet else _bar(stack))
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted; {args.output} was left as it was", file=sys.stderr)
-        return 130
+        return processes.exit_status(exc)
     for line in prepare.summary(outcome):
         print(line)
     seconds = time.perf_counter() - started

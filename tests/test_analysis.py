@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -429,15 +430,50 @@ def test_invalid_file_fails_with_path_and_reason(folder: Path) -> None:
 def test_file_in_the_wrong_machine_folder_is_refused(folder: Path) -> None:
     """A file whose machine slug does not match its folder says where it belongs."""
     shutil.move(folder / "fixture-laptop-b", folder / "renamed")
-    with pytest.raises(ResultsError, match="machine slug is 'fixture-laptop-b' but the file"):
+    with pytest.raises(ResultsError, match=r"machine\.slug is 'fixture-laptop-b' but the file"):
         analysis.load_results(folder)
 
 
 def test_copied_file_is_refused(folder: Path) -> None:
     """The same run twice (a copied file) would be counted twice: it is refused."""
     shutil.copy(LAPTOP_A, folder / "fixture-laptop-a" / "20260109T000000Z.json")
-    with pytest.raises(ResultsError, match="same run_id as"):
+    with pytest.raises(ResultsError, match="byte-identical to"):
         analysis.load_results(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("epoch", "longer than started_at to finished_at"),
+        ("misnamed", "file name is not a UTC stamp"),
+        ("stray", "not a results file in results/<machine slug>/<UTC stamp>.json"),
+        ("infinity", "not valid JSON"),
+        ("bom", "not valid JSON"),
+    ],
+)
+def test_the_report_refuses_what_validate_refuses(folder: Path, change: str, message: str) -> None:
+    """An implausible epoch, a misnamed or stray file, 1e999 or a byte-order mark stop the report
+    as they stop `nox -s validate`, in one line that says how many problems there are."""
+    from bench import validate
+
+    path = folder / "fixture-laptop-a" / "20260101T100000Z.json"
+    text = path.read_text()
+    if change == "epoch":
+        data = read(path)
+        data["workloads"][0]["epochs"][1]["epoch_s"] = 9_000_000.0
+        write(path, data)
+    elif change == "misnamed":
+        path.rename(path.with_name("my-run.json"))
+    elif change == "stray":
+        (folder / "notes.txt").write_text("a stray file")
+    elif change == "infinity":
+        path.write_text(text.replace('"epoch_s": 30.0', '"epoch_s": 1e999', 1))
+    else:
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert validate.check_tree(folder).problems, "the fixture change should fail validate"
+    with pytest.raises(ResultsError, match=re.escape(message)) as info:
+        analysis.load_results(folder)
+    assert "\n" not in str(info.value)
 
 
 def test_not_a_number_is_refused(folder: Path) -> None:

@@ -252,6 +252,7 @@ def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -
         data["dataset"]["fingerprint"] = "e" * 64
         data["run_id"] = uuid.uuid4().hex
         data["started_at"] = data["started_at"].replace("2026-01", "2026-02")
+        data["finished_at"] = data["finished_at"].replace("2026-01", "2026-02")
         copy = source.with_name(source.name.replace("202601", "202602"))
         copy.write_text(json.dumps(data), encoding="utf-8")
     table = analysis.thread_scaling(analysis.load_results(folder))

@@ -75,17 +75,37 @@ def test_pipeline_threads_and_attribution_options() -> None:
         (["--machine-slug", "!!!"], "slug"),
         (["--geekbench", "single=lots"], "geekbench"),
         (["--weights-file", "missing.h5", "-w", "vgg16"], "does not exist"),
+        (["--weights-file", ".", "-w", "vgg16"], "is a folder; give the .h5 file inside it"),
+        (["--geekbench", "single=0,version=6.3"], "single=0 must be at least 1"),
+        # The schema's own upper bounds, checked before any work instead of after it.
+        (["--image-size", "1"], "--image-size 1: must be at least 32"),
+        (["--image-size", "5000"], "--image-size 5000: must be at most 4096"),
+        (["--batch-size", "100000"], "--batch-size 100000: must be at most 65536"),
+        (["--threads", "4097"], "--threads 4097: must be at most 4096"),
+        (["--inter-op-threads", "4097"], "--inter-op-threads 4097: must be at most 4096"),
+        (["--epochs", "1001"], "--epochs 1001: must be at most 1000"),
+        (["--repeats", "101"], "--repeats 101: must be at most 100"),
+        (["--generator-workers", "1025"], "--generator-workers 1025: must be at most 1024"),
+        (["--label", "x" * 201], "is 201 characters long; at most 200 are stored"),
+        (["--label", "\x1b[31mred\x1b[0m"], "control or direction characters"),
+        (["--label", "desk\rtop"], "control or direction characters"),
+        (["--label", "bell\x07"], "control or direction characters"),
+        (["--label", "evil\u202eltr"], "control or direction characters"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    """Each mistake prints one line to stderr, no traceback, exits 2, and writes no results."""
+    """Each mistake prints one line to stderr, no traceback, exits 2, writes no results and
+    creates no results folder: it is refused before any work (no stand-in generated)."""
     proc = run_bench("--skip-probes", "--output", str(tmp_path / "results"), *args, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("benchbook: error")]
     assert len(lines) == 1, proc.stderr
     assert message.lower() in lines[0].lower()
     assert "Traceback" not in proc.stderr
+    assert all(c.isprintable() for c in lines[0])
     assert not list(tmp_path.rglob("*.json"))
+    assert not (tmp_path / "results").exists()
+    assert not (tmp_path / ".cache").exists(), "refused after generating the stand-in"
 
 
 def test_unwritable_results_folder_is_refused_before_training(tmp_path: Path) -> None:
@@ -95,7 +115,8 @@ def test_unwritable_results_folder_is_refused_before_training(tmp_path: Path) ->
         "--profile", "smoke", "--output", str(tmp_path / "blocker" / "results"), cwd=tmp_path
     )
     assert proc.returncode == 2
-    assert "not writable" in proc.stderr
+    assert "blocker is a file, not a folder" in proc.stderr
+    assert not list(tmp_path.rglob("*.json"))
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / ".cache").exists()
 

@@ -224,7 +224,7 @@ def test_failed_runs_are_left_out_with_their_error(capsys: pytest.CaptureFixture
 
 
 def test_terminal_output_holds_no_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
-    """A label and an error message full of ANSI escapes reach the terminal as plain text."""
+    """An error message full of ANSI escapes reaches the terminal as plain text; HTML stays text."""
     _, out, _ = run(capsys, B, B)
     assert "\x1b" not in out
     assert "\x07" not in out
@@ -308,3 +308,19 @@ def test_module_runs_as_a_command() -> None:
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_nothing_to_compare_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """B with only failed runs: one line saying nothing could be compared, exit status 2."""
+
+    def fail_everything(data: dict[str, Any]) -> None:
+        for run in data["workloads"]:
+            run.update(status="failed", error="OOM", epochs=[])
+
+    failed = plant(tmp_path / "machine-b", fail_everything)
+    status, out, err = run(capsys, A, failed)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("compare: error: nothing could be compared (")
+    assert "no finished run with measured epochs in B" in err
+    assert err.count("\n") == 1

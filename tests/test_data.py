@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +157,173 @@ def test_interrupted_generation_leaves_no_cache(
     with pytest.raises(KeyboardInterrupt):
         data.synthetic(SPEC, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def _copy(synthetic_root: Path, where: Path) -> Path:
+    """A copy of the stand-in without its spec, as a user's own --data folder would be."""
+    root = Path(shutil.copytree(synthetic_root, where))
+    (root / "spec.json").unlink()
+    (root / data.FINGERPRINT_NAME).unlink()
+    return root
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose header (SOF0) claims ``width`` x ``height`` pixels."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 100, 50)).save(buffer, "JPEG")
+    raw = bytearray(buffer.getvalue())
+    sof = raw.index(b"\xff\xc0")
+    raw[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(raw)
+
+
+def test_a_header_bomb_is_refused_in_one_line(synthetic_root: Path, tmp_path: Path) -> None:
+    """A JPEG whose header claims 20000x20000 pixels stops the run before training, no traceback."""
+    root = _copy(synthetic_root, tmp_path / "d")
+    (root / "train" / "cat" / "bomb.jpg").write_bytes(_jpeg_claiming(20000, 20000))
+    with pytest.raises(UserError, match=r"bomb\.jpg claims more pixels than an image can safely"):
+        data.describe(root, "real")
+
+
+def test_a_truncated_jpeg_is_found_before_training(synthetic_root: Path, tmp_path: Path) -> None:
+    """A JPEG cut short passes a header check but not the decode before training, which names it."""
+    root = _copy(synthetic_root, tmp_path / "d")
+    whole = (root / "train" / "dog" / "dog.0.jpg").read_bytes()
+    (root / "train" / "dog" / "dog.0.jpg").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(
+        UserError, match=r"dog\.0\.jpg is not a readable image \(image file is trunc"
+    ):
+        data.describe(root, "real")
+    assert data.describe(root, "real", check_images=False)["splits"]["train"]["images"] == 8
+
+
+def test_images_proven_by_their_fingerprint_are_not_decoded_again(
+    synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in whose files match the fingerprint recorded when it was made, or a prepared folder
+    whose manifest records its fingerprint, gets a header check only; other folders a full decode."""
+    decoded: list[bool] = []
+    check = data._check_image
+
+    def spy(path: Path, decode: bool) -> tuple[int, int]:
+        decoded.append(decode)
+        return check(path, decode)
+
+    monkeypatch.setattr(data, "_check_image", spy)
+    data.describe(synthetic_root, "synthetic")
+    assert decoded
+    assert not any(decoded)
+    root = _copy(synthetic_root, tmp_path / "d")
+    decoded.clear()
+    fingerprint = data.describe(root, "real")["fingerprint"]
+    assert decoded
+    assert all(decoded)
+    (root / data.MANIFEST_NAME).write_text(json.dumps({"fingerprint": fingerprint}))
+    decoded.clear()
+    data.describe(root, "real")
+    assert decoded
+    assert not any(decoded)
+
+
+def test_a_dangling_symlink_is_refused_not_left_for_keras(
+    synthetic_root: Path, tmp_path: Path
+) -> None:
+    """Keras lists a broken link as an image and crashes on it; the check refuses it first."""
+    root = _copy(synthetic_root, tmp_path / "d")
+    (root / "validation" / "cat" / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    with pytest.raises(UserError, match=r"gone\.jpg is a broken symbolic link"):
+        data.describe(root, "real")
+
+
+def test_the_listing_is_what_keras_lists(synthetic_root: Path, tmp_path: Path) -> None:
+    """Images in a subfolder of a class, upper-case suffixes and linked files count, as Keras counts
+    them, so the check and the fingerprint cover every file training reads."""
+    from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+    root = _copy(synthetic_root, tmp_path / "d")
+    nested = root / "train" / "cat" / "more"
+    nested.mkdir()
+    shutil.copy(root / "train" / "cat" / "cat.0.jpg", nested / "CAT.X.JPG")
+    (root / "train" / "dog" / "link.jpg").symlink_to(root / "train" / "dog" / "dog.1.jpg")
+    listed = data.list_images(root)
+    assert len(listed["train"]["cat"]) == 5
+    assert len(listed["train"]["dog"]) == 5
+    keras = ImageDataGenerator().flow_from_directory(str(root / "train"), target_size=(8, 8))
+    assert keras.samples == sum(len(v) for v in listed["train"].values())
+    lines, _ = data.fingerprint_lines(root, listed)
+    assert any(line.startswith("train/cat/more/CAT.X.JPG\t") for line in lines)
+
+
+@pytest.mark.parametrize("damage", ["no-spec", "missing-image", "changed-image", "other-spec"])
+def test_a_damaged_stand_in_cache_is_made_again(tmp_path: Path, damage: str) -> None:
+    """A cache folder without spec.json, with an image missing or changed, or with another spec is
+    generated again (and says so); the result is the same stand-in as a fresh one."""
+    root = data.synthetic(SPEC, tmp_path)
+    fresh = data.describe(root, "synthetic")["fingerprint"]
+    if damage == "no-spec":
+        (root / "spec.json").unlink()
+    elif damage == "missing-image":
+        (root / "train" / "cat" / "cat.1.jpg").unlink()
+    elif damage == "changed-image":
+        (root / "train" / "cat" / "cat.1.jpg").write_bytes(
+            (root / "train" / "dog" / "dog.1.jpg").read_bytes()
+        )
+    else:
+        (root / "spec.json").write_text(json.dumps({"seed": 7}))
+    said: list[str] = []
+    again = data.synthetic(SPEC, tmp_path, said.append)
+    assert again == root
+    assert len(said) == 1
+    assert "is damaged" in said[0]
+    assert data.describe(again, "synthetic")["fingerprint"] == fresh
+    assert [p.name for p in tmp_path.iterdir()] == [root.name]
+
+
+def test_a_cache_made_before_fingerprints_were_recorded_is_kept(tmp_path: Path) -> None:
+    """A complete cache folder without a recorded fingerprint is used as it is, and recorded."""
+    root = data.synthetic(SPEC, tmp_path)
+    (root / data.FINGERPRINT_NAME).unlink()
+    stamp = (root / "spec.json").stat().st_mtime_ns
+    said: list[str] = []
+    assert data.synthetic(SPEC, tmp_path, said.append) == root
+    assert said == []
+    assert (root / "spec.json").stat().st_mtime_ns == stamp
+    assert (root / data.FINGERPRINT_NAME).is_file()
+
+
+def test_leftovers_of_a_killed_generation_are_removed(tmp_path: Path) -> None:
+    """Temporary folders whose maker is gone (or, from older versions, a day old) are removed by the
+    next run; one whose maker still runs is left alone."""
+    import os
+    import time
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    gone = tmp_path / f".synthetic-abc.generating-{child.pid}-0123abcd"
+    mine = tmp_path / f".synthetic-abc.generating-{os.getpid()}-0123abcd"
+    legacy = tmp_path / ".synthetic-q8x_k2"
+    for folder in (gone, mine, legacy):
+        (folder / "train").mkdir(parents=True)
+    old = time.time() - 2 * 24 * 3600
+    os.utime(legacy, (old, old))
+    data.synthetic(SPEC, tmp_path)
+    assert not gone.exists()
+    assert not legacy.exists()
+    assert mine.exists()
+
+
+def test_a_full_disk_during_generation_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while writing the stand-in gives one line with the space needed; nothing is left."""
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(UserError, match=r"the disk is full\); it needs about 1 MB"):
+        data.synthetic(SPEC, tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []

@@ -580,3 +580,50 @@ def test_the_harness_trains_on_a_prepared_dataset(
     (run,) = document["workloads"]
     assert run["status"] == "ok"
     assert len(run["epochs"]) == 2
+
+
+def test_ctrl_c_during_checking_is_one_clean_line(tmp_path: Path, kaggle_zip: Path) -> None:
+    """Ctrl-C to the whole process group while two decode workers start: no worker traceback,
+    one line, exit 130, and no half-made folder left."""
+    import signal
+    import time
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    with subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(kaggle_zip), "--workers", "2", "--quiet"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    ) as proc:  # fmt: skip
+        time.sleep(4)  # the workers are importing TensorFlow (about 9 s here)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "Exception in initializer" not in err
+    assert err.strip().splitlines()[-1] == "prepare_data: interrupted; data was left as it was"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_leftovers_of_a_killed_preparation_are_removed(tmp_path: Path, kaggle_zip: Path) -> None:
+    """A `.data.preparing-*` folder whose maker is gone is removed by the next preparation."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    leftover = tmp_path / f".data.preparing-{child.pid}-0123abcd"
+    (leftover / ".staging").mkdir(parents=True)
+    prepare.prepare(kaggle_zip, tmp_path / "data", workers=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_full_disk_while_preparing_is_one_line(
+    tmp_path: Path, kaggle_zip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while copying the kept images gives one line and leaves nothing behind."""
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(prepare, "_finish", full)
+    with pytest.raises(UserError, match=r"is full .*free some space or choose another --output"):
+        prepare.prepare(kaggle_zip, tmp_path / "data", workers=1)
+    assert list(tmp_path.iterdir()) == []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -171,12 +173,59 @@ def test_non_finite_metrics_are_stored_as_null(tmp_path: Path) -> None:
     assert results.load(path)["workloads"][0]["epochs"][0]["loss"] is None
 
 
-def test_check_writable_refuses_a_read_only_folder(tmp_path: Path) -> None:
-    """A results folder that cannot be written is reported before any training."""
+def test_check_destination_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    """A file where the machine's folder should be is reported before any work, naming it."""
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "my-mac").write_text("not a folder")
+    with pytest.raises(UserError, match=r"my-mac is a file, not a folder.*--output"):
+        results.check_destination(tmp_path / "results", "my-mac")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(UserError, match="not writable"):
-        results.check_writable(blocker / "results")
+    with pytest.raises(UserError, match=r"file is a file, not a folder"):
+        results.check_destination(blocker / "results", "my-mac")
+
+
+def test_check_destination_refuses_a_read_only_folder(tmp_path: Path) -> None:
+    """A results folder without write permission is reported before any work."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):  # root ignores permission bits
+            pytest.skip("permission bits do not bind this user (root)")
+        with pytest.raises(UserError, match="is not writable"):
+            results.check_destination(folder, "my-mac")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_check_destination_creates_nothing(tmp_path: Path) -> None:
+    """Checking a destination that does not exist yet leaves no empty folder behind."""
+    target = results.check_destination(tmp_path / "out" / "results", "my-mac")
+    assert target == tmp_path / "out" / "results" / "my-mac"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_are_readable_by_others(tmp_path: Path) -> None:
+    """Results files get the umask's permissions (0644 usually), not mkstemp's 0600."""
+    old = os.umask(0o022)
+    try:
+        path = results.write(minimal(), tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_rescue_keeps_the_document_where_it_can(tmp_path: Path) -> None:
+    """When the first place cannot take the file, the next one does, and the file loads."""
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, so no folder can be made here")
+    kept = results.rescue(minimal(), [blocked / "sub", tmp_path / "ok"])
+    assert kept is not None
+    assert kept.parent == tmp_path / "ok"
+    assert kept.name == "benchbook-rescued-test-machine-20261128T170000Z.json"
+    assert results.load(kept) == minimal()
+    assert results.rescue(minimal(), [blocked / "sub"]) is None
 
 
 def test_every_committed_result_validates() -> None:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from bench import pipelines, results, runner
+from bench.errors import UserError
 from bench.workloads import WORKLOADS
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_smoke_run_writes_one_valid_file_with_every_epoch(smoke_run: dict[str, Any]) -> None:
@@ -354,3 +363,165 @@ def test_no_conditions_where_pmset_does_not_exist(
     path, _ = runner.run(_config(tmp_path), say=lambda _: None)
     assert path is not None
     assert all("conditions" not in run for run in results.load(path)["workloads"])
+
+
+def _start_bench(work: Path, *args: str) -> subprocess.Popen[str]:
+    """``python -m bench`` in its own process group, as a terminal (or nox) starts it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(work))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench", "--profile", "smoke", "--skip-probes",
+         "--skip-attribution", "--weights", "random", "--output", str(work / "results"),
+         "--cache", str(work / "cache"), *args],
+        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def _wait_for(proc: subprocess.Popen[str], text: str, seen: list[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            return
+    pytest.fail(f"{text!r} never printed:\n" + "".join(seen[-40:]))
+
+
+def _worker_pids(proc: subprocess.Popen[str]) -> list[int]:
+    return [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+
+
+def _finish(proc: subprocess.Popen[str], seen: list[str]) -> str:
+    assert proc.stdout is not None
+    rest = proc.stdout.read()
+    proc.wait(timeout=120)
+    return "".join(seen) + rest
+
+
+def test_ctrl_c_under_nox_keeps_the_finished_runs(tmp_path: Path) -> None:
+    """SIGINT to the group, SIGTERM to the harness 0.3 s later (as nox does) during a VGG-16
+    step of seconds: the finished cnn run is in an "interrupted" file, no worker or temporary
+    folder is left."""
+    with _start_bench(tmp_path, "-w", "cnn", "-w", "vgg16", "--image-size", "224") as proc:
+        seen: list[str] = []
+        _wait_for(proc, "Running vgg16", seen)
+        time.sleep(14)  # past the worker's TensorFlow import and model build, into training
+        workers = _worker_pids(proc)
+        assert workers, "no worker process is running"
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.3)
+        proc.terminate()
+        out = _finish(proc, seen)
+    assert proc.returncode == 130, out[-3000:]
+    files = list((tmp_path / "results").glob("*/*.json"))
+    assert len(files) == 1, out[-3000:]
+    data = results.load(files[0])
+    assert data["status"] == "interrupted"
+    assert [(r["workload"], r["status"]) for r in data["workloads"]] == [("cnn", "ok")]
+    assert not [
+        p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+    ]
+    assert not list(tmp_path.glob("benchbook-*")), "the run's temporary folder was left behind"
+
+
+def test_sigterm_to_the_harness_alone_keeps_the_runs_and_stops_the_worker(tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM to the parent only) writes the finished runs and ends the worker; the
+    exit status is 143."""
+    with _start_bench(tmp_path, "-w", "cnn", "-w", "cnn-aug") as proc:
+        seen: list[str] = []
+        _wait_for(proc, "Running cnn-aug", seen)
+        time.sleep(1)
+        workers = _worker_pids(proc)
+        proc.terminate()
+        out = _finish(proc, seen)
+    assert proc.returncode == 143, out[-3000:]
+    data = results.load(next((tmp_path / "results").glob("*/*.json")))
+    assert data["status"] == "interrupted"
+    assert [r["workload"] for r in data["workloads"]] == ["cnn"]
+    time.sleep(1)
+    assert not [
+        p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+    ]
+
+
+def test_a_killed_harness_leaves_no_worker_training(tmp_path: Path) -> None:
+    """SIGKILL to the parent alone: its worker ends within seconds instead of training on."""
+    with _start_bench(tmp_path, "-w", "vgg16", "--image-size", "224") as proc:
+        seen: list[str] = []
+        _wait_for(proc, "Running vgg16", seen)
+        time.sleep(2)
+        workers = _worker_pids(proc)
+        assert workers
+        proc.kill()
+        _finish(proc, seen)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in workers):
+        time.sleep(0.1)
+    alive = [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+    assert not alive, "the worker outlived its parent"
+
+
+def test_a_file_where_the_machine_folder_goes_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`<output>/<slug>` being a file stops the run before the stand-in or any worker."""
+    calls: list[str] = []
+    monkeypatch.setattr(runner, "run_worker", lambda job, _: calls.append(job["workload"]))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "my-box").write_text("in the way")
+    with pytest.raises(UserError, match=r"my-box is a file, not a folder"):
+        runner.run(_config(tmp_path, slug="my-box"), say=lambda _: None)
+    assert calls == []
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("failure", ["full", "read-only"])
+def test_results_that_cannot_be_written_at_the_end_are_kept_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """A full disk (ENOSPC) or a folder made read-only (EROFS) when the file is written: the
+    measurements go to the first place that takes them, one line says where, exit status 1."""
+    import errno
+
+    code = errno.ENOSPC if failure == "full" else errno.EROFS
+
+    def refuse(data: Any, folder: Any) -> Path:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    monkeypatch.setattr(results, "write", refuse)
+    monkeypatch.chdir(tmp_path)
+    said: list[str] = []
+    path, status = runner.run(_config(tmp_path), say=said.append)
+    assert status == 1
+    assert path is not None
+    assert path.parent == tmp_path
+    assert path.name.startswith("benchbook-rescued-")
+    kept = results.load(path)
+    assert [r["workload"] for r in kept["workloads"]] == ["cnn", "vgg16"]
+    line = next(s for s in said if "could not be written" in s)
+    assert os.strerror(code) in line
+    assert str(path) in line
+    assert "\n" not in line
+
+
+def test_a_file_whose_every_run_failed_says_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every workload run failed, the file says `failed`, not `complete`, and the exit is 1."""
+    from bench.worker import new_record
+
+    def failing(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        record = new_record(job)
+        record["error"] = "ModuleNotFoundError: No module named 'tensorflow'"
+        return record
+
+    monkeypatch.setattr(runner, "run_worker", failing)
+    said: list[str] = []
+    path, status = runner.run(_config(tmp_path), say=said.append)
+    assert status == 1
+    assert path is not None
+    assert results.load(path)["status"] == "failed"
+    assert any("Every workload run failed" in s for s in said)
+    from bench import validate
+
+    assert validate.check_document(results.load(path)) == []

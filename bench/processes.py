@@ -1,0 +1,174 @@
+"""Child processes that never outlive their parent, and stop signals read as an interruption.
+
+A benchmark run starts one fresh process per workload run and per probes section. Two things must
+hold whatever happens to the parent:
+
+- **A child dies with its parent.** Each child gets the read end of a pipe (the "lifeline") whose
+  write end only the parent holds. When the parent exits for any reason, SIGKILL included, the
+  operating system closes the write end; a thread in the child sees end-of-file and ends the
+  child at once. This works on Linux and macOS alike (Linux's ``PR_SET_PDEATHSIG`` has no macOS
+  twin), and costs one blocked thread.
+- **SIGTERM and SIGHUP stop a run the way Ctrl-C does.** ``timeout``, CI cancellation, ``kill``
+  and nox (SIGTERM 0.3 s after forwarding Ctrl-C, by default) send them; `stop_signals` turns
+  them into `KeyboardInterrupt` so the code that keeps finished measurements on Ctrl-C runs for
+  them too. `shielded` holds further stop signals back while those measurements are written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
+from typing import Any, Self
+
+LIFELINE_ENV = "BENCHBOOK_LIFELINE_FD"
+"""Environment variable naming the file descriptor of a child's lifeline."""
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals, besides SIGINT, that mean "stop and keep what was measured"."""
+
+STOP_GRACE_S = 5.0
+"""How long a child asked to stop may take before it is killed. Its partial work is dropped
+anyway, so this only lets TensorFlow release its threads and files."""
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal other than SIGINT arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def exit_status(exc: BaseException) -> int:
+    """The conventional exit status for an interruption: 128 + the signal's number."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    return 128 + int(signum)
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """Inside the block, SIGTERM and SIGHUP raise `Stopped` (a `KeyboardInterrupt`).
+
+    Only the main thread of the main interpreter can set handlers; elsewhere (a test running the
+    harness in a thread) the block leaves the signals as they were.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_stopped) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[list[int]]:
+    """Inside the block, SIGINT, SIGTERM and SIGHUP are noted, not acted on.
+
+    For writing what was measured after an interruption: a second Ctrl-C (or nox's SIGTERM after
+    the first) must not break the write half-way. Yields the list of signals that arrived.
+    """
+    arrived: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield arrived
+        return
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    signals = (signal.SIGINT, *STOP_SIGNALS)
+    previous = {s: signal.signal(s, note) for s in signals}
+    try:
+        yield arrived
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class Lifeline:
+    """The parent's end of one child's lifeline: pass `env` and `pass_fds` to the child's start.
+
+    Use as a context manager around the child's whole life; leaving it closes both ends.
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()  # not inherited by other children (PEP 446)
+
+    @property
+    def pass_fds(self) -> tuple[int, ...]:
+        """The descriptors the child must inherit."""
+        return (self._read,)
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """``base`` (default: this process's environment) plus the lifeline's descriptor."""
+        env = dict(os.environ if base is None else base)
+        env[LIFELINE_ENV] = str(self._read)
+        return env
+
+    def close(self) -> None:
+        """Close both ends (the child, if still running, then stops)."""
+        for fd in (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(command: Sequence[str], lifeline: Lifeline, **kwargs: Any) -> subprocess.Popen[Any]:
+    """`subprocess.Popen` of ``command`` holding ``lifeline``."""
+    env = lifeline.env(kwargs.pop("env", None))
+    return subprocess.Popen(command, env=env, pass_fds=lifeline.pass_fds, **kwargs)
+
+
+def stop(process: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
+    """Ask ``process`` to stop (SIGTERM), kill it after ``grace_s``; return once it is gone."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _watch(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 1):
+            pass
+    # End of file: the parent is gone. os._exit, not sys.exit: TensorFlow's threads would keep a
+    # normal shutdown waiting, and nothing this process holds is worth keeping without a parent.
+    os._exit(1)
+
+
+def hold_lifeline() -> None:
+    """In a child: end this process as soon as the parent that started it is gone.
+
+    Does nothing when the process was not started with a lifeline (run by hand, in a test).
+    """
+    value = os.environ.pop(LIFELINE_ENV, None)
+    if value is None:
+        return
+    try:
+        fd = int(value)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        print(f"ignoring {LIFELINE_ENV}={value!r}: not an open descriptor", file=sys.stderr)
+        return
+    threading.Thread(target=_watch, args=(fd,), name="benchbook-lifeline", daemon=True).start()
