@@ -664,6 +664,26 @@ def set_aside(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["workload", "machine", "setting", "differs from the chart"])
 
 
+def flagged_runs(results: Results) -> pd.DataFrame:
+    """Every run whose training checks fail (`bench.sanity.run_warnings`), one row per check.
+
+    Columns: ``machine``, ``workload``, ``repeat``, ``device``, ``check`` (the one-line reason)
+    and ``path``. A run here still appears in the charts, marked by this table: a GPU nobody
+    used, training that did not learn or a device that disagrees with the CPU.
+    """
+    from bench import sanity
+
+    rows = []
+    for (_, file_row), document in zip(results.files.iterrows(), results.documents, strict=True):
+        for run in document["workloads"]:
+            for warning in sanity.run_warnings(document, run):
+                rows.append(
+                    [file_row["machine"], run["workload"], run["repeat"],
+                     _short_device(run["device"]), warning, file_row["path"]]
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=["machine", "workload", "repeat", "device", "check", "path"])
+
+
 # --- Summaries and ratios ---------------------------------------------------------------------
 
 Interval = Callable[[npt.NDArray[np.float64]], tuple[float, float]]

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from bench import pipelines, results, stats
+from bench import pipelines, results, sanity, stats
 from bench.errors import UserError
 from bench.terminal import printable
 from bench.workloads import WORKLOADS
@@ -103,6 +103,8 @@ class Run:
     """Input-only images/s of the run's attribution block; NaN when not measured."""
     compute_rate: float = math.nan
     """Compute-only images/s of the run's attribution block; NaN when not measured."""
+    warnings: tuple[str, ...] = ()
+    """The training checks the run fails (`bench.sanity.run_warnings`)."""
 
     @property
     def name(self) -> str:
@@ -158,6 +160,7 @@ class Side:
                         measured=np.asarray(measured, dtype=float),
                         input_rate=_rate(run, "input_only"),
                         compute_rate=_rate(run, "compute_only"),
+                        warnings=tuple(sanity.run_warnings(document, run)),
                     )
                 )
 
@@ -374,6 +377,16 @@ def _failures(side: Side, workloads: Sequence[str]) -> list[str]:
     return notes
 
 
+def _warnings(side: Side, workloads: Sequence[str]) -> list[str]:
+    """A note per run whose training checks failed: its timings are shown, and flagged."""
+    return [
+        f"{run.setting[0]}: {side.letter} {run.name} is flagged: {printable(warning, 300)}"
+        for run in side.runs
+        if run.setting[0] in workloads
+        for warning in run.warnings
+    ]
+
+
 def report(a: Side, b: Side, *, force: bool = False) -> str:
     """The whole terminal output of a comparison.
 
@@ -388,6 +401,7 @@ def report(a: Side, b: Side, *, force: bool = False) -> str:
         lines += [*render_pairing(p), ""]
     shared = [w for w in a.workloads() if w in b.workloads()]
     notes += _failures(a, shared) + _failures(b, shared)
+    notes += _warnings(a, shared) + _warnings(b, shared)
     if any(len(p.runs_a) == 1 or len(p.runs_b) == 1 for p in pairings):
         notes.append(
             "a side with a single run: its interval covers the spread of epochs within one "

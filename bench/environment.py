@@ -106,7 +106,18 @@ SYSTEM_PROFILER_DISPLAYS = ["system_profiler", "SPDisplaysDataType", "-json"]
 # The first one installed names the TensorFlow build; all are recorded as `tensorflow`.
 TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos")
 # Other packages whose version can move a result.
-OTHER_PACKAGES = ("numpy", "scipy", "Pillow", "jsonschema", "tf-keras")
+OTHER_PACKAGES = (
+    "numpy",
+    "scipy",
+    "Pillow",
+    "jsonschema",
+    "tf-keras",
+)
+# The CUDA and cuDNN that tensorflow[and-cuda] loads come as these wheels (the driver is in the
+# machine block, from nvidia-smi); recorded where installed.
+CUDA_PACKAGES = ("nvidia-cuda-runtime-cu12", "nvidia-cudnn-cu12")
+# Device-selection variables that decide whether TensorFlow sees a GPU, recorded with TF_*.
+DEVICE_VARIABLES = frozenset({"CUDA_VISIBLE_DEVICES", "CUDA_CACHE_PATH", "CUDA_CACHE_MAXSIZE"})
 # TensorFlow reads TF_USE_LEGACY_KERAS with exactly these values (tensorflow/python/util/lazy_loader).
 LEGACY_KERAS_VALUES = frozenset({"1", "true", "True"})
 # Terraform's environment variables (developer.hashicorp.com/terraform/cli/config/environment-
@@ -836,7 +847,7 @@ def git_info(
 
 
 def _environment_variables(environ: Mapping[str, str]) -> dict[str, str]:
-    """TensorFlow's TF_* and Keras' KERAS_* variables, safe to publish.
+    """TensorFlow's TF_* and Keras' KERAS_* variables and `DEVICE_VARIABLES`, safe to publish.
 
     Terraform's variables share the TF_ prefix and carry credentials (TF_TOKEN_*, TF_VAR_*,
     TF_HTTP_PASSWORD): they are left out. A value whose name looks secret is replaced by
@@ -845,7 +856,8 @@ def _environment_variables(environ: Mapping[str, str]) -> dict[str, str]:
     home = str(Path.home())
     found: dict[str, str] = {}
     for key in sorted(environ):
-        if not key.startswith(("TF_", "KERAS_")) or key.startswith(TERRAFORM_PREFIXES):
+        wanted = key.startswith(("TF_", "KERAS_")) or key in DEVICE_VARIABLES
+        if not wanted or key.startswith(TERRAFORM_PREFIXES):
             continue
         value = environ[key]
         if re.search(r"TOKEN|SECRET|PASSW|CREDENTIAL|API_?KEY|AUTH", key):
@@ -892,6 +904,7 @@ def capture_software(
     if environ.get("TF_USE_LEGACY_KERAS") in LEGACY_KERAS_VALUES and legacy_keras is not None:
         keras = legacy_keras
     packages: dict[str, str | None] = {name: version(name) for name in OTHER_PACKAGES}
+    packages.update({name: v for name in CUDA_PACKAGES if (v := version(name)) is not None})
     # Which TensorFlow build is installed (tensorflow, tensorflow-cpu, ...) matters too.
     packages.update({name: v for name, v in tf_versions.items() if v is not None})
     software: dict[str, Any] = {

@@ -33,6 +33,7 @@ from bench import (
     pipelines,
     processes,
     results,
+    sanity,
     stats,
     weights,
 )
@@ -422,6 +423,8 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         document["software"] = environment.capture_software(tf_info)
         path, problem = _keep(document, config.output)
         _report(runs, probes_block, chosen, say)
+        for line in check_lines(document):
+            say(line)
         if problem is None:
             say(f"\nResults written to {path}")
         else:
@@ -468,9 +471,23 @@ def _job(
         "generator_workers": config.generator_workers,
         "pipeline": config.pipeline,
         "attribution": config.attribution,
+        "crosscheck": True,
+        # TensorFlow 2.18 ships Hopper (sm_90) kernels as PTX only: the driver compiles them on
+        # first use and caches the result; CUDA's default 256 MiB cache cannot hold them, so
+        # every fresh worker compiled them again. One persistent cache, up to its 4 GiB maximum.
+        "cuda_cache": str((config.cache / "cuda").resolve()),
         # What bench.data listed and checked; the worker refuses to train on anything else.
         "expected_images": {s: dataset["splits"][s]["images"] for s in data.SPLITS},
     }
+
+
+def check_lines(document: dict[str, Any]) -> list[str]:
+    """One line that stands out per failed training check of a run (`bench.sanity`)."""
+    return [
+        f"WARNING: {run['workload']} #{run['repeat']}: {warning}"
+        for run in document["workloads"]
+        for warning in sanity.run_warnings(document, run)
+    ]
 
 
 def _keep(document: dict[str, Any], output: Path) -> tuple[Path | None, str | None]:

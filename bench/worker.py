@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 _START = time.perf_counter()
+CUDA_CACHE_MAXSIZE = 4 * 2**30
+"""The CUDA driver's largest compute cache (bytes)."""
 
 
 def _progress(workload: str, repeat: int) -> Any:
@@ -70,6 +72,9 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
 
     if job.get("legacy_keras"):
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    if job.get("cuda_cache"):  # read by the CUDA driver when TensorFlow initialises it
+        os.environ.setdefault("CUDA_CACHE_PATH", job["cuda_cache"])
+        os.environ.setdefault("CUDA_CACHE_MAXSIZE", str(CUDA_CACHE_MAXSIZE))
     import tensorflow as tf
 
     record["import_s"] = time.perf_counter() - _START
@@ -108,6 +113,10 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     record["validation_images"] = pipeline.validation_images
     record["steps_per_epoch"] = pipeline.steps_per_epoch
 
+    if job.get("crosscheck", True):
+        # Before the timed model exists, so that its seeded start is the same with or without.
+        record["crosscheck"] = _crosscheck(job, workload, weights_path, pipeline)
+        tf.random.set_seed(job["seed"])
     with timing.Stopwatch() as sw:
         model = workloads.build(workload, job["image_size"], weights_path)
     record["build_s"] = sw.seconds
@@ -162,6 +171,70 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
                 flush=True,
             )
         record["peak_rss_bytes"] = timing.peak_rss_bytes()
+
+
+def crosscheck_batches(pipeline: Any, steps: int, size: int) -> list[tuple[Any, Any]]:
+    """Up to ``steps`` batches of ``size`` validation images (never shuffled, never augmented),
+    as NumPy arrays so that every device is given the very same numbers."""
+    import numpy as np
+
+    from bench import pipelines
+
+    wanted = steps * size
+    xs: list[Any] = []
+    ys: list[Any] = []
+    source = (
+        iter(pipeline.valid)
+        if pipeline.name in pipelines.TFDATA_PIPELINES
+        else (pipeline.valid[i] for i in range(len(pipeline.valid)))
+    )
+    for x, y in source:
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+        if sum(len(a) for a in xs) >= wanted:
+            break
+    images, labels = np.concatenate(xs)[:wanted], np.concatenate(ys)[:wanted]
+    return [
+        (images[i : i + size], labels[i : i + size]) for i in range(0, len(images) - size + 1, size)
+    ]
+
+
+def _crosscheck(
+    job: dict[str, Any], workload: Any, weights_path: Path | None, pipeline: Any
+) -> dict[str, Any]:
+    """`bench.sanity.measure_crosscheck` for this job: the CPU against the device it trains on."""
+    import gc
+
+    import tensorflow as tf
+
+    from bench import sanity, workloads
+
+    gpus = tf.config.list_logical_devices("GPU")
+    device = gpus[0].name if gpus else "/CPU:0"
+
+    def build() -> Any:
+        model = workloads.build(workload, job["image_size"], weights_path)
+        workloads.compile_model(model)
+        return model
+
+    try:
+        batches = crosscheck_batches(pipeline, sanity.CROSSCHECK_STEPS, sanity.CROSSCHECK_BATCH)
+        block = sanity.measure_crosscheck(build, batches, device, seed=job["seed"])
+    except Exception as exc:  # noqa: BLE001 (the timed run stands; the check says why it is missing)
+        traceback.print_exc(file=sys.stderr)
+        return {"error": _one_line_error(exc)}
+    finally:
+        gc.collect()
+    print(
+        f"  {job['workload']} #{job['repeat']}: cross-check {block['device']} against "
+        f"{block['reference']}: largest loss difference {block['max_relative_difference']:.1e} "
+        f"({block['elapsed_s']:.1f} s)"
+        if block["max_relative_difference"] is not None
+        else f"  {job['workload']} #{job['repeat']}: cross-check: a loss was not finite",
+        file=sys.stderr,
+        flush=True,
+    )
+    return block
 
 
 def _one_line_error(exc: BaseException) -> str:

@@ -755,6 +755,16 @@ def test_capture_software_from_metadata() -> None:
     validate("software", software)
 
 
+def test_capture_software_records_the_cuda_libraries_where_installed() -> None:
+    """tensorflow[and-cuda]'s CUDA runtime and cuDNN wheels are recorded; absent, not listed."""
+    lookup = versions(
+        tensorflow="2.18.1", nvidia_cuda_runtime_cu12="12.5.82", nvidia_cudnn_cu12="9.3.0.75"
+    )
+    packages = env.capture_software(version=lookup, environ={}, run=fake_run({}))["packages"]
+    assert packages["nvidia-cuda-runtime-cu12"] == "12.5.82"
+    assert packages["nvidia-cudnn-cu12"] == "9.3.0.75"
+
+
 def test_capture_software_legacy_keras() -> None:
     """With TF_USE_LEGACY_KERAS=1 and tf-keras installed, Keras 2 is what is recorded."""
     lookup = versions(tensorflow="2.18.1", keras="3.15.1", tf_keras="2.18.0")

@@ -1,0 +1,176 @@
+"""Tests for bench/sanity.py: the accelerator used, learning, and the CPU cross-check."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bench import environment, runner, sanity, workloads
+
+DATA = Path(__file__).parent / "data" / "environment"
+NVIDIA = {"gpus": environment.parse_nvidia_smi((DATA / "nvidia-smi-1gpu.csv").read_text())}
+APPLE = {
+    "gpus": environment.parse_system_profiler_displays(
+        (DATA / "m1pro-system-profiler-displays.json").read_text()
+    )
+}
+NO_GPU: dict[str, Any] = {"gpus": []}
+GPU_DEVICE = "/job:localhost/replica:0/task:0/device:GPU:0"
+CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def software(
+    *devices: str, metal: str | None = None, packages: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A software block with TensorFlow's device list, the plugin and packages."""
+    return {
+        "tf_devices": ["CPU:/physical_device:CPU:0", *devices],
+        "tensorflow_metal": metal,
+        "packages": packages or {},
+        "env": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("machine", "soft", "device", "status", "reason"),
+    [
+        (NO_GPU, software(), CPU_DEVICE, "none", None),
+        (NVIDIA, software("GPU:/physical_device:GPU:0"), GPU_DEVICE, "used", None),
+        (APPLE, software("GPU:/physical_device:GPU:0", metal="1.2.0"), GPU_DEVICE, "used", None),
+        (APPLE, software(), CPU_DEVICE, "not-visible", "tensorflow-metal is not installed"),
+        (APPLE, software(metal="1.2.0"), CPU_DEVICE, "not-visible", "did not load"),
+        (NVIDIA, software(packages={"tensorflow-cpu": "2.18.1"}), CPU_DEVICE, "not-visible",
+         "CPU build is installed; run `nox -s bench-cuda`"),
+        (NVIDIA, software(packages={"tensorflow": "2.18.1"}), CPU_DEVICE, "not-visible",
+         "CUDA build found no usable GPU"),
+        (NVIDIA, software("GPU:/physical_device:GPU:0"), CPU_DEVICE, "not-used",
+         "the training ran on CPU"),
+    ],
+)  # fmt: skip
+def test_a_gpu_present_but_unused_is_named_with_its_cause(
+    machine: dict[str, Any],
+    soft: dict[str, Any],
+    device: str,
+    status: str,
+    reason: str | None,
+) -> None:
+    """Recorded nvidia-smi and system_profiler GPUs against TensorFlow's device list and the
+    device the training ran on: the status and the likely cause."""
+    verdict = sanity.accelerator(machine, soft, device)
+    assert verdict["status"] == status
+    if reason is None:
+        assert verdict["reason"] is None
+    else:
+        assert reason in verdict["reason"]
+
+
+def test_hidden_devices_are_named() -> None:
+    """CUDA_VISIBLE_DEVICES="" hides the GPU; the reason says so before anything else."""
+    soft = software(packages={"tensorflow": "2.18.1"})
+    soft["env"] = {"CUDA_VISIBLE_DEVICES": ""}
+    verdict = sanity.accelerator(NVIDIA, soft, CPU_DEVICE)
+    assert "CUDA_VISIBLE_DEVICES='' hides every GPU" in verdict["reason"]
+
+
+def run(accuracies: list[float | None], losses: list[float | None] | None = None, images: int = 128,
+        weights: str = "none") -> dict[str, Any]:  # fmt: skip
+    """A finished workload run with these validation accuracies and losses."""
+    losses = losses or [0.6] * len(accuracies)
+    return {
+        "status": "ok",
+        "weights": weights,
+        "validation_images": images,
+        "epochs": [
+            {"epoch": i + 1, "loss": loss, "val_accuracy": acc}
+            for i, (acc, loss) in enumerate(zip(accuracies, losses, strict=True))
+        ],
+    }
+
+
+STAND_IN = {"kind": "synthetic", "classes": ["cat", "dog"]}
+
+
+def test_learning_flags_a_run_at_chance_and_passes_one_that_learned() -> None:
+    """On 128 stand-in images the line is 0.5 + 2 standard errors (0.588): 0.5 did not learn,
+    0.727 (the lowest committed quick CNN run) did."""
+    flat = sanity.learning(run([0.5, 0.5, 0.5], weights="random"), STAND_IN)
+    assert flat["status"] == "did-not-learn"
+    assert flat["threshold"] == pytest.approx(0.5 + 2 * math.sqrt(0.25 / 128))
+    assert "random weights" in flat["reason"]
+    assert sanity.learning(run([0.55, 0.727, 0.7]), STAND_IN)["status"] == "ok"
+
+
+def test_learning_flags_a_diverged_loss_on_every_dataset() -> None:
+    """A NaN or infinite loss (stored as null) is flagged, on real data as on the stand-in."""
+    diverged = run([0.9, 0.9], losses=[0.5, None])
+    assert sanity.learning(diverged, STAND_IN)["status"] == "diverged"
+    assert sanity.learning(diverged, {"kind": "real", "classes": ["cat", "dog"]})["status"] == (
+        "diverged"
+    )
+
+
+def test_learning_is_not_judged_where_chance_cannot_be_told_apart() -> None:
+    """The smoke profile's 16 validation images, real images and failed runs are not judged."""
+    assert sanity.learning(run([0.5, 0.5], images=16), STAND_IN)["status"] == "not-checked"
+    real = sanity.learning(run([0.5, 0.5]), {"kind": "real", "classes": ["cat", "dog"]})
+    assert real["status"] == "ok"
+    assert sanity.learning({"status": "failed", "epochs": []}, STAND_IN)["status"] == "not-checked"
+
+
+def _batches() -> list[tuple[Any, Any]]:
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 64, 64, 3), dtype=np.float32)
+    y = np.eye(2, dtype=np.float32)[rng.integers(0, 2, 24)]
+    return [(x[i : i + 8], y[i : i + 8]) for i in (0, 8, 16)]
+
+
+def _build() -> Any:
+    model = workloads.build(workloads.get("cnn"), 64, None)
+    workloads.compile_model(model)
+    return model
+
+
+def test_crosscheck_passes_cpu_against_cpu_and_catches_a_faulty_device() -> None:
+    """The article's CNN from one seed on the same batches: CPU against CPU agrees exactly; a
+    device that computes on inputs 5 % off (an injected fault) is caught."""
+    same = sanity.measure_crosscheck(_build, _batches(), "/CPU:0")
+    assert same["max_relative_difference"] == 0.0
+    assert sanity.crosscheck_verdict(same)["status"] == "agrees"
+    faulty = sanity.measure_crosscheck(_build, _batches(), "/CPU:0", perturb=lambda x: x * 1.05)
+    assert faulty["max_relative_difference"] > sanity.CROSSCHECK_TOLERANCE
+    verdict = sanity.crosscheck_verdict(faulty)
+    assert verdict["status"] == "diverges"
+    assert "not trustworthy" in verdict["reason"]
+
+
+def test_a_non_finite_loss_on_the_device_diverges() -> None:
+    """A device whose loss is NaN never agrees, whatever the tolerance."""
+    assert sanity.relative_differences([0.7], [math.nan]) == [math.inf]
+    block = {"device": "/GPU:0", "reference": "/CPU:0", "max_relative_difference": None}
+    assert sanity.crosscheck_verdict(block)["status"] == "diverges"
+    assert sanity.crosscheck_verdict(None)["status"] == "not-run"
+    assert sanity.crosscheck_verdict({"error": "OOM"})["status"] == "failed"
+
+
+def test_the_run_summary_flags_each_failed_check_in_a_line() -> None:
+    """The lines after the summary table stand out with WARNING and name the run and the cause."""
+    good = {**run([0.5, 0.9]), "workload": "cnn", "repeat": 1, "device": GPU_DEVICE}
+    flat = {**run([0.5, 0.5]), "workload": "cnn-aug", "repeat": 1, "device": CPU_DEVICE}
+    flat["crosscheck"] = {"device": "/GPU:0", "reference": "/CPU:0", "max_relative_difference": 0.3}
+    document = {
+        "machine": NVIDIA,
+        "software": software("GPU:/physical_device:GPU:0"),
+        "dataset": STAND_IN,
+        "workloads": [good, flat],
+    }
+    lines = runner.check_lines(document)
+    assert lines[0] == (
+        "WARNING: cnn-aug #1: TensorFlow lists GPU:/physical_device:GPU:0 but the training ran on CPU"
+    )
+    assert lines[1].startswith("WARNING: cnn-aug #1: did not learn: best validation accuracy 0.500")
+    assert lines[2].startswith("WARNING: cnn-aug #1: cross-check diverges: /GPU:0 and /CPU:0")
+    assert len(lines) == 3
