@@ -289,6 +289,76 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
     }
 
 
+def cpu_identity(text: str) -> dict[str, Any] | None:
+    """What identifies an x86 CPU's hardware when its name does not (``AMD EPYC`` in a VM).
+
+    From the first processor of ``/proc/cpuinfo``: ``vendor``, ``family``, ``model``,
+    ``stepping``, the ``microarchitecture`` they imply where known (`microarchitecture`), the
+    ``cache_kb`` cpuinfo reports, ``mhz``, and ``flags_sha256``: the first 16 hex digits of the
+    SHA-256 of the whole sorted flag set, which tells CPU generations apart even when family and
+    model are masked. None when the file has no x86 identification (ARM boards).
+    """
+    first = re.split(r"\n\s*\n", text.strip())[0] if text.strip() else ""
+    fields: dict[str, str] = {}
+    for line in first.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    if "vendor_id" not in fields or not fields.get("cpu family", "").isdigit():
+        return None
+
+    def number(key: str) -> int | None:
+        value = fields.get(key, "")
+        return int(value) if value.isdigit() else None
+
+    flags = sorted(set(fields.get("flags", "").split()))
+    cache = re.match(r"(\d+)\s*KB", fields.get("cache size", ""))
+    try:
+        mhz: float | None = float(fields.get("cpu MHz", ""))
+    except ValueError:
+        mhz = None
+    vendor, family, model = fields["vendor_id"], number("cpu family"), number("model")
+    return {
+        "vendor": _clip(vendor),
+        "family": family,
+        "model": model,
+        "stepping": number("stepping"),
+        "microarchitecture": microarchitecture(vendor, family, model),
+        "cache_kb": int(cache.group(1)) if cache else None,
+        "mhz": mhz,
+        "flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest()[:16]
+        if flags
+        else None,
+    }
+
+
+# (first model, last model, name) per x86 family: AMD's Zen generations by family and model
+# range (AMD's revision guides); Intel's family 6 server and client cores by model number.
+_AMD_CORES = {
+    23: [(0x00, 0x2F, "zen"), (0x30, 0xFF, "zen2")],
+    25: [(0x00, 0x0F, "zen3"), (0x10, 0x1F, "zen4"), (0x20, 0x5F, "zen3"), (0x60, 0xAF, "zen4")],
+    26: [(0x00, 0xFF, "zen5")],
+}
+_INTEL_CORES = {
+    63: "haswell", 79: "broadwell", 85: "skylake-sp", 106: "ice-lake-sp", 108: "ice-lake-d",
+    142: "kaby-lake", 158: "coffee-lake", 165: "comet-lake", 140: "tiger-lake",
+    151: "alder-lake", 154: "alder-lake", 183: "raptor-lake", 186: "raptor-lake",
+    191: "raptor-lake", 170: "meteor-lake", 143: "sapphire-rapids", 207: "emerald-rapids",
+    173: "granite-rapids", 175: "sierra-forest",
+}  # fmt: skip
+
+
+def microarchitecture(vendor: str, family: int | None, model: int | None) -> str | None:
+    """The core generation of an x86 CPU (``zen4``, ``sapphire-rapids``), or None when unknown."""
+    if family is None or model is None:
+        return None
+    if vendor == "AuthenticAMD":
+        return next((n for lo, hi, n in _AMD_CORES.get(family, []) if lo <= model <= hi), None)
+    if vendor == "GenuineIntel" and family == 6:
+        return _INTEL_CORES.get(model)
+    return None
+
+
 def parse_meminfo(text: str) -> int | None:
     """Total memory in bytes from Linux ``/proc/meminfo`` (``MemTotal`` is in KiB), or None."""
     match = re.search(r"^MemTotal:\s*(\d+)\s*kB", text, re.MULTILINE)
@@ -513,12 +583,54 @@ def _truncate_slug(slug: str) -> str:
     return cut.strip("-")
 
 
+def hardware_signature(machine: Mapping[str, Any]) -> dict[str, Any]:
+    """What must be equal for two results files to come from one kind of hardware.
+
+    The CPU name, architecture, core counts, recorded vector extensions, GPU names and Apple chip;
+    with a CPU identity (files from this version on), also vendor, family, model, stepping and the
+    digest of the whole flag set. Files written before identities were recorded carry no such
+    fields, and are judged on the rest.
+    """
+    cpu = machine.get("cpu") or {}
+    apple = machine.get("apple") or {}
+    signature: dict[str, Any] = {
+        "cpu model": cpu.get("model"),
+        "architecture": cpu.get("architecture"),
+        "cores": (cpu.get("physical_cores"), cpu.get("logical_cores")),
+        "vector extensions": tuple(cpu.get("flags") or ()),
+        "GPUs": tuple(sorted(str(g.get("name")) for g in machine.get("gpus") or [])),
+        "chip": apple.get("chip"),
+    }
+    identity = cpu.get("identity") or {}
+    names = {"vendor": "cpu vendor", "family": "cpu family", "model": "cpu model number",
+             "stepping": "cpu stepping", "flags_sha256": "cpu flag set"}  # fmt: skip
+    for key, name in names.items():
+        if identity.get(key) is not None:
+            signature[name] = identity[key]
+    return signature
+
+
+def hardware_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The fields of `hardware_signature` where two machines differ (fields both have)."""
+    sa, sb = hardware_signature(a), hardware_signature(b)
+    return [f"{k} {sa[k]!r} vs {sb[k]!r}" for k in sa if k in sb and sa[k] != sb[k]]
+
+
+def is_generic_cpu_name(name: str) -> bool:
+    """True for a CPU name with no model number (``AMD EPYC``, ``Intel Xeon CPU @ 2.20GHz``,
+    ``Common KVM processor``): it does not say which hardware the machine has."""
+    words = _without(name, _CPU_NOISE).split()
+    return not any(re.search(r"\d", w) for w in words)
+
+
 def machine_slug(machine: Mapping[str, Any]) -> str:
     """A short name for a machine that names its results folder.
 
     Apple silicon: the chip and its GPU cores (``apple-m1-pro-16gpu``). Other machines: the CPU
     model without trademark noise, and its threads when there are more threads than cores
-    (``intel-core-i7-12700h-20t``) or else its cores (``amd-epyc-9b14-2c``). NVIDIA GPUs are
+    (``intel-core-i7-12700h-20t``) or else its cores (``amd-epyc-9b14-2c``). A name with no
+    model number (a VM's ``AMD EPYC``) gains the microarchitecture, or the family and model
+    (``amd-epyc-zen4-2c``, ``amd-epyc-f25m200-2c``). NVIDIA GPUs are
     appended (``...-rtx-4090``, ``...-2x-a100-sxm4-80gb``).
 
     Parameters
@@ -542,6 +654,13 @@ def machine_slug(machine: Mapping[str, Any]) -> str:
         model = cpu.get("model")
         if model:
             parts.append(_slug_words(_without(model, _CPU_NOISE)))
+            identity = cpu.get("identity") or {}
+            if is_generic_cpu_name(model) and identity.get("family") is not None:
+                # A VM's "AMD EPYC" names no generation: two of them can differ 2x in speed.
+                parts.append(
+                    identity.get("microarchitecture")
+                    or f"f{identity['family']}m{identity.get('model')}"
+                )
         else:
             system = (machine.get("os") or {}).get("system") or ""
             parts.append(_slug_words(f"{system} {cpu.get('architecture') or ''}"))
@@ -688,6 +807,7 @@ def _linux(run: Runner, read: Reader, uname: Mapping[str, str]) -> dict[str, Any
             "performance_cores": None,
             "efficiency_cores": None,
             "flags": cpuinfo["flags"],
+            "identity": cpu_identity(read("/proc/cpuinfo") or ""),
         },
         "memory_bytes": parse_meminfo(read("/proc/meminfo") or ""),
         "gpus": parse_nvidia_smi(run(NVIDIA_SMI) or ""),

@@ -7,6 +7,9 @@ The rules (CONTRIBUTING.md states them for contributors):
   ``machine.slug`` and the stamp is its ``started_at`` to the second (``-2``, ``-3``... when two
   runs started in the same second). Nothing else lives in the results folder.
 - No duplicates: no ``run_id`` twice, no two byte-identical files.
+- One kind of hardware per folder: every file's machine has the same CPU (name, cores, vector
+  extensions and, where recorded, vendor, family, model, stepping and flag digest), GPUs and chip
+  as the folder's first file.
 - Physically possible timings: training plus validation fit in the epoch; throughput is the
   training images over the training time; epochs are numbered 1..n with exactly the first marked
   warm-up; a finished run has every epoch the configuration asked for; every run belongs to the
@@ -286,7 +289,39 @@ def check_tree(root: str | Path, loads: Loads = results.loads) -> Report:
         else:
             documents[path] = found
         machines.add(relative.parts[0])
+    problems.extend(_mixed_hardware(documents))
+    for problem in problems:
+        documents.pop(problem.path, None)
     return Report(count, machines, problems, documents)
+
+
+def _mixed_hardware(documents: Mapping[Path, results.Result]) -> list[Problem]:
+    """A problem for each file whose hardware differs from the first file of its folder.
+
+    A folder is one kind of machine: a VM that reports a generic CPU name on two generations
+    must not pool their timings (`bench.environment.hardware_signature`).
+    """
+    from bench import environment
+
+    first: dict[Path, tuple[Path, Mapping[str, Any]]] = {}
+    problems = []
+    for path, data in sorted(documents.items()):
+        machine = data["machine"]
+        if path.parent not in first:
+            first[path.parent] = (path, machine)
+            continue
+        origin, reference = first[path.parent]
+        differs = environment.hardware_differences(reference, machine)
+        if differs:
+            problems.append(
+                Problem(
+                    path,
+                    f"other hardware than {origin.name} in the same folder ({'; '.join(differs)}); "
+                    "one folder holds one kind of machine: run `nox -s bench` again with this "
+                    "benchbook (its folder names the CPU generation) or --machine-slug NAME",
+                )
+            )
+    return problems
 
 
 def _check_file(

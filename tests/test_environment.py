@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,58 @@ def test_parse_cpuinfo_real_file() -> None:
         "logical_cores": 2,
         "flags": LINUX_FLAGS,
     }
+
+
+def test_cpu_identity_from_the_recorded_cpuinfo() -> None:
+    """A VM's "AMD EPYC": family 25, model 17, stepping 1 is Zen 4; the whole flag set's digest
+    and the clock are kept; ARM cpuinfo has no x86 identity."""
+    identity = env.cpu_identity(fixture("linux-cpuinfo.txt"))
+    assert identity is not None
+    assert (identity["vendor"], identity["family"], identity["model"], identity["stepping"]) == (
+        "AuthenticAMD", 25, 17, 1
+    )  # fmt: skip
+    assert identity["microarchitecture"] == "zen4"
+    assert identity["cache_kb"] == 1024
+    assert identity["mhz"] == pytest.approx(2596.142)
+    assert re.fullmatch(r"[0-9a-f]{16}", identity["flags_sha256"])
+    more = fixture("linux-cpuinfo.txt").replace("fsrm", "fsrm avx512_vp2intersect")
+    assert env.cpu_identity(more)["flags_sha256"] != identity["flags_sha256"]
+    assert env.cpu_identity("processor\t: 0\nFeatures\t: fp asimd\n") is None
+
+
+@pytest.mark.parametrize(
+    ("vendor", "family", "model", "expected"),
+    [
+        ("AuthenticAMD", 25, 1, "zen3"),
+        ("AuthenticAMD", 25, 17, "zen4"),
+        ("AuthenticAMD", 26, 2, "zen5"),
+        ("AuthenticAMD", 23, 49, "zen2"),
+        ("GenuineIntel", 6, 143, "sapphire-rapids"),
+        ("GenuineIntel", 6, 85, "skylake-sp"),
+        ("GenuineIntel", 6, 1, None),
+        ("HygonGenuine", 24, 0, None),
+    ],
+)
+def test_microarchitecture(vendor: str, family: int, model: int, expected: str | None) -> None:
+    """Family and model name the core generation where the table knows it."""
+    assert env.microarchitecture(vendor, family, model) == expected
+
+
+def test_a_generic_cpu_name_gains_its_generation_in_the_slug() -> None:
+    """Two VMs both called "AMD EPYC" with 2 cores get different folders when their generations
+    differ; a CPU name with a model number is left as it was."""
+    zen4 = cpu_machine("AMD EPYC", 2, 2)
+    zen4["cpu"]["identity"] = env.cpu_identity(fixture("linux-cpuinfo.txt"))
+    assert env.machine_slug(zen4) == "amd-epyc-zen4-2c"
+    unknown = cpu_machine("AMD EPYC", 2, 2)
+    unknown["cpu"]["identity"] = {"family": 25, "model": 200}
+    assert env.machine_slug(unknown) == "amd-epyc-f25m200-2c"
+    named = cpu_machine("AMD EPYC 9B14", 2, 2)
+    named["cpu"]["identity"] = {"family": 25, "model": 17, "microarchitecture": "zen4"}
+    assert env.machine_slug(named) == "amd-epyc-9b14-2c"
+    assert env.is_generic_cpu_name("Intel(R) Xeon(R) CPU @ 2.20GHz")
+    assert env.is_generic_cpu_name("Common KVM processor")
+    assert not env.is_generic_cpu_name("Intel(R) Core(TM) i5-7200U CPU @ 2.50GHz")
 
 
 def test_parse_cpuinfo_counts_cores_apart_from_threads() -> None:
@@ -412,7 +465,7 @@ def test_capture_machine_linux_without_gpu() -> None:
     """The recorded Linux files give CPU, memory and OS name; no nvidia-smi means no GPU."""
     machine = env.capture_machine(run=fake_run({}), read=fake_read(LINUX_FILES), uname=LINUX_UNAME)
     assert machine == {
-        "slug": "amd-epyc-2c",
+        "slug": "amd-epyc-zen4-2c",
         "label": None,
         "hostname_hash": hashlib.sha256(b"workstation").hexdigest()[:8],
         "os": {
@@ -429,6 +482,7 @@ def test_capture_machine_linux_without_gpu() -> None:
             "performance_cores": None,
             "efficiency_cores": None,
             "flags": LINUX_FLAGS,
+            "identity": env.cpu_identity(fixture("linux-cpuinfo.txt")),
         },
         "memory_bytes": 24684084 * 1024,
         "gpus": [],
@@ -440,8 +494,8 @@ def test_capture_machine_linux_without_gpu() -> None:
 @pytest.mark.parametrize(
     ("name", "slug", "count"),
     [
-        ("nvidia-smi-1gpu.csv", "amd-epyc-2c-rtx-4090", 1),
-        ("nvidia-smi-2gpu.csv", "amd-epyc-2c-2x-a100-sxm4-80gb", 2),
+        ("nvidia-smi-1gpu.csv", "amd-epyc-zen4-2c-rtx-4090", 1),
+        ("nvidia-smi-2gpu.csv", "amd-epyc-zen4-2c-2x-a100-sxm4-80gb", 2),
     ],
 )
 def test_capture_machine_linux_with_nvidia(name: str, slug: str, count: int) -> None:

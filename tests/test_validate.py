@@ -416,3 +416,51 @@ def test_module_runs_as_a_command(tree: Path) -> None:
     bad = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr
+
+
+ZEN4 = {"vendor": "AuthenticAMD", "family": 25, "model": 17, "stepping": 1,
+        "microarchitecture": "zen4", "cache_kb": 1024, "mhz": 2596.1,
+        "flags_sha256": "6a93d771884cba54"}  # fmt: skip
+
+
+def test_a_folder_with_two_kinds_of_hardware_is_refused(tree: Path) -> None:
+    """Two files in one folder from CPUs of different generations (both named "AMD EPYC", one of
+    them family 26 with another flag set) are refused, naming what differs."""
+
+    def zen4(data: dict[str, Any]) -> None:
+        data["machine"]["cpu"]["identity"] = dict(ZEN4)
+
+    def zen5(data: dict[str, Any]) -> None:
+        data["machine"]["cpu"]["identity"] = {**ZEN4, "family": 26, "model": 2,
+                                              "microarchitecture": "zen5",
+                                              "flags_sha256": "0123456789abcdef"}  # fmt: skip
+        data["run_id"] = "e" * 32
+        data["started_at"] = "2026-11-30T09:00:00.000Z"
+        data["finished_at"] = "2026-11-30T09:01:10.000Z"
+
+    (tree / SLUG / GOOD.name).unlink()
+    plant(tree, zen4)
+    later = plant(tree, zen5)
+    report = validate.check_tree(tree)
+    assert [p.path for p in report.problems] == [later]
+    message = report.problems[0].message
+    assert "other hardware than 20261129T090000Z.json in the same folder" in message
+    assert "cpu family 25 vs 26" in message
+
+
+def test_files_from_before_identities_are_judged_on_what_they_record(tree: Path) -> None:
+    """An older file (no identity) and a newer one of the same CPU name, cores and flags pass;
+    other recorded vector extensions do not."""
+    plant(tree, lambda d: d["machine"]["cpu"].__setitem__("identity", dict(ZEN4)))
+    assert validate.check_tree(tree).problems == []
+
+    def fewer_flags(data: dict[str, Any]) -> None:
+        data["machine"]["cpu"]["flags"] = ["avx", "avx2"]
+        data["run_id"] = "e" * 32
+        data["started_at"] = "2026-11-30T09:00:00.000Z"
+        data["finished_at"] = "2026-11-30T09:01:10.000Z"
+
+    plant(tree, fewer_flags)
+    problems = validate.check_tree(tree).problems
+    assert len(problems) == 1
+    assert "vector extensions" in problems[0].message
