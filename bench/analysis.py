@@ -64,8 +64,11 @@ COMPARABILITY_KEY = (
     "weights",
     "pipeline",
     "intra_op_threads",
+    "keras",
 )
-"""Runs are comparable only when they agree on all of these (see the Methodology page)."""
+"""Runs are comparable only when they agree on all of these (see the Methodology page). The Keras
+version is one: with tensorflow-metal, Keras 3.7 and newer trained differently from 3.6
+(keras-team/keras#21668), and `bench-keras2` runs Keras 2."""
 
 _KEY_NAMES = {
     "workload": "workload",
@@ -77,6 +80,7 @@ _KEY_NAMES = {
     "weights": "VGG-16 weights",
     "pipeline": "input pipeline",
     "intra_op_threads": "intra-op threads",
+    "keras": "Keras",
 }
 # Preferred settings when one workload has several comparable groups of equal size.
 _PROFILE_RANK = {"full": 0, "medium": 1, "quick": 2, "custom": 3, "smoke": 4}
@@ -389,7 +393,7 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                 run["workload"], config["profile"], config["image_size"], config["batch_size"],
                 dataset["kind"], dataset["fingerprint"], run["weights"],
                 pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
-                config["intra_op_threads"],
+                config["intra_op_threads"], software["keras"],
             ]  # fmt: skip
             device = _short_device(run["device"])
             runs.append(

@@ -34,6 +34,18 @@ def _whole(text: str, minimum: int) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not value >= 0:
+        msg = f"{text} must be 0 or more seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _positive(text: str) -> int:
     return _whole(text, 1)
 
@@ -176,6 +188,14 @@ def parser() -> argparse.ArgumentParser:
         f"(a sixth of the run's batches, at most {MAX_STEPS}, each)",
     )
     p.add_argument(
+        "--cooldown",
+        type=_seconds,
+        dest="cooldown_s",
+        metavar="SECONDS",
+        help="idle seconds before each workload run after the first, so a laptop starts each "
+        "one cool (default: 60 on a machine with a battery, else 0)",
+    )
+    p.add_argument(
         "--generator-workers",
         type=_positive,
         default=1,
@@ -226,6 +246,7 @@ def config_from_args(argv: list[str]) -> runner.Config:
         generator_workers=args.generator_workers,
         pipeline=args.pipeline,
         attribution=args.attribution,
+        cooldown_s=args.cooldown_s,
         command=list(argv),
     )
 

@@ -43,6 +43,7 @@ KEY: tuple[str, ...] = (
     "workloads[].weights",
     "config.pipeline",
     "config.intra_op_threads",
+    "software.keras",
 )
 """The comparability key, as paths in a results file (``workloads[]`` is the workload run)."""
 
@@ -63,16 +64,17 @@ def setting_of(document: Mapping[str, Any], run: Mapping[str, Any]) -> Setting:
         run["weights"],
         pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
         config["intra_op_threads"],
+        document["software"]["keras"],
     )
 
 
 def describe(setting: Setting) -> str:
     """A setting in words: ``quick profile, 224 px, batch 64, synthetic data 3f2a9c1e, ...``."""
-    _, profile, size, batch, kind, fingerprint, weights, pipeline, threads = setting
+    _, profile, size, batch, kind, fingerprint, weights, pipeline, threads, keras = setting
     threads_text = "default" if threads == 0 else str(threads)
     return printable(
         f"{profile} profile, {size} px, batch {batch}, {kind} data {str(fingerprint)[:8]}, "
-        f"weights {weights}, {pipeline} pipeline, {threads_text} intra-op threads"
+        f"weights {weights}, {pipeline} pipeline, {threads_text} intra-op threads, Keras {keras}"
     )
 
 

@@ -544,6 +544,38 @@ def parse_pmset_therm(text: str) -> dict[str, int | None]:
     }
 
 
+def parse_pmset_settings(text: str) -> dict[str, bool | None]:
+    """Low Power Mode from macOS ``pmset -g`` (the active settings, ``lowpowermode 1``).
+
+    Returns ``low_power_mode``: True or False, None when pmset does not list the setting (macOS
+    before 12, desktops without it).
+    """
+    match = re.search(r"^\s*lowpowermode\s+(\d+)", text, re.MULTILINE | re.IGNORECASE)
+    return {"low_power_mode": None if match is None else match.group(1) != "0"}
+
+
+def throttling(snapshot: Mapping[str, Any] | None) -> list[str]:
+    """What in one `power_and_thermal` snapshot can slow a run down, in words (empty when none)."""
+    if not snapshot:
+        return []
+    found = []
+    if snapshot.get("low_power_mode"):
+        found.append("Low Power Mode on")
+    if str(snapshot.get("power_source") or "").lower().startswith("battery"):
+        found.append("on battery")
+    limit = snapshot.get("cpu_speed_limit")
+    if isinstance(limit, int) and limit < 100:
+        found.append(f"CPU speed limited to {limit} %")
+    for key, what in (
+        ("thermal_warning_level", "thermal"),
+        ("performance_warning_level", "performance"),
+    ):
+        level = snapshot.get(key)
+        if isinstance(level, int) and level > 0:
+            found.append(f"{what} warning level {level}")
+    return found
+
+
 # --- machine slugs --------------------------------------------------------------------------------
 
 # Marketing words that add nothing to a CPU name ("Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz").
@@ -914,13 +946,15 @@ def power_and_thermal(*, run: Runner = run_command, system: str | None = None) -
     Returns
     -------
     dict
-        The keys of `parse_pmset_batt` and `parse_pmset_therm`; None where pmset failed.
+        The keys of `parse_pmset_batt`, `parse_pmset_therm` and `parse_pmset_settings`; None
+        where pmset failed.
     """
     if (system or platform.system()) != "Darwin":
         return {}
     return {
         **parse_pmset_batt(run(["pmset", "-g", "batt"]) or ""),
         **parse_pmset_therm(run(["pmset", "-g", "therm"]) or ""),
+        **parse_pmset_settings(run(["pmset", "-g"]) or ""),
     }
 
 
@@ -1054,6 +1088,8 @@ def capture_software(
             software["tf_devices"] = [
                 clipped for d in list(tf["tf_devices"])[:64] if (clipped := _clip(str(d)))
             ]
+        if tf.get("plugin_error"):
+            software["plugin_error"] = _clip(str(tf["plugin_error"]), TEXT_MAX)
     return software
 
 
@@ -1088,9 +1124,34 @@ def tensorflow_info() -> dict[str, Any]:
     import tensorflow as tf
 
     keras = _keras_version_in_use(tf, os.environ)
+    devices = tf.config.list_physical_devices()
     return {
         "tensorflow": str(tf.__version__),
         "keras": keras,
         "keras_major": _major(keras),
-        "tf_devices": [f"{d.device_type}:{d.name}" for d in tf.config.list_physical_devices()],
+        "tf_devices": [f"{d.device_type}:{d.name}" for d in devices],
+        "plugin_error": plugin_error(tf, [d.device_type for d in devices]),
     }
+
+
+def plugin_error(tf: Any, device_types: Iterable[str], system: str | None = None) -> str | None:
+    """Why an installed tensorflow-metal gave TensorFlow no GPU: its loading error, one line.
+
+    TensorFlow loads the plugins in ``site-packages/tensorflow-plugins`` at import and only logs
+    a failure ("Symbol not found" in libmetal_plugin, tensorflow#81987 and #84167). Where a plugin
+    file is there and no GPU is listed, loading it again gives the message to record. None when
+    there is nothing to explain (a GPU is listed, no plugin is installed, not macOS).
+    """
+    if (system or platform.system()) != "Darwin" or "GPU" in set(device_types):
+        return None
+    folder = Path(tf.__file__).resolve().parent.parent / "tensorflow-plugins"
+    plugins = sorted(folder.glob("*.dylib")) if folder.is_dir() else []
+    if not plugins:
+        return None
+    try:
+        for plugin in plugins:
+            tf.load_pluggable_device_library(str(plugin))
+    except Exception as exc:  # noqa: BLE001 (any failure is the message wanted)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _clip(f"{plugins[0].name}: {first}", TEXT_MAX)
+    return "the plugin loads, yet TensorFlow lists no GPU"

@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import signal
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +69,7 @@ class Config:
     generator_workers: int = 1
     pipeline: str = "legacy"
     attribution: bool = True
+    cooldown_s: float | None = None  # None: `default_cooldown`
     seed: int = 42
     command: list[str] = field(default_factory=list)
 
@@ -127,10 +131,21 @@ def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
     env = dict(os.environ)
     # TensorFlow's C++ info lines drown the progress lines; warnings and errors still show.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    sampling = platform.system() == "Darwin"
+    samples: list[dict[str, Any]] = []
     with processes.Lifeline() as lifeline:
         process = processes.start(worker_command(job_path, out_path), lifeline, env=env)
+        started = time.monotonic()
         try:
-            code = process.wait()
+            while True:
+                try:
+                    code = process.wait(timeout=SAMPLE_S if sampling else None)
+                    break
+                except subprocess.TimeoutExpired:
+                    # Thermal pressure builds during a run; before and after alone miss it.
+                    snapshot = environment.power_and_thermal()
+                    if snapshot and len(samples) < MAX_SAMPLES:
+                        samples.append({**snapshot, "t_s": time.monotonic() - started})
         except KeyboardInterrupt:
             with processes.shielded():  # nox's SIGTERM 0.3 s after Ctrl-C must not cut this short
                 processes.stop(process)
@@ -139,6 +154,8 @@ def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
         raise KeyboardInterrupt
     if out_path.is_file():
         record: dict[str, Any] = json.loads(out_path.read_text())
+        if samples:
+            record["conditions"] = {"during": samples, "sample_s": SAMPLE_S}
         return record
     if code < 0:
         name = signal.Signals(-code).name
@@ -301,6 +318,7 @@ OPTIONS = {
     "intra_op_threads": "--threads",
     "inter_op_threads": "--inter-op-threads",
     "generator_workers": "--generator-workers",
+    "cooldown_s": "--cooldown",
 }
 
 
@@ -315,6 +333,8 @@ def check_config(config: Config) -> None:
         raise UserError(msg)
     for name, option in OPTIONS.items():
         value = getattr(config, name)
+        if value is None:  # a default decided later
+            continue
         problem = results.field_problem(f"config.{name}", value)
         if problem is not None:
             msg = f"{option} {value}: {problem}"
@@ -349,6 +369,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
     if config.pipeline in pipelines.TFDATA_PIPELINES:
         pipelines.check_formats(data_root)
 
+    cooldown = default_cooldown() if config.cooldown_s is None else config.cooldown_s
     probes_block = None
     if config.probes:
         from bench import probes
@@ -381,6 +402,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
             "legacy_keras": config.legacy_keras,
             "generator_workers": config.generator_workers,
             "attribution": config.attribution,
+            "cooldown_s": cooldown,
         },
         "dataset": dataset,
         "probes": probes_block,
@@ -398,11 +420,17 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
                 for name in config.workloads:
                     say(f"Running {name} (repeat {repeat}/{config.repeats}) in a fresh process ...")
                     job = _job(config, name, repeat, data_root, dataset, chosen)
+                    if runs or repeat > 1:
+                        _cool_down(cooldown, name, say)
                     before = environment.power_and_thermal()
                     record = run_worker(job, Path(tmp))
                     after = environment.power_and_thermal()
                     if before or after:  # macOS only; best effort, never an error
-                        record["conditions"] = {"before": before or None, "after": after or None}
+                        record["conditions"] = {
+                            **record.get("conditions", {}),
+                            "before": before or None,
+                            "after": after or None,
+                        }
                     tf_info = tf_info or record.pop("tf", None)
                     record.pop("tf", None)
                     if record["status"] != "ok":
@@ -434,6 +462,31 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
     if problem is not None:
         return path, 1
     return path, 0 if all(r["status"] == "ok" for r in runs) else 1
+
+
+SAMPLE_S = 15.0
+"""Seconds between power and thermal samples while a worker runs (macOS; one pmset pair each)."""
+MAX_SAMPLES = 10_000
+LAPTOP_COOLDOWN_S = 60.0
+"""--cooldown's default on a machine with a battery: a laptop's thermal pressure builds over
+minutes of sustained load (a fanless MacBook Air throttles soonest), and a minute idle lets the
+next workload start from a cooler machine. A judgement, not measured here (no laptop); the
+throttling record of every run says whether it was enough."""
+
+
+def default_cooldown() -> float:
+    """`LAPTOP_COOLDOWN_S` when the machine runs on a battery or has one (macOS), else 0."""
+    snapshot = environment.power_and_thermal()
+    has_battery = snapshot.get("battery_percent") is not None or str(
+        snapshot.get("power_source") or ""
+    ).lower().startswith("battery")
+    return LAPTOP_COOLDOWN_S if has_battery else 0.0
+
+
+def _cool_down(seconds: float, name: str, say: Callable[[str], None]) -> None:
+    if seconds > 0:
+        say(f"Cooling down for {seconds:g} s before {name} (--cooldown) ...")
+        time.sleep(seconds)
 
 
 def file_status(runs: Sequence[dict[str, Any]], interrupted: bool) -> str:

@@ -105,6 +105,8 @@ def _cause(
     if "apple" in vendors:
         if not software.get("tensorflow_metal"):
             return "tensorflow-metal is not installed; run `nox -s bench`, which installs it"
+        if software.get("plugin_error"):
+            return f"tensorflow-metal is installed but did not load: {software['plugin_error']}"
         return (
             "tensorflow-metal is installed but did not load (its error is in the worker's output; "
             "tensorflow#81987 and #84167 report 'Symbol not found' with TF 2.18)"
@@ -191,7 +193,32 @@ def run_warnings(document: Mapping[str, Any], run: Mapping[str, Any]) -> list[st
     checked = crosscheck_verdict(run.get("crosscheck"))
     if checked["status"] in {"diverges", "failed"}:
         found.append(f"cross-check {checked['status']}: {checked['reason']}")
+    slowed = throttled(run.get("conditions"))
+    if slowed:
+        found.append(f"throttled: {slowed}")
     return found
+
+
+def throttled(conditions: Mapping[str, Any] | None) -> str | None:
+    """What slowed a run down, from its power and thermal record (macOS), or None.
+
+    Reads the snapshots before, during and after the run (`bench.environment.throttling`):
+    Low Power Mode, battery power, a CPU speed limit under 100 %, a thermal warning.
+    """
+    from bench import environment
+
+    if not conditions:
+        return None
+    snapshots = [
+        conditions.get("before"),
+        *(conditions.get("during") or []),
+        conditions.get("after"),
+    ]
+    seen: dict[str, None] = {}
+    for snapshot in snapshots:
+        for what in environment.throttling(snapshot):
+            seen.setdefault(what)
+    return "; ".join(seen) if seen else None
 
 
 def relative_differences(reference: Sequence[float], candidate: Sequence[float]) -> list[float]:

@@ -87,6 +87,8 @@ def test_pipeline_threads_and_attribution_options() -> None:
         (["--repeats", "101"], "--repeats 101: must be at most 100"),
         (["--generator-workers", "1025"], "--generator-workers 1025: must be at most 1024"),
         (["--label", "x" * 201], "is 201 characters long; at most 200 are stored"),
+        (["--cooldown", "-1"], "must be 0 or more seconds"),
+        (["--cooldown", "4000"], "--cooldown 4000.0: must be at most 3600"),
         (["--label", "\x1b[31mred\x1b[0m"], "control or direction characters"),
         (["--label", "desk\rtop"], "control or direction characters"),
         (["--label", "bell\x07"], "control or direction characters"),

@@ -164,6 +164,32 @@ def test_a_generic_cpu_name_gains_its_generation_in_the_slug() -> None:
     assert not env.is_generic_cpu_name("Intel(R) Core(TM) i5-7200U CPU @ 2.50GHz")
 
 
+# `pmset -g` in the format macOS 12 to 15 print (its "Currently in use" list), written for this
+# test: no Mac was at hand to record one.
+PMSET_SETTINGS = """System-wide power settings:
+Currently in use:
+ standby              1
+ Sleep On Power Button 1
+ hibernatefile        /var/vm/sleepimage
+ powernap             1
+ disksleep            10
+ sleep                1 (sleep prevented by powerd)
+ hibernatemode        3
+ displaysleep         10
+ tcpkeepalive         1
+ lowpowermode         1
+ womp                 0
+"""
+
+
+def test_parse_pmset_settings_reads_low_power_mode() -> None:
+    """``lowpowermode 1`` is Low Power Mode on; 0 is off; a list without it says nothing."""
+    assert env.parse_pmset_settings(PMSET_SETTINGS) == {"low_power_mode": True}
+    off = PMSET_SETTINGS.replace("lowpowermode         1", "lowpowermode         0")
+    assert env.parse_pmset_settings(off) == {"low_power_mode": False}
+    assert env.parse_pmset_settings("Currently in use:\n sleep 1\n") == {"low_power_mode": None}
+
+
 def test_parse_cpuinfo_counts_cores_apart_from_threads() -> None:
     """Hyper-threads share a (physical id, core id) pair, so 4 threads on 2 cores count as 2."""
     blocks = [
@@ -877,3 +903,35 @@ def test_tensorflow_info() -> None:
     assert info["keras_major"] == int(info["keras"].split(".")[0])
     assert "CPU:/physical_device:CPU:0" in info["tf_devices"]
     validate("software", env.capture_software(info))
+
+
+def test_plugin_error_gives_tensorflow_metals_loading_message(tmp_path: Path) -> None:
+    """On a Mac with tensorflow-metal installed and no GPU listed, loading the plugin again gives
+    the message TensorFlow only logged; with a GPU listed, or off macOS, there is none."""
+    package = tmp_path / "site-packages" / "tensorflow"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    plugins = tmp_path / "site-packages" / "tensorflow-plugins"
+    plugins.mkdir()
+    (plugins / "libmetal_plugin.dylib").write_bytes(b"\xcf\xfa\xed\xfe")
+
+    class FakeTensorFlow:
+        __file__ = str(package / "__init__.py")
+
+        @staticmethod
+        def load_pluggable_device_library(path: str) -> None:
+            msg = f"dlopen({path}, 0x0006): Symbol not found: _TF_GetInputPropertiesList\nmore"
+            raise RuntimeError(msg)
+
+    error = env.plugin_error(FakeTensorFlow, ["CPU"], system="Darwin")
+    assert error is not None
+    assert error.startswith("libmetal_plugin.dylib: dlopen(")
+    assert "Symbol not found: _TF_GetInputPropertiesList" in error
+    assert "\n" not in error
+    assert env.plugin_error(FakeTensorFlow, ["CPU", "GPU"], system="Darwin") is None
+    assert env.plugin_error(FakeTensorFlow, ["CPU"], system="Linux") is None
+    software = env.capture_software(
+        {**TF_REPORT, "plugin_error": error}, version=versions(tensorflow_metal="1.2.0"), environ={}
+    )
+    assert software["plugin_error"] == error
+    validate("software", software)

@@ -343,7 +343,7 @@ def test_power_and_thermal_are_recorded_around_each_run(
     )  # fmt: skip
     monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
     monkeypatch.setattr(runner, "run_worker", _fake_record)
-    path, status = runner.run(_config(tmp_path), say=lambda _: None)
+    path, status = runner.run(_config(tmp_path, cooldown_s=0.0), say=lambda _: None)
     assert status == 0
     assert path is not None
     cnn, vgg = results.load(path)["workloads"]
@@ -525,3 +525,63 @@ def test_a_file_whose_every_run_failed_says_failed(
     from bench import validate
 
     assert validate.check_document(results.load(path)) == []
+
+
+def test_cooldown_idles_between_workload_runs_and_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--cooldown 5 sleeps before every workload run but the first, and the file records it."""
+    slept: list[float] = []
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    monkeypatch.setattr(runner.time, "sleep", slept.append)
+    path, status = runner.run(_config(tmp_path, repeats=2, cooldown_s=5.0), say=lambda _: None)
+    assert status == 0
+    assert slept == [5.0, 5.0, 5.0]
+    assert path is not None
+    assert results.load(path)["config"]["cooldown_s"] == 5.0
+
+
+def test_the_default_cooldown_is_for_machines_with_a_battery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A laptop (a battery in pmset) idles a minute between runs by default; a desktop not."""
+    from bench import environment
+
+    monkeypatch.setattr(environment, "power_and_thermal", lambda: {"battery_percent": 80})
+    assert runner.default_cooldown() == runner.LAPTOP_COOLDOWN_S == 60.0
+    monkeypatch.setattr(environment, "power_and_thermal", lambda: {"battery_percent": None})
+    assert runner.default_cooldown() == 0.0
+    monkeypatch.setattr(environment, "power_and_thermal", dict)
+    assert runner.default_cooldown() == 0.0
+
+
+def test_conditions_are_sampled_while_the_worker_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On macOS the power and thermal state is read every SAMPLE_S while a worker runs, and a
+    CPU speed limit seen only mid-run flags the run as throttled."""
+    from bench import environment, sanity
+
+    record = _fake_record({"workload": "cnn", "repeat": 1}, tmp_path)
+    (tmp_path / "ok.json").write_text(json.dumps(record))
+
+    def command(job_path: Path, out_path: Path) -> list[str]:
+        code = f"import shutil, time; time.sleep(1.0); shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})"
+        return [sys.executable, "-c", code]
+
+    readings = iter([{"power_source": "AC Power", "cpu_speed_limit": 100}] + [{"power_source": "AC Power", "cpu_speed_limit": 60}] * 100)  # fmt: skip
+    monkeypatch.setattr(runner, "worker_command", command)
+    monkeypatch.setattr(runner, "SAMPLE_S", 0.2)
+    monkeypatch.setattr(runner.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
+    path, status = runner.run(
+        _config(tmp_path, workloads=["cnn"], cooldown_s=0.0), say=lambda _: None
+    )
+    assert status == 0
+    assert path is not None
+    run = results.load(path)["workloads"][0]
+    during = run["conditions"]["during"]
+    assert len(during) >= 2
+    assert all(s["cpu_speed_limit"] == 60 for s in during)
+    assert run["conditions"]["before"]["cpu_speed_limit"] == 100
+    assert sanity.throttled(run["conditions"]) == "CPU speed limited to 60 %"

@@ -174,3 +174,42 @@ def test_the_run_summary_flags_each_failed_check_in_a_line() -> None:
     assert lines[1].startswith("WARNING: cnn-aug #1: did not learn: best validation accuracy 0.500")
     assert lines[2].startswith("WARNING: cnn-aug #1: cross-check diverges: /GPU:0 and /CPU:0")
     assert len(lines) == 3
+
+
+def test_a_throttled_run_is_flagged_from_any_snapshot() -> None:
+    """Low Power Mode, battery power, a CPU speed limit or a thermal warning before, during or
+    after a run flags it, each cause named once."""
+    conditions = {
+        "before": {"power_source": "AC Power", "cpu_speed_limit": 100},
+        "during": [
+            {"power_source": "AC Power", "cpu_speed_limit": 70, "t_s": 15.0},
+            {
+                "power_source": "AC Power",
+                "cpu_speed_limit": 70,
+                "low_power_mode": True,
+                "t_s": 30.0,
+            },
+        ],
+        "after": {"power_source": "Battery Power", "thermal_warning_level": 2},
+        "sample_s": 15.0,
+    }
+    assert sanity.throttled(conditions) == (
+        "CPU speed limited to 70 %; Low Power Mode on; on battery; thermal warning level 2"
+    )
+    cool = {"before": {"power_source": "AC Power", "cpu_speed_limit": 100, "low_power_mode": False}}
+    assert sanity.throttled(cool) is None
+    assert sanity.throttled(None) is None
+    document = {"machine": NO_GPU, "software": software(), "dataset": STAND_IN}
+    flagged = {**run([0.5, 0.9]), "device": CPU_DEVICE, "conditions": conditions}
+    assert sanity.run_warnings(document, flagged)[-1].startswith("throttled: CPU speed limited")
+
+
+def test_a_metal_plugin_that_failed_to_load_is_named_with_its_message() -> None:
+    """The recorded loading error of tensorflow-metal is the reason given."""
+    soft = software(metal="1.2.0")
+    soft["plugin_error"] = "libmetal_plugin.dylib: Symbol not found: _TF_GetInputPropertiesList"
+    verdict = sanity.accelerator(APPLE, soft, CPU_DEVICE)
+    assert verdict["status"] == "not-visible"
+    assert verdict["reason"].endswith(
+        "did not load: libmetal_plugin.dylib: Symbol not found: _TF_GetInputPropertiesList"
+    )
