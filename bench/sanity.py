@@ -29,7 +29,7 @@ from typing import Any
 DID_NOT_LEARN_SIGMAS = 2.0
 """A run "did not learn" when its best validation accuracy stays within this many standard errors
 of chance (1/classes) on the stand-in. At the quick profile's 128 validation images that is 0.588;
-the committed quick and medium CNN runs here all reached 0.727 or more (the lowest of 30)."""
+the 41 committed quick and medium CNN runs here all reached 0.727 or more."""
 MIN_VALIDATION_IMAGES = 100
 """Below this many validation images (the smoke profile's 16) chance and learning cannot be told
 apart in a few epochs: the learning check says ``not-checked``."""

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import analysis, results
+from bench import analysis, results, validate
 
 FIXTURES = ROOT / "tests" / "data" / "results"
 
@@ -43,8 +43,12 @@ def make_files(folder: Path, count: int, machines: int = 50) -> None:
         moment = start + timedelta(minutes=i)
         data["machine"]["slug"] = slug
         data["run_id"] = f"{i:032x}"
+        # Keep the template's own duration: validate refuses epochs longer than the run.
+        span = validate.parse_timestamp(data["finished_at"]) - validate.parse_timestamp(
+            data["started_at"]
+        )
         data["started_at"] = results.utc_iso(moment)
-        data["finished_at"] = results.utc_iso(moment + timedelta(seconds=30))
+        data["finished_at"] = results.utc_iso(moment + span)
         path = folder / slug / f"{results.utc_stamp(moment)}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(results.dumps(data), encoding="utf-8")
