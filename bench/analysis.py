@@ -668,6 +668,26 @@ def set_aside(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["workload", "machine", "setting", "differs from the chart"])
 
 
+def same_hardware(results: Results) -> list[tuple[str, str]]:
+    """Pairs of machine folders whose newest files describe the same hardware, as far as both
+    record it (`bench.environment.hardware_differences` finds nothing).
+
+    Typically one folder written before CPU identities were recorded (a VM's ``amd-epyc-2c``)
+    and one after (``amd-epyc-zen4-2c``): the report must not present them as two machines
+    without saying so.
+    """
+    from bench import environment
+
+    machines = {m: results.newest(m)["machine"] for m in results.machines}
+    names = sorted(machines)
+    return [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if not environment.hardware_differences(machines[a], machines[b])
+    ]
+
+
 def flagged_runs(results: Results) -> pd.DataFrame:
     """Every run whose training checks fail (`bench.sanity.run_warnings`), one row per check.
 

@@ -793,3 +793,19 @@ def test_larger_profiles_are_charted_first(folder: Path) -> None:
     assert set(analysis.bottleneck_groups(loaded)["cnn-aug"]["profile"]) == {"medium"}
     first = analysis.comparisons(loaded.epochs)
     assert next(c for c in first if c.workload == "cnn").setting["profile"] == "medium"
+
+
+def test_folders_of_the_same_hardware_are_paired(tmp_path: Path) -> None:
+    """A folder without a CPU identity and one with it, same CPU name, cores and flags, are
+    named as the same hardware; a different CPU is not."""
+    folder = Path(shutil.copytree(ROOT / "tests" / "data" / "results", tmp_path / "results"))
+    source = folder / "fixture-laptop-b" / "20260103T120000Z.json"
+    data = read(source)
+    data["machine"]["slug"] = "fixture-laptop-b-zen4"
+    data["machine"]["cpu"]["identity"] = {"vendor": "AuthenticAMD", "family": 25, "model": 17}
+    data["run_id"] = "9" * 32
+    target = folder / "fixture-laptop-b-zen4" / source.name
+    target.parent.mkdir()
+    write(target, data)
+    pairs = analysis.same_hardware(analysis.load_results(folder))
+    assert pairs == [("fixture-laptop-b", "fixture-laptop-b-zen4")]
