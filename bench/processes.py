@@ -29,8 +29,8 @@ from typing import Any, Self
 LIFELINE_ENV = "BENCHBOOK_LIFELINE_FD"
 """Environment variable naming the file descriptor of a child's lifeline."""
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""Signals, besides SIGINT, that mean "stop and keep what was measured"."""
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+"""Signals, besides SIGINT, that mean "stop and keep what was measured" (Windows has no SIGHUP)."""
 
 STOP_GRACE_S = 5.0
 """How long a child asked to stop may take before it is killed. Its partial work is dropped
