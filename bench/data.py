@@ -195,6 +195,12 @@ def fingerprint_lines(
     return lines, total
 
 
+def fingerprint_of(root: Path, found: Mapping[str, Mapping[str, list[Path]]]) -> tuple[str, int]:
+    """The fingerprint of the images ``found`` under ``root`` (see `describe`) and their bytes."""
+    lines, total = fingerprint_lines(root, found)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest(), total
+
+
 def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, Any]:
     """The ``dataset`` block of a results file: counts, image sizes and fingerprint.
 
@@ -206,8 +212,7 @@ def describe(root: Path, kind: str, *, check_images: bool = True) -> dict[str, A
     stand-in's generator), a full decode otherwise.
     """
     found = check_layout(root)
-    lines, total = fingerprint_lines(root, found)
-    fingerprint = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    fingerprint, total = fingerprint_of(root, found)
     names = sorted(found["train"])
     manifest = read_manifest(root)
     sizes: list[tuple[int, int]] = []
@@ -373,8 +378,7 @@ def _estimated_bytes(spec: SyntheticSpec) -> int:
 
 
 def _record_fingerprint(root: Path) -> None:
-    lines, _ = fingerprint_lines(root, list_images(root))
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    digest, _ = fingerprint_of(root, list_images(root))
     (root / FINGERPRINT_NAME).write_text(digest + "\n", encoding="ascii")
 
 
@@ -398,8 +402,7 @@ def _cache_problem(target: Path, spec: SyntheticSpec) -> str | None:
         if set(found.get(split, {})) != set(spec.classes) or set(counts.values()) != {per_class}:
             return f"{split} should hold {per_class} images per class, it holds {counts}"
     recorded = _recorded_fingerprint(target)
-    lines, _ = fingerprint_lines(target, found)
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    digest, _ = fingerprint_of(target, found)
     if recorded is None:
         # Made before fingerprints were recorded: complete, so record what it holds now.
         with contextlib.suppress(OSError):

@@ -41,7 +41,6 @@ import signal
 import stat
 import sys
 import tempfile
-import threading
 import warnings
 import zipfile
 import zlib
@@ -53,7 +52,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from bench import data, files
+from bench import data, files, processes
 from bench.errors import UserError
 
 FORMAT_VERSION = 1
@@ -620,18 +619,6 @@ def _check_chunk(chunk: Sequence[Candidate]) -> list[Verdict]:
     return [_WORKER.check(c) for c in chunk]
 
 
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -685,7 +672,7 @@ def check_all(
         # `workers`, and a worker started late would spend its TensorFlow import idle. The
         # workers start with Ctrl-C ignored (an ignored signal stays ignored across exec), so a
         # Ctrl-C reaching the whole process group stops the parent alone, with one clean line.
-        with _sigint_ignored():
+        with processes.handling([signal.SIGINT], signal.SIG_IGN):
             asked = pool.submit(_worker_versions)
             futures: list[Future[list[Verdict]]] = [pool.submit(_check_chunk, c) for c in chunks]
         for future in as_completed(futures):

@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any, Self
 
@@ -55,9 +55,13 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
+Handler = Callable[[int, FrameType | None], Any] | int
+
+
 @contextlib.contextmanager
-def stop_signals() -> Iterator[None]:
-    """Inside the block, SIGTERM and SIGHUP raise `Stopped` (a `KeyboardInterrupt`).
+def handling(signals: Iterable[int], handler: Handler) -> Iterator[None]:
+    """Inside the block, ``signals`` go to ``handler`` (a function, or `signal.SIG_IGN`); after
+    it, to what they went to before.
 
     Only the main thread of the main interpreter can set handlers; elsewhere (a test running the
     harness in a thread) the block leaves the signals as they were.
@@ -65,12 +69,17 @@ def stop_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise_stopped) for s in STOP_SIGNALS}
+    previous = {s: signal.signal(s, handler) for s in signals}
     try:
         yield
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def stop_signals() -> contextlib.AbstractContextManager[None]:
+    """Inside the block, SIGTERM and SIGHUP raise `Stopped` (a `KeyboardInterrupt`)."""
+    return handling(STOP_SIGNALS, _raise_stopped)
 
 
 @contextlib.contextmanager
@@ -81,20 +90,12 @@ def shielded() -> Iterator[list[int]]:
     the first) must not break the write half-way. Yields the list of signals that arrived.
     """
     arrived: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield arrived
-        return
 
     def note(signum: int, frame: FrameType | None) -> None:
         arrived.append(signum)
 
-    signals = (signal.SIGINT, *STOP_SIGNALS)
-    previous = {s: signal.signal(s, note) for s in signals}
-    try:
+    with handling((signal.SIGINT, *STOP_SIGNALS), note):
         yield arrived
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 class Lifeline:
