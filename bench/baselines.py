@@ -15,9 +15,8 @@ probe, and about 2000 multi-core where a probe uses both cores fully.
 
 The numbers are a yardstick, not a target: they only need to stay fixed. Changing a value, or
 changing a probe's work so that old throughputs mean something else, requires a new
-`BASELINE_VERSION`; scores made under different versions are never compared
-(`check_baseline_versions`), while the stored physical throughputs can always be scored again
-under the current baselines (`rescore`).
+`BASELINE_VERSION`; scores made under different versions are never compared: the report scores
+every stored physical throughput again under the current baselines (`rescore`).
 
 Version history
 ---------------
@@ -173,39 +172,3 @@ def rescore(block: Mapping[str, Any], baselines: Baselines = CURRENT) -> dict[st
         )
         section["score"] = geometric_mean(scores) if complete else None
     return scored
-
-
-def check_baseline_versions(
-    blocks: Iterable[Mapping[str, Any] | None], expected: str | None = None
-) -> str | None:
-    """Refuse to compare probe scores made under different baseline versions.
-
-    Parameters
-    ----------
-    blocks
-        Probes blocks (the ``probes`` field of results files); ``None`` (probes skipped) is
-        ignored.
-    expected
-        When given, every block must use this version (e.g. ``CURRENT.version``).
-
-    Returns
-    -------
-    str or None
-        The one baseline version all blocks share; ``None`` when there is no block.
-
-    Raises
-    ------
-    BaselineError
-        Naming the versions found and what to do.
-    """
-    versions = {str(b.get("baseline_version")) for b in blocks if b is not None}
-    if expected is not None and versions:
-        versions.add(expected)
-    if len(versions) > 1:
-        found = ", ".join(sorted(versions))
-        msg = (
-            f"probe scores use different baseline versions ({found}) and cannot be compared; "
-            "rescore them with bench.baselines.rescore first"
-        )
-        raise BaselineError(msg)
-    return versions.pop() if versions else None

@@ -325,9 +325,10 @@ def legacy(
     augment: bool,
     image_size: int = workloads.IMAGE_SIZE,
     batch_size: int = workloads.BATCH_SIZE,
+    seed: int = workloads.SEED,
 ) -> Pipeline:
-    """The article's pipeline: ImageDataGenerator and flow_from_directory."""
-    train, valid = workloads.legacy_generators(data_root, augment, image_size, batch_size)
+    """The article's pipeline: ImageDataGenerator and flow_from_directory, shuffled with ``seed``."""
+    train, valid = workloads.legacy_generators(data_root, augment, image_size, batch_size, seed)
     return Pipeline(
         name="legacy",
         train=train,
@@ -349,7 +350,7 @@ def make(
 ) -> Pipeline:
     """The pipeline called ``name`` (one of `PIPELINES`)."""
     if name == "legacy":
-        return legacy(data_root, augment, image_size, batch_size)
+        return legacy(data_root, augment, image_size, batch_size, seed)
     if name in TFDATA_PIPELINES:
         return tfdata(data_root, augment, image_size, batch_size, seed, layers=name != "tfdata")
     msg = f"unknown pipeline {name!r}; use one of {', '.join(PIPELINES)}"

@@ -78,19 +78,6 @@ REASONS = {
     "duplicate-name": "another file gets the same output name",
     "bad-name": "the name holds control characters",
 }
-# Kept files that decoded with a complaint.
-WARNINGS = {
-    "corrupt-exif": "Pillow reports corrupt EXIF data (the pipelines do not read EXIF)",
-    "extraneous-bytes": "libjpeg skipped extraneous bytes before a marker",
-    "decoder-warning": "another warning from either decoder",
-}
-# Entries that are not images of the dataset.
-SKIPPED = {
-    "system-file": "Thumbs.db, desktop.ini, .DS_Store",
-    "macos-metadata": "__MACOSX folders and ._ files",
-    "other": "anything outside the image folders or without an image name",
-}
-
 Layout = Literal["petimages", "kaggle-train"]
 ProgressFn = Callable[[int, int], None]
 
@@ -258,10 +245,6 @@ def _skip_kind(name: str) -> str | None:
 def _parent(name: str) -> tuple[str, str]:
     folder, _, base = name.rpartition("/")
     return folder, base
-
-
-def _join(folder: str, name: str) -> str:
-    return f"{folder}/{name}" if folder else name
 
 
 def _suffix(base: str) -> str:

@@ -75,7 +75,6 @@ UNITS: Mapping[str, str] = {
     "jpeg_decode": "images/s",
     "augment": "images/s",
 }
-GPU_PROBES = ("matmul", "conv2d")
 
 # The article's ImageDataGenerator settings for the augmented workloads, from one place.
 AUGMENTATION: Mapping[str, Any] = workloads.AUGMENTATION

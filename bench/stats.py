@@ -231,15 +231,6 @@ def ratio_interval(
     return Interval(value, low, high, confidence)
 
 
-def median_ci(values: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """The 95 % bootstrap interval of the median of ``values``, taken as one run.
-
-    Fits ``bench.analysis.Interval``; with the runs known, `median_interval` is better.
-    """
-    interval = median_interval([values])
-    return interval.low, interval.high
-
-
 def coefficient_of_variation(values: npt.ArrayLike) -> float:
     """Sample standard deviation over mean of one run's measured epochs; NaN below 2 values."""
     a = np.asarray(values, dtype=float).reshape(-1)

@@ -148,6 +148,8 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
         )
     finally:
         record["epochs"] = timer.epochs
+        # Read before the attribution measurement, so it is the peak of training alone with or
+        # without --skip-attribution.
         record["peak_rss_bytes"] = timing.peak_rss_bytes()
     record["status"] = "ok"
     if job.get("attribution", True):
@@ -170,7 +172,6 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
                 file=sys.stderr,
                 flush=True,
             )
-        record["peak_rss_bytes"] = timing.peak_rss_bytes()
 
 
 def crosscheck_batches(pipeline: Any, steps: int, size: int) -> list[tuple[Any, Any]]:

@@ -118,9 +118,14 @@ def compile_model(model: Any) -> None:
 
 
 def legacy_generators(
-    data_root: Path, augment: bool, image_size: int = IMAGE_SIZE, batch_size: int = BATCH_SIZE
+    data_root: Path,
+    augment: bool,
+    image_size: int = IMAGE_SIZE,
+    batch_size: int = BATCH_SIZE,
+    seed: int = SEED,
 ) -> tuple[Any, Any]:
-    """The article's training and validation iterators (``flow_from_directory``)."""
+    """The article's training and validation iterators (``flow_from_directory``), shuffled with
+    ``seed`` (the run's ``config.seed``)."""
     import tensorflow as tf
 
     image = tf.keras.preprocessing.image
@@ -128,7 +133,7 @@ def legacy_generators(
         "target_size": (image_size, image_size),
         "class_mode": "categorical",
         "batch_size": batch_size,
-        "seed": SEED,
+        "seed": seed,
     }
     train = image.ImageDataGenerator(**generator_arguments(augment)).flow_from_directory(
         str(data_root / "train"), **flow

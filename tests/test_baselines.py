@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from bench import baselines, probes
 from bench.baselines import Baseline, BaselineError, Baselines
-from bench.errors import UserError
 from bench.results import schema
 
 scores = st.floats(min_value=1e-3, max_value=1e9, allow_nan=False, allow_infinity=False)
@@ -166,20 +165,3 @@ def test_rescore_refuses_a_unit_mismatch() -> None:
     block["sections"]["single_core"]["probes"][0]["unit"] = "TFLOP/s"
     with pytest.raises(BaselineError, match="cannot be scored together"):
         baselines.rescore(block)
-
-
-def test_same_baseline_versions_are_accepted() -> None:
-    """Blocks with one baseline version give that version; skipped probes (None) are ignored."""
-    assert baselines.check_baseline_versions([_block("1"), None, _block("1")]) == "1"
-    assert baselines.check_baseline_versions([_block("1")], expected="1") == "1"
-    assert baselines.check_baseline_versions([None, None]) is None
-
-
-def test_mixed_baseline_versions_are_refused() -> None:
-    """Comparing scores across baseline versions raises a UserError naming both versions."""
-    with pytest.raises(BaselineError, match=r"different baseline versions \(1, 2\)") as info:
-        baselines.check_baseline_versions([_block("1"), _block("2")])
-    assert isinstance(info.value, UserError)
-    assert "\n" not in str(info.value)
-    with pytest.raises(BaselineError, match="rescore"):
-        baselines.check_baseline_versions([_block("1")], expected="2")

@@ -213,3 +213,10 @@ def test_the_models_train_on_tfdata_batches(tiny: Path) -> None:
     x, y = next(iter(pipeline.train))
     loss = model.train_on_batch(x, y)
     assert np.isfinite(np.asarray(loss)).all()
+
+
+def test_the_legacy_pipeline_shuffles_with_the_configured_seed(tiny: Path) -> None:
+    """config.seed reaches flow_from_directory: the file's seed is the seed the run used."""
+    pipeline = pipelines.make("legacy", tiny, augment=False, image_size=32, batch_size=4, seed=7)
+    assert pipeline.train.seed == 7
+    assert pipeline.valid.seed == 7

@@ -324,7 +324,7 @@ def test_a_visible_gpu_is_measured_and_can_be_turned_off(
     fake_workers: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A GPU seen by the multi-core worker gets its own worker, unless GPU probes are off."""
-    gpu = _measured_section(1, 50.0, probes.GPU_PROBES) | {"threads": None, "device": "GPU:0"}
+    gpu = _measured_section(1, 50.0, ("matmul", "conv2d")) | {"threads": None, "device": "GPU:0"}
     _plan(
         monkeypatch,
         {

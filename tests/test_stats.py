@@ -165,13 +165,6 @@ def test_verdict_wording(interval: stats.Interval, expected: str) -> None:
     assert stats.verdict(interval) == expected
 
 
-def test_median_ci_fits_the_analysis_interval_signature() -> None:
-    """``median_ci`` takes one array and returns (low, high) around its median."""
-    values = np.array([10.0, 11.0, 9.0, 10.5, 9.5])
-    low, high = stats.median_ci(values)
-    assert low <= float(np.median(values)) <= high
-
-
 def test_bad_confidence_is_refused() -> None:
     """A confidence outside (0, 1) is a programming error."""
     with pytest.raises(ValueError, match="confidence"):
