@@ -1,4 +1,11 @@
-"""Tasks for benchbook: `nox -l` lists them, `nox -s <name> -- <args>` runs one."""
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox>=2026.8.10"]
+# ///
+"""Tasks for benchbook: `nox -l` lists them, `nox -s <name> -- <args>` runs one.
+
+Without nox installed, `uv run noxfile.py -s <name>` runs the same (the block above).
+"""
 
 from __future__ import annotations
 
@@ -140,7 +147,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Run ruff (lint and format check) and mypy on bench/."""
+    """Run ruff (lint and format check) and mypy."""
     install(session, "lint", "docs", "runtime")
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
@@ -148,4 +155,4 @@ def lint(session: nox.Session) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit("Run tasks with nox: `pip install nox`, then `nox -l`.")
+    nox.main()

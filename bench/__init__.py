@@ -1,10 +1,7 @@
 """benchbook: a reproducible benchmark of TensorFlow training on personal computers."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("benchbook")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.1.0"
+__version__ = "0.2.0"
+"""The one version source: pyproject.toml reads it (``[tool.hatch.version]``), results files
+record it (``benchbook_version``) and the format history names it."""
 
 __all__ = ["__version__"]
