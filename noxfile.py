@@ -87,7 +87,7 @@ def bench_keras2(session: nox.Session) -> None:
     # tf-keras names `tensorflow` as its dependency; on Linux x86_64 that would install the
     # 572 MB GPU wheel over tensorflow-cpu (same folder), so it goes in without dependencies.
     session.install("--no-deps", "tf-keras==2.18.0")
-    session.run("python", "-m", "bench", "--legacy-keras", *session.posargs, **STOP_TIMEOUTS)
+    session.run("python", "-m", "bench", "--keras2", *session.posargs, **STOP_TIMEOUTS)
 
 
 @nox.session(python=TENSORFLOW_PYTHON)

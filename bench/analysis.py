@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from bench import attribution as attribution_rules
-from bench import baselines, pipelines, stats
+from bench import baselines, probes, stats, workloads
 from bench import results as results_io
 from bench.errors import UserError
-from bench.results import Result, ResultsError
+from bench.results import Result, model
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_ENV = "BENCHBOOK_RESULTS"
@@ -44,46 +43,12 @@ and a shell in the root agree."""
 BASELINE_ENV = "BENCHBOOK_BASELINE"
 """Environment variable naming the baseline machine slug of the speedup tables."""
 
-WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
-WORKLOAD_TITLES = {
-    "cnn": "Custom CNN",
-    "cnn-aug": "Custom CNN with augmentation",
-    "vgg16": "VGG-16 transfer learning",
-    "vgg16-aug": "VGG-16 transfer learning with augmentation",
-}
-SECTIONS = ("single_core", "multi_core", "gpu")
+WORKLOADS = workloads.WORKLOADS
+WORKLOAD_TITLES = workloads.WORKLOAD_TITLES
+SECTIONS = probes.SECTIONS
 SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
-
-COMPARABILITY_KEY = (
-    "workload",
-    "profile",
-    "image_size",
-    "batch_size",
-    "dataset_kind",
-    "dataset_fingerprint",
-    "weights",
-    "pipeline",
-    "intra_op_threads",
-    "keras",
-)
-"""Runs are comparable only when they agree on all of these (see the Methodology page). The Keras
-version is one: with tensorflow-metal, Keras 3.7 and newer trained differently from 3.6
-(keras-team/keras#21668), and `bench-keras2` runs Keras 2."""
-
-_KEY_NAMES = {
-    "workload": "workload",
-    "profile": "profile",
-    "image_size": "image size",
-    "batch_size": "batch size",
-    "dataset_kind": "dataset kind",
-    "dataset_fingerprint": "dataset",
-    "weights": "VGG-16 weights",
-    "pipeline": "input pipeline",
-    "intra_op_threads": "intra-op threads",
-    "keras": "Keras",
-}
-# Preferred settings when one workload has several comparable groups of equal size.
-_PROFILE_RANK = {"full": 0, "medium": 1, "quick": 2, "custom": 3, "smoke": 4}
+COMPARABILITY_KEY = model.FIELDS
+"""Runs are comparable only when they agree on all of these (`bench.results.model.KEY`)."""
 
 
 # --- The article ------------------------------------------------------------------------------
@@ -131,119 +96,10 @@ def results_dir() -> Path:
     return ROOT / configured if configured else ROOT / "results"
 
 
-# Keywords whose meaning is the same in draft-07 and draft 2020-12. fastjsonschema implements
-# draft-07; the fast path below is used only when the schema stays inside this set, so both
-# validators agree (any other keyword would be ignored by draft-07 and pass bad files).
-_SAME_IN_DRAFT7 = frozenset(
-    [
-        "$schema",
-        "$id",
-        "$ref",
-        "$defs",
-        "$comment",
-        "title",
-        "description",
-        "default",
-        "examples",
-        "type",
-        "enum",
-        "const",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "minProperties",
-        "maxProperties",
-        "allOf",
-        "anyOf",
-        "oneOf",
-        "not",
-    ]
-)
-_ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
-
-
-def _draft7_compatible(node: Any) -> bool:
-    """Whether a schema uses only keywords that draft-07 reads as 2020-12 does."""
-    if isinstance(node, bool):
-        return True
-    if not isinstance(node, dict):
-        return False
-    if not set(node) <= _SAME_IN_DRAFT7:
-        return False
-    # draft-07 ignores every keyword beside a $ref; 2020-12 applies them.
-    if "$ref" in node and not set(node) - {"$ref"} <= _ANNOTATIONS:
-        return False
-    if isinstance(node.get("items"), list):  # a tuple in draft-07, an error in 2020-12
-        return False
-    subschemas: list[Any] = []
-    for key in ("properties", "$defs"):
-        subschemas.extend(node.get(key, {}).values())
-    for key in ("items", "additionalProperties", "not"):
-        if key in node:
-            subschemas.append(node[key])
-    for key in ("allOf", "anyOf", "oneOf"):
-        subschemas.extend(node.get(key, []))
-    return all(_draft7_compatible(sub) for sub in subschemas)
-
-
-@cache
-def _fast_validator() -> Callable[[Any], Any] | None:
-    """A compiled validator for the common case (valid files), or None when unusable."""
-    try:
-        import fastjsonschema
-    except ImportError:
-        return None
-    schema = dict(results_io.schema())
-    if not _draft7_compatible(schema):
-        return None
-    schema.pop("$id", None)  # resolve "#/$defs/..." in this document, never over the network
-    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    validator: Callable[[Any], Any] = fastjsonschema.compile(schema)
-    return validator
-
-
-def fast_loads(text: str, source: str) -> Result:
-    """`bench.results.loads`, fast: the same JSON rules, the schema compiled.
-
-    jsonschema takes about 5 ms for a full-profile file, too slow for a thousand files; a
-    compiled draft-07 validator takes 0.3 ms. It only decides "valid": a document it rejects is
-    handed to `bench.results.validate`, which stays the authority and words the error.
-
-    Raises
-    ------
-    ResultsError
-        With the source and the reason, in one line.
-    """
-    data = results_io.parse(text, source)
-    fast = _fast_validator()
-    if fast is not None:
-        try:
-            fast(data)
-        except ValueError:  # fastjsonschema's JsonSchemaException
-            pass
-        else:
-            result: Result = data
-            return result
-    results_io.validate(data, source)
-    checked: Result = data
-    return checked
-
-
 def load_results(directory: str | os.PathLike[str] | None = None) -> Results:
     """Load every results file under ``directory`` (default: `results_dir`), once all pass
-    `bench.validate` (schema, place, plausibility, duplicates, completeness, stray files).
+    `bench.results.check_tree` (schema, place, plausibility, duplicates, completeness, stray
+    files): the report shows only what `nox -s validate` and `compare` accept.
 
     The report shows only what `nox -s validate` accepts. A missing default folder means no
     results yet; a folder named explicitly (argument or ``$BENCHBOOK_RESULTS``) must exist.
@@ -255,8 +111,6 @@ def load_results(directory: str | os.PathLike[str] | None = None) -> Results:
     UserError
         When the folder named explicitly does not exist.
     """
-    from bench import validate
-
     explicit = directory is not None or bool(os.environ.get(RESULTS_ENV))
     root = Path(directory) if directory is not None else results_dir()
     if explicit and not root.is_dir():
@@ -264,15 +118,7 @@ def load_results(directory: str | os.PathLike[str] | None = None) -> Results:
         raise UserError(msg)
     if not root.is_dir():
         return tidy([])
-    report = validate.check_tree(root, loads=fast_loads)
-    if report.problems:
-        first = report.problems[0]
-        more = len(report.problems) - 1
-        msg = f"{first}" + (
-            f" (and {more} more problem(s): run `nox -s validate` for the list)" if more else ""
-        )
-        raise ResultsError(msg)
-    return tidy(sorted(report.documents.items()))
+    return tidy(sorted(results_io.checked(root).items()))
 
 
 # --- Tidy tables ------------------------------------------------------------------------------
@@ -287,14 +133,6 @@ def _float(value: Any) -> float:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _short_device(device: str | None) -> str | None:
-    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU:0``."""
-    if device is None:
-        return None
-    match = re.search(r"device:([A-Za-z_]+:\d+)$", device)
-    return match.group(1) if match else device
 
 
 _FILE_COLUMNS = [
@@ -389,13 +227,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
         )  # fmt: skip
         docs.append(data)
         for run in data["workloads"]:
-            key = [
-                run["workload"], config["profile"], config["image_size"], config["batch_size"],
-                dataset["kind"], dataset["fingerprint"], run["weights"],
-                pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
-                config["intra_op_threads"], software["keras"],
-            ]  # fmt: skip
-            device = _short_device(run["device"])
+            key = list(model.setting_of(data, run))
+            device = model.short_device(run["device"])
             runs.append(
                 [*where, *key, run["repeat"], run["status"], run["error"], device, *versions,
                  len(run["epochs"])]
@@ -443,18 +276,10 @@ _ATTRIBUTION_FLOATS = (
 
 def _attribution_values(run: Mapping[str, Any]) -> list[Any]:
     """``attribution``, input, compute and end-to-end images/s, elapsed_s, wall_s, error."""
-    measured = [e["images_per_s"] for e in run["epochs"] if not e["warmup"]]
-    end_to_end = float(np.median(measured)) if measured else math.nan
-    wall = _float(run.get("wall_s"))
-    block = run.get("attribution")
-    if not isinstance(block, Mapping):
-        return ["not measured", math.nan, math.nan, end_to_end, math.nan, wall, None]
-    if "input_only" not in block:
-        return ["failed", math.nan, math.nan, end_to_end, math.nan, wall, _text(block.get("error"))]
+    found = model.attribution_of(run)
     return [
-        "measured", _float(block["input_only"]["images_per_s"]),
-        _float(block["compute_only"]["images_per_s"]), end_to_end, _float(block["elapsed_s"]),
-        wall, None,
+        found.status, found.input_images_per_s, found.compute_images_per_s,
+        model.images_per_s(run), found.elapsed_s, _float(run.get("wall_s")), found.error,
     ]  # fmt: skip
 
 
@@ -587,33 +412,36 @@ class Comparison:
         return sorted(self.epochs["machine"].unique())
 
     def describe(self) -> str:
-        """The setting in words, e.g. ``full profile, 224 px, batch 64, real data d0d0d0d0...``."""
-        s = self.setting
-        threads = "default" if s["intra_op_threads"] == 0 else str(s["intra_op_threads"])
-        return (
-            f"{s['profile']} profile, {s['image_size']} px, batch {s['batch_size']}, "
-            f"{s['dataset_kind']} data {str(s['dataset_fingerprint'])[:8]}, "
-            f"weights {s['weights']}, {s['pipeline']} pipeline, {threads} intra-op threads"
-        )
+        """The setting in words (`bench.results.model.describe`), the workload left out."""
+        return model.describe(self.setting)
 
     def values(self, machine: str) -> npt.NDArray[np.float64]:
         """Seconds per measured epoch of one machine, every repeat and file together."""
         rows = self.epochs[self.epochs["machine"] == machine]
         return rows["epoch_s"].to_numpy(dtype=float)
 
+    @cached_property
+    def _groups(self) -> dict[str, list[list[float]]]:
+        runs: dict[str, list[tuple[str, int, list[float]]]] = {}
+        seconds = self.epochs.groupby(["machine", "path", "repeat"], sort=False)["epoch_s"]
+        for key, values in seconds.agg(list).items():
+            machine, path, repeat = (str(part) for part in key)  # type: ignore[attr-defined]
+            runs.setdefault(machine, []).append((path, int(repeat), values))
+        return {machine: model.epoch_groups(found) for machine, found in runs.items()}
+
+    def groups(self, machine: str) -> list[list[float]]:
+        """Seconds per measured epoch of one machine, one list per run (`model.epoch_groups`)."""
+        return self._groups.get(machine, [])
+
+    def ratio(self, baseline: str, machine: str) -> stats.Interval:
+        """How many times faster ``machine`` is than ``baseline``, with its bootstrap interval:
+        the figure and interval `bench.compare` gives for the same runs."""
+        return stats.ratio_interval(self.groups(baseline), self.groups(machine))
+
 
 def _rank(comparison: Comparison) -> tuple[Any, ...]:
-    s = comparison.setting
-    return (
-        -len(comparison.machines),
-        _PROFILE_RANK.get(str(s["profile"]), 9),
-        s["dataset_kind"] != "real",
-        -int(s["image_size"]),
-        s["pipeline"] != "legacy",
-        s["intra_op_threads"] != 0,
-        -len(comparison.epochs),
-        str(s["dataset_fingerprint"]),
-    )
+    preferred = model.preference(comparison.setting)
+    return (-len(comparison.machines), *preferred[:-1], -len(comparison.epochs), preferred[-1])
 
 
 def comparisons(epochs: pd.DataFrame) -> list[Comparison]:
@@ -639,16 +467,7 @@ def main_comparisons(results: Results) -> dict[str, Comparison]:
     return chosen
 
 
-def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """The fields of `COMPARABILITY_KEY` where two settings differ, in words."""
-    out = []
-    for field in COMPARABILITY_KEY:
-        if a[field] != b[field]:
-            left, right = a[field], b[field]
-            if field == "dataset_fingerprint":
-                left, right = str(left)[:8], str(right)[:8]
-            out.append(f"{_KEY_NAMES[field]} {left} vs {right}")
-    return out
+differences = model.differences
 
 
 def set_aside(results: Results) -> pd.DataFrame:
@@ -703,7 +522,7 @@ def flagged_runs(results: Results) -> pd.DataFrame:
             for warning in sanity.run_warnings(document, run):
                 rows.append(
                     [file_row["machine"], run["workload"], run["repeat"],
-                     _short_device(run["device"]), warning, file_row["path"]]
+                     model.short_device(run["device"]), warning, file_row["path"]]
                 )  # fmt: skip
     return pd.DataFrame(rows, columns=["machine", "workload", "repeat", "device", "check", "path"])
 
@@ -712,19 +531,12 @@ def flagged_runs(results: Results) -> pd.DataFrame:
 
 Interval = Callable[[npt.NDArray[np.float64]], tuple[float, float]]
 """A spread estimator: measured values -> (low, high)."""
-Estimate = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], float]
-"""A ratio estimator: (baseline values, other values) -> how many times faster the other is."""
 
 
 def iqr(values: npt.NDArray[np.float64]) -> tuple[float, float]:
     """The interquartile range (25th and 75th percentiles)."""
     low, high = np.percentile(values, [25, 75])
     return float(low), float(high)
-
-
-def ratio_of_medians(baseline: npt.NDArray[np.float64], other: npt.NDArray[np.float64]) -> float:
-    """How many times faster ``other`` is: median baseline time over median other time."""
-    return float(np.median(baseline) / np.median(other))
 
 
 def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
@@ -749,7 +561,7 @@ def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
                 "high_epoch_s": high,
                 "min_epoch_s": float(seconds.min()),
                 "max_epoch_s": float(seconds.max()),
-                "median_images_per_s": float(frame["images_per_s"].median()),
+                "median_images_per_s": _per_run_rate(frame),
                 "measured_epochs": len(seconds),
                 "repeats": len(frame[["path", "repeat"]].drop_duplicates()),
                 "noisy_runs": int(noisy),
@@ -793,26 +605,38 @@ def check_baseline(results: Results) -> str | None:
     return default_baseline(results.machines) if results.machines else None
 
 
-def speedups(
-    comparison: Comparison, baseline: str, estimate: Estimate = ratio_of_medians
-) -> pd.Series:
-    """How many times faster each machine of the group is than ``baseline`` (which is 1.0)."""
-    base = comparison.values(baseline)
+def speedups(comparison: Comparison, baseline: str) -> pd.Series:
+    """How many times faster each machine of the group is than ``baseline``, as
+    `bench.stats.Interval` values (the baseline's own is None: it is the reference)."""
     return pd.Series(
-        {machine: estimate(base, comparison.values(machine)) for machine in comparison.machines},
+        {
+            machine: None if machine == baseline else comparison.ratio(baseline, machine)
+            for machine in comparison.machines
+        },
         name=f"speedup vs {baseline}",
-        dtype=float,
+        dtype=object,
     )
 
 
-def speedup_table(results: Results, baseline: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Machines x workloads: times faster than the baseline, in each charted group.
+def speedup_verdict(ratio: Any) -> str:
+    """A speed-up as `bench.compare` words it (`bench.stats.verdict`); ``baseline`` for the
+    reference machine, an em dash where there is no ratio."""
+    if ratio is None:
+        return "baseline"
+    if not isinstance(ratio, stats.Interval):
+        return "\u2014"
+    return stats.verdict(ratio)
 
-    The baseline of a workload is ``baseline`` when it ran in the charted group, else the
-    group's first slug (`default_baseline`); the second value maps workload -> baseline used.
-    NaN where a machine is not in the charted group.
+
+def speedup_table(results: Results, baseline: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Machines x workloads: how many times faster than the baseline, in each charted group.
+
+    Cells are `bench.stats.Interval` values (None for the baseline, NaN where a machine is not
+    in the charted group). The baseline of a workload is ``baseline`` when it ran in the charted
+    group, else the group's first slug (`default_baseline`); the second value maps workload ->
+    baseline used.
     """
-    table = pd.DataFrame(index=pd.Index(results.machines, name="machine"), dtype=float)
+    table = pd.DataFrame(index=pd.Index(results.machines, name="machine"), dtype=object)
     used: dict[str, str] = {}
     for workload, comparison in main_comparisons(results).items():
         used[workload] = default_baseline(comparison.machines, baseline)
@@ -838,20 +662,27 @@ def headlines(results: Results) -> list[str]:
     return lines
 
 
+def fastest_against_slowest(comparison: Comparison) -> str:
+    """``fast vs slow: 1.52x faster, 95 % CI 1.47 to 1.58`` (or ``no clear difference (...)``):
+    the group's fastest machine against its slowest, in `bench.compare`'s words."""
+    summary = summarise(comparison)
+    fast, slow = str(summary.iloc[0]["machine"]), str(summary.iloc[-1]["machine"])
+    if len(summary) == 1:
+        return f"{fast} takes {summary.iloc[0]['median_epoch_s']:.1f} s per epoch (the only machine so far)"
+    return f"{fast} vs {slow}: {stats.verdict(comparison.ratio(slow, fast))}"
+
+
 def training_finding(comparison: Comparison) -> str:
-    """The fastest against the slowest machine of a group, in one sentence."""
+    """The fastest against the slowest machine of a group, in one sentence, with its interval."""
     summary = summarise(comparison)
     title = WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
-    fast, slow = summary.iloc[0], summary.iloc[-1]
+    finding = f"{title}: {fastest_against_slowest(comparison)}"
     if len(summary) == 1:
-        return (
-            f"{title}: {fast['machine']} takes {fast['median_epoch_s']:.1f} s per epoch "
-            "(the only machine so far)"
-        )
-    ratio = slow["median_epoch_s"] / fast["median_epoch_s"]
+        return finding
+    fast, slow = summary.iloc[0], summary.iloc[-1]
     return (
-        f"{title}: {fast['machine']} is {format_ratio(ratio)} faster than {slow['machine']} "
-        f"({fast['median_epoch_s']:.1f} s vs {slow['median_epoch_s']:.1f} s per epoch)"
+        f"{finding}; median {fast['median_epoch_s']:.1f} s vs {slow['median_epoch_s']:.1f} s "
+        "per epoch"
     )
 
 
@@ -1038,15 +869,16 @@ def _article_scores(
 
 def _article_training(
     results: Results, claim: ArticleClaim, bases: Sequence[str], contenders: Sequence[str]
-) -> tuple[float, str] | str:
-    """The training ratio from a comparable group with both chips, or why there is none."""
+) -> tuple[stats.Interval, str] | str:
+    """The training ratio, with its interval, from a comparable group with both chips, or why
+    there is none."""
     candidates = [c for c in comparisons(results.epochs) if c.workload == claim.measure]
     for comparison in candidates:
         base = next((m for m in bases if m in comparison.machines), None)
         contender = next((m for m in contenders if m in comparison.machines), None)
         if base and contender:
-            ratio = speedups(comparison, base)[contender]
-            return ratio, f"{contender} vs {base}, {comparison.describe()}"
+            interval = comparison.ratio(base, contender)
+            return interval, f"{contender} vs {base}, {comparison.describe()}"
     base_runs = [c for c in candidates if set(bases) & set(c.machines)]
     contender_runs = [c for c in candidates if set(contenders) & set(c.machines)]
     if base_runs and contender_runs:
@@ -1060,7 +892,9 @@ def article_comparison(results: Results) -> pd.DataFrame:
     """The article's ratios (M1 Pro over M1) beside the same ratios from the results here.
 
     Columns: ``measure``, ``title``, ``article`` (its words), ``article_ratio``,
-    ``here_ratio`` (NaN when not measured), ``here`` (the ratio, or `NOT_MEASURED`), ``source``
+    ``here_ratio``, ``here_low`` and ``here_high`` (the ratio and its 95 % bootstrap interval;
+    NaN when not measured, the interval NaN for scores, which are single figures), ``here``
+    (the verdict in `bench.compare`'s words, the score ratio, or `NOT_MEASURED`), ``source``
     (what the ratio here is made of, or why it is missing). With several machines of one chip,
     the first slug is used.
     """
@@ -1068,7 +902,7 @@ def article_comparison(results: Results) -> pd.DataFrame:
     contenders = machines_with_chip(results, ARTICLE_CONTENDER_CHIP)
     rows = []
     for claim in ARTICLE_CLAIMS:
-        ratio, source = math.nan, ""
+        ratio, source, interval = math.nan, "", None
         if not bases or not contenders:
             missing = [c for c, m in ((ARTICLE_BASELINE_CHIP, bases),
                                       (ARTICLE_CONTENDER_CHIP, contenders)) if not m]  # fmt: skip
@@ -1085,12 +919,18 @@ def article_comparison(results: Results) -> pd.DataFrame:
             if isinstance(outcome, str):
                 source = outcome
             else:
-                ratio, source = outcome
+                interval, source = outcome
+                ratio = interval.value
+        if interval is not None:
+            here, low, high = stats.verdict(interval), interval.low, interval.high
+        else:
+            here = format_ratio(ratio) if math.isfinite(ratio) else NOT_MEASURED
+            low = high = math.nan
         rows.append(
-            [claim.measure, claim.title, claim.stated, claim.ratio, ratio,
-             format_ratio(ratio) if math.isfinite(ratio) else NOT_MEASURED, source]
-        )  # fmt: skip
-    columns = ["measure", "title", "article", "article_ratio", "here_ratio", "here", "source"]
+            [claim.measure, claim.title, claim.stated, claim.ratio, ratio, low, high, here, source]
+        )
+    columns = ["measure", "title", "article", "article_ratio", "here_ratio", "here_low",
+               "here_high", "here", "source"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -1099,18 +939,8 @@ def article_comparison(results: Results) -> pd.DataFrame:
 SETTING_KEY = tuple(k for k in COMPARABILITY_KEY if k not in ("pipeline", "intra_op_threads"))
 """What must agree for configurations to share a bottleneck chart: everything in
 `COMPARABILITY_KEY` except the input pipeline and the thread count, which the chart compares."""
-PIPELINE_TITLES = {
-    "legacy": "legacy (ImageDataGenerator)",
-    "tfdata": "tf.data",
-    "tfdata-layers": "tf.data, Keras layers",
-}
-PIPELINE_NAMES = {"legacy": "legacy", "tfdata": "tf.data", "tfdata-layers": "tf.data layers"}
-"""Short pipeline names for chart legends and labels."""
-
-
-def pipeline_name(pipeline: Any) -> str:
-    """``tf.data`` for ``tfdata``: a pipeline's short name (`PIPELINE_NAMES`), else its own."""
-    return PIPELINE_NAMES.get(str(pipeline), str(pipeline))
+PIPELINE_TITLES = model.PIPELINE_TITLES
+pipeline_name = model.pipeline_name
 
 
 _BOTTLENECK_COLUMNS = [
@@ -1178,13 +1008,14 @@ def bottleneck_table(results: Results) -> pd.DataFrame:
 
 def _setting_rank(rows: pd.DataFrame) -> tuple[Any, ...]:
     first = rows.iloc[0]
+    profile, real, size, *_, fingerprint = model.preference(first)
     return (
         -rows["machine"].nunique(),
-        _PROFILE_RANK.get(str(first["profile"]), 9),
-        first["dataset_kind"] != "real",
+        profile,
+        real,
         -int((rows["attribution"] == "measured").sum()),
-        -int(first["image_size"]),
-        str(first["dataset_fingerprint"]),
+        size,
+        fingerprint,
     )
 
 
@@ -1213,12 +1044,19 @@ def configuration_label(row: Any, *, threads: bool = True) -> str:
     return f"{row['machine']}, {pipeline}" + (f", {row['threads']}" if threads else "")
 
 
+def _per_run_rate(epochs: pd.DataFrame) -> float:
+    """The one end-to-end estimator over a frame of measured epochs: each run's median images/s
+    (`bench.results.model.images_per_s`), then the median over runs."""
+    per_run = epochs.groupby(["path", "repeat"], sort=False)["images_per_s"].median()
+    return model.median_over_runs(per_run.tolist())
+
+
 def thread_scaling(results: Results) -> pd.DataFrame:
     """End-to-end images/s against intra-op threads, where a machine ran several thread counts.
 
     One row per machine, workload, pipeline, setting (`SETTING_KEY`, named in ``setting``:
     ``quick, 224 px, batch 64, synthetic data 3f2a9c1e``) and thread count, with the
-    median training images/s of the measured epochs; only series with two or more thread
+    end-to-end images/s (`_per_run_rate`); only series with two or more thread
     counts in effect are kept (the default and an explicit count of every core are one).
     ``cores`` is the thread count as a number: the machine's logical cores for the default
     (0), when known.
@@ -1246,7 +1084,7 @@ def thread_scaling(results: Results) -> pd.DataFrame:
             cores = count if count else (logical if isinstance(logical, int) else math.nan)
             points.append(
                 [values["workload"], values["machine"], values["pipeline"], count,
-                 threads_label(count, logical), cores, float(frame["images_per_s"].median()),
+                 threads_label(count, logical), cores, _per_run_rate(frame),
                  len(frame), setting]
             )  # fmt: skip
         # The default and an explicit count of every core are one point on the axis: a series
@@ -1330,7 +1168,7 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
 
     def rank(row: Any) -> tuple[Any, ...]:
         m, t = row.machine, int(row.intra_op_threads)
-        tf_rows = measured[measured["pipeline"].isin(pipelines.TFDATA_PIPELINES)]
+        tf_rows = measured[measured["pipeline"] != "legacy"]
         return (t != 0, find(tf_rows, m, t) is None, find(plain_rows, m, t) is None, m, -t)
 
     best = min(legacy_rows.itertuples(), key=rank)
@@ -1340,7 +1178,7 @@ def augmentation_story(results: Results) -> AugmentationStory | None:
         threads=str(best.threads),
         legacy=find(legacy_rows, machine, threads) or {},
         plain=find(plain_rows, machine, threads),
-        tfdata=find(measured[measured["pipeline"] == "tfdata"], machine, threads),
+        tfdata=find(measured[measured["pipeline"] == "tfdata-affine"], machine, threads),
         layers=find(measured[measured["pipeline"] == "tfdata-layers"], machine, threads),
     )
 

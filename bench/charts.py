@@ -113,6 +113,8 @@ class Chart:
 
 
 def _wrap(text: str, width: int = 68) -> str:
+    # "95 % CI" reads as one unit: no line break inside it (textwrap never breaks at U+00A0).
+    text = text.replace(" % CI", "\u00a0%\u00a0CI")
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
@@ -151,12 +153,7 @@ def training_chart(comparison: analysis.Comparison, colours: Mapping[str, str]) 
     workload = analysis.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
     machines = summary["machine"].tolist()
     medians = summary["median_epoch_s"].to_numpy(dtype=float)
-    fast, slow = machines[0], machines[-1]
-    if len(machines) > 1:
-        ratio = analysis.format_ratio(medians[-1] / medians[0])
-        title = f"{fast} is {ratio} faster than {slow}"
-    else:
-        title = f"{fast} takes {medians[0]:.1f} s per epoch (the only machine so far)"
+    title = analysis.fastest_against_slowest(comparison)
     with _style():
         figure = _new_figure(1.7 + 0.55 * len(machines))
         ax = figure.add_subplot()

@@ -167,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
         "'single=2374,multi=12360,gpu=41012,version=6.3,api=Metal'",
     )
     p.add_argument(
-        "--legacy-keras",
+        "--keras2",
         action="store_true",
         help="train with Keras 2 (tf-keras, TF_USE_LEGACY_KERAS=1); use nox -s bench-keras2",
     )
@@ -175,7 +175,7 @@ def parser() -> argparse.ArgumentParser:
         "--pipeline",
         choices=PIPELINES,
         default=DEFAULT_PIPELINE,
-        help="input pipeline: legacy (ImageDataGenerator, the article's), tfdata "
+        help="input pipeline: legacy (ImageDataGenerator, the article's), tfdata-affine "
         "(image_dataset_from_directory, the article's augmentation as one affine resampling, "
         "parallel map, prefetch) or tfdata-layers (the same with Keras preprocessing layers) "
         f"(default: {DEFAULT_PIPELINE})",
@@ -218,11 +218,11 @@ def config_from_args(argv: list[str]) -> runner.Config:
         from bench.environment import normalize_slug
 
         slug = normalize_slug(args.slug)
-    if args.legacy_keras:
+    if args.keras2:
         import importlib.util
 
         if importlib.util.find_spec("tf_keras") is None:
-            msg = "--legacy-keras needs the tf-keras package; run `nox -s bench-keras2` instead"
+            msg = "--keras2 needs the tf-keras package; run `nox -s bench-keras2` instead"
             raise UserError(msg)
     return runner.Config(
         profile=args.profile,
@@ -242,7 +242,7 @@ def config_from_args(argv: list[str]) -> runner.Config:
         label=args.label,
         probes=args.probes,
         geekbench=geekbench,
-        legacy_keras=args.legacy_keras,
+        keras2=args.keras2,
         generator_workers=args.generator_workers,
         pipeline=args.pipeline,
         attribution=args.attribution,

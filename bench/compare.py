@@ -7,8 +7,8 @@ with its interval, a plain verdict, which runs were noisy (`bench.stats`) and, w
 measured them, the input-only and compute-only throughputs (`bench.attribution`).
 
 Only comparable runs are compared: the same workload, profile, image size, batch size, dataset
-(kind and fingerprint), VGG-16 weights actually used, input pipeline and intra-op threads
-(`KEY`). When a workload has no comparable pair the command refuses, names the field that
+(kind and fingerprint), VGG-16 weights actually used, input pipeline, intra-op threads and Keras
+version (`bench.results.model.KEY`, which the report uses too). When a workload has no comparable pair the command refuses, names the field that
 differs and exits with status 2; ``--force`` compares the closest settings anyway and marks
 every line of that comparison FORCED.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,66 +28,26 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from bench import pipelines, results, sanity, stats
+from bench import results, sanity, stats
 from bench.errors import UserError
+from bench.results import model
 from bench.terminal import printable
 from bench.workloads import WORKLOADS
 
-KEY: tuple[str, ...] = (
-    "workload",
-    "config.profile",
-    "config.image_size",
-    "config.batch_size",
-    "dataset.kind",
-    "dataset.fingerprint",
-    "workloads[].weights",
-    "config.pipeline",
-    "config.intra_op_threads",
-    "software.keras",
-)
-"""The comparability key, as paths in a results file (``workloads[]`` is the workload run)."""
-
-Setting = tuple[Any, ...]
-"""Values of `KEY`, in its order."""
-
-
-def setting_of(document: Mapping[str, Any], run: Mapping[str, Any]) -> Setting:
-    """The comparability key of one workload run of ``document``."""
-    config, dataset = document["config"], document["dataset"]
-    return (
-        run["workload"],
-        config["profile"],
-        config["image_size"],
-        config["batch_size"],
-        dataset["kind"],
-        dataset["fingerprint"],
-        run["weights"],
-        pipelines.pipeline_of(config["pipeline"], run.get("augmentation")),
-        config["intra_op_threads"],
-        document["software"]["keras"],
-    )
+KEY = model.KEY
+"""The comparability key (`bench.results.model.KEY`), shared with the report."""
+Setting = model.Setting
+setting_of = model.setting_of
 
 
 def describe(setting: Setting) -> str:
     """A setting in words: ``quick profile, 224 px, batch 64, synthetic data 3f2a9c1e, ...``."""
-    _, profile, size, batch, kind, fingerprint, weights, pipeline, threads, keras = setting
-    threads_text = "default" if threads == 0 else str(threads)
-    return printable(
-        f"{profile} profile, {size} px, batch {batch}, {kind} data {str(fingerprint)[:8]}, "
-        f"weights {weights}, {pipeline} pipeline, {threads_text} intra-op threads, Keras {keras}"
-    )
+    return printable(model.describe(setting))
 
 
 def differences(a: Setting, b: Setting) -> list[str]:
-    """Where two settings differ: ``config.profile (A quick, B full)``, one item per field."""
-    out = []
-    for name, left, right in zip(KEY, a, b, strict=True):
-        if left != right:
-            shown = (
-                (str(left)[:8], str(right)[:8]) if name == "dataset.fingerprint" else (left, right)
-            )
-            out.append(printable(f"{name} (A {shown[0]}, B {shown[1]})"))
-    return out
+    """Where two settings differ: ``profile quick vs full`` (A's value first), one per field."""
+    return [printable(d) for d in model.differences(a, b)]
 
 
 @dataclass(frozen=True)
@@ -100,7 +60,7 @@ class Run:
     status: str
     error: str | None
     measured: npt.NDArray[np.float64]
-    """Seconds of each measured epoch (warm-up left out)."""
+    """Seconds of each measured epoch (`bench.results.model.measured_epochs`)."""
     input_rate: float = math.nan
     """Input-only images/s of the run's attribution block; NaN when not measured."""
     compute_rate: float = math.nan
@@ -124,15 +84,6 @@ class Run:
         return stats.coefficient_of_variation(self.measured)
 
 
-def _rate(run: Mapping[str, Any], part: str) -> float:
-    """``images_per_s`` of the ``part`` block of a run's attribution, or NaN."""
-    block = run.get("attribution")
-    if not isinstance(block, Mapping) or not isinstance(block.get(part), Mapping):
-        return math.nan
-    value = block[part].get("images_per_s")
-    return float(value) if isinstance(value, int | float) else math.nan
-
-
 def _median_rate(values: Sequence[float]) -> str:
     """The median of the finite ``values`` as ``172 img/s``; ``-`` when there are none."""
     finite = [v for v in values if math.isfinite(v)]
@@ -151,7 +102,7 @@ class Side:
     def __post_init__(self) -> None:
         for path, document in self.documents:
             for run in document["workloads"]:
-                measured = [e["epoch_s"] for e in run["epochs"] if not e["warmup"]]
+                found = model.attribution_of(run)
                 self.runs.append(
                     Run(
                         file=path,
@@ -159,9 +110,9 @@ class Side:
                         setting=setting_of(document, run),
                         status=run["status"],
                         error=run["error"],
-                        measured=np.asarray(measured, dtype=float),
-                        input_rate=_rate(run, "input_only"),
-                        compute_rate=_rate(run, "compute_only"),
+                        measured=np.asarray(model.epoch_seconds(run), dtype=float),
+                        input_rate=found.input_images_per_s,
+                        compute_rate=found.compute_images_per_s,
                         warnings=tuple(sanity.run_warnings(document, run)),
                     )
                 )
@@ -175,8 +126,10 @@ class Side:
         return list(seen)
 
     def usable(self, setting: Setting) -> list[Run]:
-        """The usable runs with exactly ``setting``."""
-        return [r for r in self.runs if r.usable and r.setting == setting]
+        """The usable runs with exactly ``setting``, by file and repeat (`model.epoch_groups`'s
+        order, so the report's bootstrap and this one draw the same numbers)."""
+        found = [r for r in self.runs if r.usable and r.setting == setting]
+        return sorted(found, key=lambda r: (str(r.file), r.repeat))
 
     def workloads(self) -> list[str]:
         """Workloads with any run (usable or not), in the harness's order."""
@@ -328,8 +281,8 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def render_pairing(p: Pairing) -> list[str]:
     """The lines of one workload's comparison (every line starts FORCED when it was forced)."""
-    groups_a = [r.measured for r in p.runs_a]
-    groups_b = [r.measured for r in p.runs_b]
+    groups_a = [r.measured.tolist() for r in p.runs_a]
+    groups_b = [r.measured.tolist() for r in p.runs_b]
     median_a, median_b = stats.median_interval(groups_a), stats.median_interval(groups_b)
     ratio = stats.ratio_interval(groups_a, groups_b)
     differs = p.differs
@@ -421,7 +374,10 @@ def report(a: Side, b: Side, *, force: bool = False) -> str:
 
 
 def load_side(letter: str, given: str | Path) -> Side:
-    """Read a side: one results file, or every ``*.json`` file of a folder.
+    """Read a side: one results file, or every ``*.json`` file of a machine folder.
+
+    Files pass `bench.results.checked` as they lie (``<results>/<slug>/<stamp>.json``), so
+    `compare` refuses exactly what `nox -s validate` and the report refuse.
 
     Raises
     ------
@@ -447,7 +403,8 @@ def load_side(letter: str, given: str | Path) -> Side:
             "give a results file or a machine folder such as results/<slug>"
         )
         raise UserError(msg)
-    return Side(letter, path, [(f, results.load(f)) for f in files])
+    documents = results.checked(path.parent if path.is_dir() else path.parent.parent, path)
+    return Side(letter, path, sorted(documents.items()))
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,7 +4,7 @@
 decodes, resizes and augments every image in Python (NumPy and SciPy) on the CPU, one batch at a
 time in the training loop's thread.
 
-``tfdata`` reads the same folders with ``keras.utils.image_dataset_from_directory`` and augments
+``tfdata-affine`` reads the same folders with ``keras.utils.image_dataset_from_directory`` and augments
 inside a ``tf.data`` map with parallel calls (``AUTOTUNE``), followed by ``prefetch``, so decoding
 and augmenting overlap with training and use every core. Its augmentation is the article's own
 random transform, done as TensorFlow operations: for each image it draws rotation (degrees),
@@ -31,16 +31,13 @@ horizontal_flip=True    RandomFlip("horizontal")                    none
 fill_mode="nearest"     fill_mode="nearest" on every layer          none
 ======================  ==========================================  ===============================
 
-The layers apply one after another: four resamplings of every image where legacy and ``tfdata``
+The layers apply one after another: four resamplings of every image where legacy and ``tfdata-affine``
 do one, which makes their augmentation about three times as costly (see
 ``scripts/benchmark_augmentation.py``). In all pipelines images are resized to the target size with
 nearest-neighbour interpolation (the ``load_img`` default; ``image_dataset_from_directory`` would
 use bilinear). Labels are one-hot (``categorical``), classes in alphabetical order, matching the
 models' ``Dense(2)`` softmax and categorical cross-entropy. Shuffling uses the same seed; the
 orders differ.
-
-Results files written before ``tfdata-layers`` existed call it ``tfdata``; `pipeline_of` tells
-them apart by their stored augmentation.
 
 TensorFlow is imported lazily.
 """
@@ -53,9 +50,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import workloads
+from bench.results import model
 
-PIPELINES = ("legacy", "tfdata", "tfdata-layers")
-TFDATA_PIPELINES = frozenset({"tfdata", "tfdata-layers"})
+PIPELINES = model.PIPELINES
+TFDATA_PIPELINES = frozenset({"tfdata-affine", "tfdata-layers"})
 DEFAULT_PIPELINE = "legacy"
 # image_dataset_from_directory reads these (keras.src.utils.image_dataset_utils.ALLOWLIST_FORMATS).
 TFDATA_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png"})
@@ -78,19 +76,8 @@ class Pipeline:
     """What the training input applies: ImageDataGenerator arguments, or the layers' settings."""
 
 
-def pipeline_of(pipeline: str, augmentation: Any) -> str:
-    """The pipeline a workload run used, from its file's ``config.pipeline`` and its augmentation.
-
-    Files written before ``tfdata-layers`` existed stored the Keras layers' run as ``tfdata``;
-    their augmentation block names the layers, so such a run is ``tfdata-layers``.
-    """
-    if pipeline == "tfdata" and isinstance(augmentation, dict) and "RandomRotation" in augmentation:
-        return "tfdata-layers"
-    return pipeline
-
-
 def affine_augmentation(augment: bool) -> dict[str, Any]:
-    """What the ``tfdata`` training input applies, as stored in the results."""
+    """What the ``tfdata-affine`` training input applies, as stored in the results."""
     if not augment:
         return {"rescaling": workloads.RESCALE}
     return {
@@ -208,7 +195,7 @@ def projective_transforms(params: dict[str, Any], height: Any, width: Any) -> An
 
 
 class AffineAugmentation:
-    """The article's augmentation and rescaling as one resampling per image (``tfdata``).
+    """The article's augmentation and rescaling as one resampling per image (``tfdata-affine``).
 
     Calling it on a batch of images (any numeric dtype, ``[n, height, width, channels]``) returns
     the augmented, rescaled float32 batch. Random draws come from a seeded
@@ -265,7 +252,7 @@ def tfdata(
 ) -> Pipeline:
     """A tf.data pipeline: image_dataset_from_directory, augmentation, parallel map, prefetch.
 
-    The augmentation is `AffineAugmentation` (``tfdata``), or with ``layers`` the Keras
+    The augmentation is `AffineAugmentation` (``tfdata-affine``), or with ``layers`` the Keras
     preprocessing layers of `augmentation_layers` (``tfdata-layers``).
     """
     import tensorflow as tf
@@ -310,7 +297,7 @@ def tfdata(
     train = train.map(train_map, num_parallel_calls=autotune).prefetch(autotune)
     valid = valid.map(valid_map, num_parallel_calls=autotune).prefetch(autotune)
     return Pipeline(
-        name="tfdata-layers" if layers else "tfdata",
+        name="tfdata-layers" if layers else "tfdata-affine",
         train=train,
         valid=valid,
         train_images=train_images,
@@ -352,7 +339,9 @@ def make(
     if name == "legacy":
         return legacy(data_root, augment, image_size, batch_size, seed)
     if name in TFDATA_PIPELINES:
-        return tfdata(data_root, augment, image_size, batch_size, seed, layers=name != "tfdata")
+        return tfdata(
+            data_root, augment, image_size, batch_size, seed, layers=name == "tfdata-layers"
+        )
     msg = f"unknown pipeline {name!r}; use one of {', '.join(PIPELINES)}"
     raise ValueError(msg)
 

@@ -54,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -63,7 +63,7 @@ from typing import Any, NoReturn
 
 import jsonschema
 
-from bench import baselines, processes, results, workloads
+from bench import baselines, files, processes, results, workloads
 from bench.errors import UserError
 from bench.results import schema
 
@@ -814,18 +814,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _atomic_text(path: Path) -> Iterator[io.TextIOWrapper]:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-        Path(tmp).replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Worker: measure ``--section``; write ``{"section": ..., "gpus": [...]}`` to ``--output``."""
     processes.hold_lifeline()
@@ -842,8 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m bench.probes: {exc}", file=sys.stderr)
         return 2
     result = run_section(args.section, settings)
-    with _atomic_text(args.output) as f:
-        json.dump(result, f, indent=1, allow_nan=False)
+    files.write_atomic(args.output, json.dumps(result, indent=1, allow_nan=False))
     return 0
 
 

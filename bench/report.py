@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench import analysis
+from bench import analysis, results, stats
 
 _PUNCTUATION = frozenset(string.punctuation)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -117,7 +117,7 @@ def training_table(comparison: analysis.Comparison, baseline: str) -> pd.DataFra
                 for lo, hi in zip(summary["min_epoch_s"], summary["max_epoch_s"], strict=True)
             ],
             "Images/s": summary["median_images_per_s"].map(lambda v: f"{v:,.1f}"),
-            f"vs {baseline}": summary["machine"].map(ratios).map(analysis.format_ratio),
+            f"vs {baseline}": [analysis.speedup_verdict(ratios.get(m)) for m in summary["machine"]],
             "Measured epochs": summary["measured_epochs"],
             "Runs": summary["repeats"],
             "Noisy runs": summary["noisy_runs"],
@@ -127,13 +127,18 @@ def training_table(comparison: analysis.Comparison, baseline: str) -> pd.DataFra
 
 
 def speedup_display(table: pd.DataFrame, baselines: dict[str, str], baseline: str) -> pd.DataFrame:
-    """`analysis.speedup_table` as the article writes it (``1.50x``), baselines in the headers."""
+    """`analysis.speedup_table` in `bench.compare`'s words (``1.52x faster, 95 % CI 1.47 to
+    1.58``, ``no clear difference (...)``), baselines in the headers."""
     shown = pd.DataFrame(index=table.index)
     for workload in table.columns:
+        ran = {m for m, v in table[workload].items() if v is None or isinstance(v, stats.Interval)}
         header = analysis.WORKLOAD_TITLES.get(workload, workload)
         if baselines[workload] != baseline:
             header += f" (vs {baselines[workload]})"
-        shown[header] = table[workload].map(analysis.format_ratio)
+        shown[header] = [
+            analysis.speedup_verdict(value) if machine in ran else "\u2014"
+            for machine, value in table[workload].items()
+        ]
     return shown.reset_index().rename(columns={"machine": "Machine"})
 
 
@@ -205,25 +210,16 @@ def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def format_history(docstring: str) -> str:
-    """The "Format history" section of a module docstring as a Markdown bullet list.
-
-    Entries start at the left margin (``1 (benchbook 0.1): ...``); indented lines continue them.
-    """
-    lines = docstring.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == "Format history")
-    except StopIteration:
-        return ""
-    entries: list[str] = []
-    for line in lines[start + 1 :]:
-        if not line.strip() or set(line.strip()) == {"-"}:
-            continue
-        if line.startswith((" ", "\t")) and entries:
-            entries[-1] += " " + line.strip()
-        else:
-            entries.append(line.strip())
-    return "\n".join(f"- {_cell(entry)}" for entry in entries) + "\n"
+def format_history(history: Sequence[results.FormatVersion]) -> str:
+    """The format history (`bench.results.FORMAT_HISTORY`) as Markdown: one item per version,
+    its changes nested under it."""
+    lines = []
+    for version in history:
+        lines.append(
+            f"- **Version {version.number}** (benchbook {version.benchbook}): {version.summary}"
+        )
+        lines.extend(f"  - {change}" for change in version.changes)
+    return "\n".join(lines) + "\n"
 
 
 # --- The schema reference (Results format page) -----------------------------------------------
@@ -327,3 +323,24 @@ def schema_markdown(schema: Mapping[str, Any]) -> str:
                 f"| {_cell(node.get('description', ''))} |"
             )
     return "\n".join(out) + "\n"
+
+
+def utilisation_display(use: pd.DataFrame) -> pd.DataFrame:
+    """`bench.utilisation.utilisation` formatted, one row per machine and configuration."""
+    return pd.DataFrame(
+        {
+            "Machine": use["machine"],
+            "Workload": use["workload"].map(lambda w: analysis.WORKLOAD_TITLES.get(w, w)),
+            "Setting": use["setting"],
+            "Device": use["device"],
+            "Runs": use["runs"],
+            "GFLOP per image": use["gflop_per_image"].map(lambda v: f"{v:,.2f}"),
+            "Images/s": use["images_per_s"].map(lambda v: f"{v:,.1f}"),
+            "Achieved GFLOP/s": use["achieved_gflops"].map(lambda v: f"{v:,.0f}"),
+            "Peak (matmul probe)": [
+                f"{p:,.0f} GFLOP/s ({kind})" if pd.notna(p) else "not measured"
+                for p, kind in zip(use["peak_gflops"], use["peak"], strict=True)
+            ],
+            "Share of peak": use["share"].map(lambda v: f"{v:.0%}" if pd.notna(v) else "\u2014"),
+        }
+    )

@@ -42,6 +42,7 @@ from bench import (
 )
 from bench.errors import UserError
 from bench.profiles import PROFILES
+from bench.results import model
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Config:
     label: str | None = None
     probes: bool = True
     geekbench: dict[str, Any] | None = None
-    legacy_keras: bool = False
+    keras2: bool = False
     generator_workers: int = 1
     pipeline: str = "legacy"
     attribution: bool = True
@@ -182,16 +183,9 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         "images_per_s": median(e["images_per_s"] for e in measured) if measured else None,
         "epoch_cv": stats.coefficient_of_variation([e["epoch_s"] for e in measured]),
         "noisy": stats.is_noisy([e["epoch_s"] for e in measured]),
-        "device": short_device(run.get("device")),
+        "device": model.short_device(run.get("device")) or "?",
         "weights": run["weights"],
     }
-
-
-def short_device(device: str | None) -> str:
-    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU:0``."""
-    if not device:
-        return "?"
-    return device.rsplit("device:", 1)[-1]
 
 
 def _cv_text(cv: float, noisy: bool) -> str:
@@ -354,7 +348,7 @@ def run(config: Config, say: Callable[[str], None] = print) -> tuple[Path | None
 
 
 def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
-    if config.legacy_keras:
+    if config.keras2:
         # Set here, not only in the workers, so the software block records it.
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     started_at = results.utc_iso()
@@ -399,7 +393,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
             "intra_op_threads": config.intra_op_threads,
             "inter_op_threads": config.inter_op_threads,
             "weights": config.weights,
-            "legacy_keras": config.legacy_keras,
+            "keras2": config.keras2,
             "generator_workers": config.generator_workers,
             "attribution": config.attribution,
             "cooldown_s": cooldown,
@@ -520,7 +514,7 @@ def _job(
         "weights_kind": chosen.kind if chosen else "random",
         "weights_path": str(chosen.path) if chosen and chosen.path else None,
         "weights_note": chosen.note if chosen else None,
-        "legacy_keras": config.legacy_keras,
+        "keras2": config.keras2,
         "generator_workers": config.generator_workers,
         "pipeline": config.pipeline,
         "attribution": config.attribution,

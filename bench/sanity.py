@@ -26,6 +26,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from bench.results import model
+
 DID_NOT_LEARN_SIGMAS = 2.0
 """A run "did not learn" when its best validation accuracy stays within this many standard errors
 of chance (1/classes) on the stand-in. At the quick profile's 128 validation images that is 0.588;
@@ -44,14 +46,6 @@ same computation on two devices differs by rounding only: float32 sums in anothe
 TF32 matrix products on NVIDIA GPUs since Ampere (10-bit mantissa, about 1e-3 relative per
 product). CPU against CPU here the losses were identical (difference 0.0) for all four workloads;
 inputs scaled by 1.05 on one side (the injected fault of the tests) differ by more than this."""
-
-
-def _device_kind(device: str | None) -> str | None:
-    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU``; None when unknown."""
-    if not device:
-        return None
-    tail = device.rsplit("device:", 1)[-1]
-    return tail.split(":", 1)[0].upper() or None
 
 
 def _tf_gpus(tf_devices: Iterable[str]) -> list[str]:
@@ -76,7 +70,7 @@ def accelerator(
     environ = software.get("env", {}) if environ is None else environ
     gpus = [g for g in machine.get("gpus") or [] if isinstance(g, Mapping)]
     seen = _tf_gpus(software.get("tf_devices") or [])
-    kind = _device_kind(run_device)
+    kind = model.device_kind(run_device)
     if kind == "GPU":
         return {"status": "used", "reason": None}
     if not gpus:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench import analysis
+from bench.results import model
 
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 """VGG-16's convolutional base: (filters, 3x3 convolutions) per block, each block then pooled."""
@@ -97,27 +98,37 @@ def training_flops(model: str, image_size: int) -> int:
 
 def _all_threads(epochs: pd.DataFrame) -> pd.DataFrame:
     """Epochs of runs at TensorFlow's default thread setting (all cores), as the peak is."""
-    threads = epochs["intra_op_threads"]
-    return epochs[threads.isna() | (threads == 0)]
+    return epochs[epochs["intra_op_threads"] == 0]
 
 
 def _model(workload: str) -> str:
     return workload.partition("-")[0]
 
 
+def _run_rates(epochs: pd.DataFrame) -> list[float]:
+    """Each run's end-to-end images/s (`bench.results.model.images_per_s`: the median of its
+    measured epochs), one figure per (file, repeat)."""
+    return [
+        float(frame["images_per_s"].median())
+        for _, frame in epochs.groupby(["path", "repeat"], sort=False)
+    ]
+
+
 COLUMNS = [
-    "machine", "workload", "image_size", "device", "gflop_per_image", "images_per_s",
+    "machine", *model.FIELDS, "setting", "device", "runs", "gflop_per_image", "images_per_s",
     "achieved_gflops", "peak_gflops", "peak", "share",
 ]  # fmt: skip
 
 
 def utilisation(results: analysis.Results) -> pd.DataFrame:
-    """One row per machine, workload and image size: achieved GFLOP/s against the device's peak.
+    """One row per machine and comparable configuration (every field of the comparability key,
+    `bench.results.model.KEY`): achieved GFLOP/s against the device's peak.
 
     Only runs at the default thread setting count, since the peak is measured on all cores.
-    ``images_per_s`` is the median over measured (non-warm-up) epochs of the training phase.
-    The peak is the machine's median matmul probe on the GPU when a GPU ran the workload, on
-    all CPU cores otherwise; ``share`` is NaN when that probe was not measured.
+    ``images_per_s`` is the median over the configuration's runs of each run's end-to-end
+    images/s (`bench.results.model.images_per_s`), ``setting`` the configuration in words. The
+    peak is the machine's median matmul probe on the GPU when a GPU ran the workload, on all
+    CPU cores otherwise; ``share`` is NaN when that probe was not measured.
     """
     epochs = _all_threads(analysis.measured_epochs(results.epochs))
     if epochs.empty:
@@ -125,23 +136,30 @@ def utilisation(results: analysis.Results) -> pd.DataFrame:
     details = analysis.probe_details(results)
     matmul = details[details["probe"] == "matmul"].set_index(["machine", "section"])["value"]
     rows = []
-    grouped = epochs.groupby(["machine", "workload", "image_size"], sort=True)
-    for key, frame in grouped:
-        machine, workload = str(key[0]), str(key[1])
-        size = int(frame["image_size"].iloc[0])
+    keys = ["machine", *model.FIELDS]
+    for key, frame in epochs.groupby(keys, sort=False, dropna=False):
+        values = dict(zip(keys, key, strict=True))
+        machine, workload = str(values["machine"]), str(values["workload"])
         devices = sorted(frame["device"].dropna().unique())
         on_gpu = any("GPU" in d for d in devices)
         section = "gpu" if on_gpu else "multi_core"
         peak = float(matmul.get((machine, section), math.nan))
-        gflop = training_flops(_model(workload), size) / 1e9
-        rate = float(frame["images_per_s"].median())
+        gflop = training_flops(_model(workload), int(str(values["image_size"]))) / 1e9
+        rates = _run_rates(frame)
+        rate = model.median_over_runs(rates)
         achieved = gflop * rate
         rows.append(
-            [machine, workload, size, ", ".join(devices), gflop, rate, achieved, peak,
-             "GPU matmul" if on_gpu else "all-core matmul",
+            [*values.values(), model.describe(values), ", ".join(devices), len(rates), gflop,
+             rate, achieved, peak, "GPU matmul" if on_gpu else "all-core matmul",
              achieved / peak if peak > 0 else math.nan]
         )  # fmt: skip
-    return pd.DataFrame(rows, columns=COLUMNS)
+    order = {w: i for i, w in enumerate(analysis.WORKLOADS)}
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return table.sort_values(
+        ["machine", "workload", "setting"],
+        key=lambda c: c.map(order) if c.name == "workload" else c,
+        ignore_index=True,
+    )
 
 
 def score_tracking(results: analysis.Results) -> pd.DataFrame:
@@ -150,22 +168,25 @@ def score_tracking(results: analysis.Results) -> pd.DataFrame:
     The article found the M1 Pro no faster than the M1 once augmentation was on, as if the
     augmented workloads followed the single-core score (the same on both chips) rather than the
     core count. This table puts the numbers side by side; `rank_agreement` says how well a score
-    orders the machines the way a workload does.
+    orders the machines the way a workload does. A workload's rates come from its charted group
+    of comparable runs (`bench.analysis.main_comparisons`), so every machine's figure is of the
+    same configuration: the median over runs of each run's images/s.
     """
     scores = analysis.probe_scores(results)
     scores = scores[scores["status"] == "ok"].pivot_table(
         index="machine", columns="section", values="score", aggfunc="first"
     )
-    epochs = _all_threads(analysis.measured_epochs(results.epochs))
-    epochs = epochs[epochs["pipeline"] == "legacy"]
-    rates = epochs.pivot_table(
-        index="machine", columns="workload", values="images_per_s", aggfunc="median"
-    )
     table = pd.DataFrame(index=pd.Index(results.machines, name="machine"))
     for section in ("single_core", "multi_core"):
         table[section] = scores.get(section, math.nan)
-    for workload in ("cnn", "cnn-aug", "vgg16", "vgg16-aug"):
-        table[workload] = rates.get(workload, math.nan)
+    charted = analysis.main_comparisons(results)
+    for workload in analysis.WORKLOADS:
+        rates: dict[str, float] = {}
+        comparison = charted.get(workload)
+        if comparison is not None:
+            for machine, frame in comparison.epochs.groupby("machine", sort=True):
+                rates[str(machine)] = model.median_over_runs(_run_rates(frame))
+        table[workload] = pd.Series(rates, dtype=float)
     return table.reset_index()
 
 

@@ -70,7 +70,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     """
     from bench import attribution, environment, pipelines, timing, workloads
 
-    if job.get("legacy_keras"):
+    if job.get("keras2"):
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     if job.get("cuda_cache"):  # read by the CUDA driver when TensorFlow initialises it
         os.environ.setdefault("CUDA_CACHE_PATH", job["cuda_cache"])
@@ -243,15 +243,9 @@ def _one_line_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line}"[:2000]
 
 
-def _write(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, allow_nan=False, default=str))
-    tmp.replace(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the worker process."""
-    from bench import processes
+    from bench import files, processes
 
     processes.hold_lifeline()  # never train on as an orphan when the parent is gone
     args = sys.argv[1:] if argv is None else argv
@@ -267,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         record["status"] = "failed"
         record["error"] = _one_line_error(exc)
     record["wall_s"] = time.perf_counter() - _START
-    _write(out_path, record)
+    files.write_atomic(out_path, json.dumps(record, allow_nan=False, default=str))
     return 0
 
 

@@ -10,9 +10,9 @@ on shared machines vary too much to gate a test on.
 Make the files first, for example (each a fresh results file):
 
     python -m bench -w cnn -w cnn-aug --skip-probes                       # legacy, default threads
-    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata
+    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata-affine
     python -m bench -w cnn -w cnn-aug --skip-probes --threads 1
-    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata --threads 1
+    python -m bench -w cnn -w cnn-aug --skip-probes --pipeline tfdata-affine --threads 1
     python -m bench -w cnn-aug --skip-probes --pipeline tfdata-layers     # the Keras layers
 
 The overhead of a run is the measurement's wall time over the rest of the worker's wall time

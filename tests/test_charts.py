@@ -68,8 +68,11 @@ def test_training_chart_states_the_finding(
 ) -> None:
     """The title says who is faster by how much; bars use each machine's colour, fastest first."""
     chart = charts.training_chart(analysis.main_comparisons(loaded)["cnn"], colours)
-    assert chart.title == "fixture-laptop-b is 3.00x faster than fixture-desktop-c"
-    assert "fixture-laptop-b is 3.00x faster" in chart.figure.get_suptitle()
+    assert chart.title == (
+        "fixture-laptop-b vs fixture-desktop-c: 3.00x faster, 95 % CI 2.95 to 3.05"
+    )
+    assert "fixture-laptop-b vs fixture-desktop-c: 3.00x faster" in chart.figure.get_suptitle()
+    assert "95\u00a0%\u00a0CI 2.95 to 3.05" in chart.figure.get_suptitle()
     order = ["fixture-laptop-b", "fixture-laptop-a", "fixture-desktop-c"]
     assert bar_colours(chart) == [colours[m] for m in order]
     assert texts(chart) == ["20.0 s", "30.0 s", "60.0 s"]
@@ -208,7 +211,7 @@ def test_bottleneck_chart_stacks_compute_and_input_wait(
     assert widths[2] == pytest.approx(1.0)  # 1,000 img/s compute only
     assert "2.0 ms, 50% wait, input-bound" in texts(chart)
     assert not any(t.endswith("compute-bound") for t in texts(chart))
-    assert "fixture-laptop-a, tf.data, default (8 cores): 1.1 ms per image" in chart.alt
+    assert "fixture-laptop-a, tf.data affine, default (8 cores): 1.1 ms per image" in chart.alt
     assert "input-bound" in chart.caption.lower()
 
 

@@ -57,8 +57,14 @@ def test_defaults_follow_the_profile() -> None:
 
 def test_pipeline_threads_and_attribution_options() -> None:
     """--pipeline, --threads and --skip-attribution reach the run configuration."""
-    config = cli.config_from_args(["--pipeline", "tfdata", "--threads", "2", "--skip-attribution"])
-    assert (config.pipeline, config.intra_op_threads, config.attribution) == ("tfdata", 2, False)
+    config = cli.config_from_args(
+        ["--pipeline", "tfdata-affine", "--threads", "2", "--skip-attribution"]
+    )
+    assert (config.pipeline, config.intra_op_threads, config.attribution) == (
+        "tfdata-affine",
+        2,
+        False,
+    )
 
 
 @pytest.mark.parametrize(

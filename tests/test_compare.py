@@ -40,10 +40,11 @@ def block(out: str, workload: str) -> list[str]:
     return lines[start:end]
 
 
-def plant(folder: Path, change: Callable[[dict[str, Any]], None], source: Path = B_FILE) -> Path:
-    """A copy of a fixture with ``change`` applied, written to ``folder``."""
+def plant(root: Path, change: Callable[[dict[str, Any]], None], source: Path = B_FILE) -> Path:
+    """A copy of a fixture with ``change`` applied, in its machine's folder under ``root``."""
     data = json.loads(source.read_text(encoding="utf-8"))
     change(data)
+    folder = root / data["machine"]["slug"]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / source.name
     path.write_text(results.dumps(data), encoding="utf-8")
@@ -57,7 +58,7 @@ def test_compares_each_shared_workload_with_a_verdict(capsys: pytest.CaptureFixt
     cnn = "\n".join(block(out, "cnn"))
     assert "12.1" in cnn
     assert "8.00" in cnn
-    assert "B vs A: 1.51x faster, 95 % CI 1.46 to 1.56" in cnn
+    assert "B vs A: 1.51x faster, 95 % CI 1.47 to 1.56" in cnn
     vgg = "\n".join(block(out, "vgg16"))
     assert "B vs A: no clear difference (1.00x, 95 % CI 0.99 to 1.02)" in vgg
     assert "FORCED" not in out
@@ -125,11 +126,9 @@ def test_non_comparable_runs_are_refused_naming_the_fields(
     assert status == 2
     assert out == ""
     assert err.count("\n") == 1
-    assert err.startswith(
-        "compare: error: not comparable: cnn differs in config.profile (A quick, B full)"
-    )
+    assert err.startswith("compare: error: not comparable: cnn differs in profile quick vs full")
     assert "vgg16 differs in" in err
-    assert "workloads[].weights (A random, B imagenet)" in err
+    assert "VGG-16 weights random vs imagenet" in err
     assert "--force" in err
 
 
@@ -143,16 +142,19 @@ def _older_layers_file(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (lambda d: d["config"].update(image_size=128), "config.image_size (A 224, B 128)"),
-        (lambda d: d["config"].update(batch_size=32), "config.batch_size (A 64, B 32)"),
-        (lambda d: d["config"].update(pipeline="tfdata"), "config.pipeline (A legacy, B tfdata)"),
-        (_older_layers_file, "config.pipeline (A legacy, B tfdata-layers)"),
-        (lambda d: d["config"].update(intra_op_threads=1), "config.intra_op_threads (A 0, B 1)"),
-        (lambda d: d["config"].update(profile="custom"), "config.profile (A quick, B custom)"),
-        (lambda d: d["dataset"].update(kind="real"), "dataset.kind (A synthetic, B real)"),
+        (lambda d: d["config"].update(image_size=128), "image size 224 px vs 128 px"),
+        (lambda d: d["config"].update(batch_size=32), "batch size 64 vs 32"),
+        (
+            lambda d: d["config"].update(pipeline="tfdata"),
+            "input pipeline legacy vs tf.data affine",
+        ),
+        (_older_layers_file, "input pipeline legacy vs tf.data layers"),
+        (lambda d: d["config"].update(intra_op_threads=1), "intra-op threads default vs 1"),
+        (lambda d: d["config"].update(profile="custom"), "profile quick vs custom"),
+        (lambda d: d["dataset"].update(kind="real"), "dataset kind synthetic vs real"),
         (
             lambda d: d["dataset"].update(fingerprint="e" * 64),
-            "dataset.fingerprint (A 3f2a9c1e, B eeeeeeee)",
+            "dataset 3f2a9c1e vs eeeeeeee",
         ),
     ],
 )
@@ -181,7 +183,7 @@ def test_per_run_weights_alone_refuse_only_that_workload(
 
     status, _, err = run(capsys, A, plant(tmp_path / "b", imagenet))
     assert status == 2
-    assert "vgg16 differs in workloads[].weights (A random, B imagenet);" in err
+    assert "vgg16 differs in VGG-16 weights random vs imagenet;" in err
     assert "cnn differs" not in err
 
 
@@ -193,7 +195,7 @@ def test_force_compares_and_marks_every_line(capsys: pytest.CaptureFixture[str])
         lines = block(out, workload)
         assert len(lines) >= 6
         assert all(line.startswith("FORCED ") for line in lines)
-    assert "config.profile (A quick, B full)" in out
+    assert "profile quick vs full" in out
     assert "B vs A: 20.68x slower" in out
 
 
@@ -201,10 +203,19 @@ def test_matching_settings_are_compared_and_the_rest_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A folder holding two settings compares the one the other side shares and notes the other."""
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
-    for source in (A / "20260201T100000Z.json", C / "20260203T100000Z.json"):
-        (mixed / source.name).write_bytes(source.read_bytes())
+
+    def another_day_in_full(data: dict[str, Any]) -> None:
+        data.update(
+            run_id="f" * 32,
+            started_at="2026-02-05T10:00:00.000Z",
+            finished_at="2026-02-05T10:23:23.600Z",
+        )
+        data["config"]["profile"] = "full"
+
+    full = plant(tmp_path, another_day_in_full, A / "20260201T100000Z.json")
+    mixed = full.parent
+    full.rename(mixed / "20260205T100000Z.json")
+    plant(tmp_path, lambda _: None, A / "20260201T100000Z.json")
     status, out, _ = run(capsys, mixed, B)
     assert status == 0
     assert "FORCED" not in out
@@ -237,7 +248,7 @@ def test_terminal_output_holds_no_control_characters(capsys: pytest.CaptureFixtu
     [
         (["missing-folder", str(A)], "missing-folder: no such file or folder"),
         ([str(A), str(DATA.parent)], "no results files (*.json) in this folder"),
-        ([str(ROOT / "pyproject.toml"), str(A)], "pyproject.toml: not valid JSON"),
+        ([str(ROOT / "pyproject.toml"), str(A)], "pyproject.toml: not a results file in results/"),
     ],
 )
 def test_bad_input_is_one_line(
@@ -324,3 +335,46 @@ def test_nothing_to_compare_is_an_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert err.startswith("compare: error: nothing could be compared (")
     assert "no finished run with measured epochs in B" in err
     assert err.count("\n") == 1
+
+
+FIXTURE_TREES = [DATA, ROOT / "tests" / "data" / "results", ROOT / "tests" / "data" / "bottlenecks"]
+
+
+def _pairs() -> list[tuple[Path, str, str, str]]:
+    """(tree, workload, machine A, machine B) for every ordered pair of machines that share a
+    comparable group in a fixture tree."""
+    from bench import analysis
+
+    found = []
+    for tree in FIXTURE_TREES:
+        loaded = analysis.load_results(tree)
+        for comparison in analysis.comparisons(loaded.epochs):
+            for a in comparison.machines:
+                for b in comparison.machines:
+                    if a != b:
+                        found.append((tree, comparison.workload, a, b))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("tree", "workload", "a", "b"), _pairs(), ids=lambda v: v.name if isinstance(v, Path) else v
+)
+def test_the_report_and_compare_agree(
+    tree: Path, workload: str, a: str, b: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """For every pair of machines the report compares, `compare` on their folders gives the same
+    verdict, interval included, word for word."""
+    from bench import analysis, stats
+
+    loaded = analysis.load_results(tree)
+    for comparison in analysis.comparisons(loaded.epochs):
+        if comparison.workload != workload or not {a, b} <= set(comparison.machines):
+            continue
+        in_report = stats.verdict(comparison.ratio(a, b))
+        status, out, _ = run(capsys, tree / a, tree / b, "--force")
+        assert status == 0
+        title = f"{workload}: {compare.describe(comparison.setting)}"
+        lines = out.splitlines()
+        start = lines.index(title)
+        verdict = next(line for line in lines[start:] if line.startswith("  B vs A: "))
+        assert verdict == f"  B vs A: {in_report}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,7 +159,7 @@ def exercise(document: dict[str, Any], text: str | None = None) -> None:
         text = text if text is not None else results.dumps(document)
         # A lone surrogate cannot be UTF-8; "surrogatepass" writes the bytes a broken tool would.
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        report = validate.check_tree(root)
+        report = results.check_tree(root)
         for problem in report.problems:
             assert shown_safely(str(problem))
             assert "\n" not in str(problem)
@@ -284,3 +285,72 @@ def test_accepted_documents_hold_only_finite_numbers() -> None:
     text = json.dumps(put(BASE, ("workloads", 0, "epochs", 0, "loss"), "__n__"))
     assert refused_in_one_line(text.replace('"__n__"', "1e999")) is None
     assert refused_in_one_line(text.replace('"__n__"', "-1e999")) is None
+
+
+# --- One validation: docs, validate and compare refuse the same files -------------------------
+
+GOOD_SLUG = "amd-epyc-2c"
+GOOD_NAME = "20261128T200525Z.json"
+
+
+def _hostile(kind: str, folder: Path) -> None:
+    """Spoil the results tree ``folder`` (holding the valid fixture) in one way."""
+    path = folder / GOOD_SLUG / GOOD_NAME
+    text = path.read_text(encoding="utf-8")
+    if kind == "infinity":
+        path.write_text(text.replace('"epoch_s": ', '"epoch_s": 1e999, "x": ', 1))
+    elif kind == "bom":
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    elif kind == "utf-16":
+        path.write_bytes(text.encode("utf-16"))
+    elif kind == "misplaced":
+        (folder / "someone-else").mkdir()
+        path.rename(folder / "someone-else" / GOOD_NAME)
+    elif kind == "duplicate":
+        data = json.loads(text)
+        data["started_at"] = data["started_at"].replace("T20:05:25", "T21:05:25")
+        data["finished_at"] = data["finished_at"].replace("T20:", "T21:", 1)
+        (folder / GOOD_SLUG / "20261128T210525Z.json").write_text(results.dumps(data))
+    elif kind == "impossible":
+        data = json.loads(text)
+        data["workloads"][0]["epochs"][1]["train_s"] = 1e6
+        path.write_text(results.dumps(data))
+    else:  # valid: untouched
+        assert kind == "valid"
+
+
+HOSTILE = ["infinity", "bom", "utf-16", "misplaced", "duplicate", "impossible"]
+
+
+@pytest.mark.parametrize("kind", ["valid", *HOSTILE])
+def test_docs_validate_and_compare_refuse_the_same_files(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Infinity, a byte-order mark, UTF-16, a misplaced file, a duplicate run and impossible
+    timings are refused by all three readers alike, each in one line; the valid tree by none."""
+    from bench import analysis
+
+    folder = tmp_path / "results"
+    shutil.copytree(BASE_FILE.parent.parent, folder)
+    _hostile(kind, folder)
+    machine = next(p.parent for p in sorted(folder.rglob("*.json")))
+
+    by_validate = validate.main([str(folder)])
+    first_problem = capsys.readouterr().out.splitlines()[0]
+    try:
+        analysis.load_results(folder)
+        by_docs = ""
+    except results.ResultsError as exc:
+        by_docs = str(exc)
+    by_compare = compare.main([str(machine), str(machine)])
+    err = capsys.readouterr().err
+
+    if kind == "valid":
+        assert (by_validate, by_docs, by_compare, err) == (0, "", 0, "")
+        return
+    # The same first problem, word for word, from all three; one line each.
+    assert (by_validate, by_compare) == (1, 2)
+    assert by_docs.startswith(first_problem)
+    assert err.startswith(f"compare: error: {first_problem}")
+    assert "\n" not in by_docs
+    assert err.count("\n") == 1

@@ -10,6 +10,7 @@ import pytest
 
 from bench import data, pipelines, workloads
 from bench.errors import UserError
+from bench.results.format import upgrade
 
 
 @pytest.fixture(scope="module")
@@ -122,30 +123,29 @@ def test_affine_augmentation_is_seeded_and_rescales() -> None:
 
 
 @pytest.mark.parametrize(
-    ("pipeline", "augmentation", "expected"),
+    ("augmentation", "expected"),
     [
-        ("tfdata", {"RandomRotation": {}, "rescaling": 1 / 255}, "tfdata-layers"),
-        ("tfdata", pipelines.affine_augmentation(True), "tfdata"),
-        ("tfdata", {"rescaling": 1 / 255}, "tfdata"),
-        ("tfdata-layers", {"rescaling": 1 / 255}, "tfdata-layers"),
-        ("legacy", {"rotation_range": 20}, "legacy"),
-        ("tfdata", None, "tfdata"),
+        (pipelines.layers_augmentation(True), "tfdata-layers"),
+        (pipelines.affine_augmentation(True), "tfdata-affine"),
+        (pipelines.affine_augmentation(False), "tfdata-affine"),
     ],
 )
-def test_pipeline_of_names_older_layer_runs(
-    pipeline: str, augmentation: object, expected: str
+def test_version_1_tfdata_files_are_read_by_what_they_applied(
+    augmentation: dict[str, object], expected: str
 ) -> None:
-    """Files from before tfdata-layers existed stored the layers' runs as tfdata."""
-    assert pipelines.pipeline_of(pipeline, augmentation) == expected
+    """Version 1 `tfdata` meant the layers before `tfdata-layers` existed: the upgrade tells
+    them apart by the augmentation block these functions write."""
+    document = {"config": {"pipeline": "tfdata"}, "workloads": [{"augmentation": augmentation}]}
+    assert upgrade(document, 1)["config"]["pipeline"] == expected
 
 
 def test_unknown_pipeline_is_refused(tiny: Path) -> None:
-    """Only legacy, tfdata and tfdata-layers exist."""
+    """Only legacy, tfdata-affine and tfdata-layers exist."""
     with pytest.raises(ValueError, match="unknown pipeline 'grain'"):
         pipelines.make("grain", tiny, augment=False)
 
 
-@pytest.mark.parametrize("name", ["tfdata", "tfdata-layers"])
+@pytest.mark.parametrize("name", ["tfdata-affine", "tfdata-layers"])
 def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path, name: str) -> None:
     """Same batch shape, one-hot labels in the same class order, values rescaled to [0, 1]."""
     tfdata = pipelines.make(name, tiny, augment=True, image_size=64, batch_size=4)
@@ -168,7 +168,7 @@ def test_tfdata_batches_have_the_legacy_shapes_and_labels(tiny: Path, name: str)
     assert set(np.unique(labels)) == {0.0, 1.0}
 
 
-@pytest.mark.parametrize("name", ["tfdata", "tfdata-layers"])
+@pytest.mark.parametrize("name", ["tfdata-affine", "tfdata-layers"])
 def test_tfdata_augmentation_changes_images(tiny: Path, name: str) -> None:
     """With augmentation the training images differ from the plain ones; validation never does."""
     plain = pipelines.make(name, tiny, augment=False, image_size=64, batch_size=6)
@@ -207,7 +207,7 @@ def test_tfdata_refuses_files_it_would_skip(tmp_path: Path, tiny: Path) -> None:
 
 def test_the_models_train_on_tfdata_batches(tiny: Path) -> None:
     """The article's CNN compiles and steps on a tf.data batch (one-hot labels, softmax)."""
-    pipeline = pipelines.make("tfdata", tiny, augment=True, image_size=32, batch_size=4)
+    pipeline = pipelines.make("tfdata-affine", tiny, augment=True, image_size=32, batch_size=4)
     model = workloads.build(workloads.get("cnn"), image_size=32)
     workloads.compile_model(model)
     x, y = next(iter(pipeline.train))

@@ -70,11 +70,13 @@ def test_table_html_escapes_cells_headers_and_caption() -> None:
 
 
 def test_training_table_formats_like_the_article(loaded: analysis.Results) -> None:
-    """The numbers behind a training chart, with ratios against the baseline as "1.50x"."""
+    """The numbers behind a training chart, with ratios against the baseline as `compare` words
+    them."""
     table = report.training_table(analysis.main_comparisons(loaded)["cnn"], "fixture-laptop-a")
     row = table.set_index("Machine").loc["fixture-laptop-b"]
     assert row["Median s/epoch"] == "20.0 s"
-    assert row["vs fixture-laptop-a"] == "1.50x"
+    assert row["vs fixture-laptop-a"] == "1.50x faster, 95 % CI 1.48 to 1.52"
+    assert table.set_index("Machine").at["fixture-laptop-a", "vs fixture-laptop-a"] == "baseline"
     assert row["Runs"] == 2
 
 
@@ -84,7 +86,12 @@ def test_speedup_display_names_fallback_baselines(loaded: analysis.Results) -> N
     shown = report.speedup_display(table, used, "fixture-desktop-c")
     assert "Custom CNN" in shown.columns
     assert "VGG-16 transfer learning (vs fixture-laptop-a)" in shown.columns
-    assert shown.set_index("Machine").at["fixture-laptop-b", "Custom CNN"] == "3.00x"
+    by_machine = shown.set_index("Machine")
+    assert by_machine.at["fixture-laptop-b", "Custom CNN"] == "3.00x faster, 95 % CI 2.95 to 3.05"
+    assert by_machine.at["fixture-desktop-c", "Custom CNN"] == "baseline"
+    assert by_machine.at["fixture-desktop-c", "VGG-16 transfer learning (vs fixture-laptop-a)"] == (
+        "\u2014"
+    )
 
 
 def test_scores_table_shows_status_not_zero(loaded: analysis.Results) -> None:
@@ -122,16 +129,15 @@ def test_schema_reference_links_resolve() -> None:
     assert "schema-machine-os" in targets
 
 
-def test_format_history_comes_from_the_results_module() -> None:
-    """The format history is read from bench.results, never copied by hand."""
-    history = report.format_history(results.__doc__ or "")
-    assert history.startswith("- 1 (benchbook 0.1): first version.")
-    assert history.count("\n- ") == 0  # one version so far, its lines joined
-
-
-def test_format_history_without_a_section_is_empty() -> None:
-    """A docstring without the section gives nothing rather than failing."""
-    assert report.format_history("Nothing here.") == ""
+def test_format_history_comes_from_the_results_package() -> None:
+    """The format history is rendered from bench.results.FORMAT_HISTORY, never copied by hand:
+    one item per version, its changes nested."""
+    history = report.format_history(results.FORMAT_HISTORY)
+    lines = history.splitlines()
+    assert lines[0].startswith("- **Version 1** (benchbook 0.1): First version")
+    versions = [line for line in lines if line.startswith("- ")]
+    assert len(versions) == len(results.FORMAT_HISTORY)
+    assert any("`tfdata-affine`" in line for line in lines if line.startswith("  - "))
 
 
 def test_bottleneck_display_names_configurations_and_never_shows_zero(
@@ -170,3 +176,14 @@ def test_scaling_display_names_each_rows_setting(tmp_path: Path) -> None:
     assert set(table["Setting"].str.split(",").str[0]) == {"full"}
     assert all(re.search(r", 224 px, batch 64, (real|synthetic) data [0-9a-f]{8}$", s)
                for s in table["Setting"])  # fmt: skip
+
+
+def test_utilisation_display_names_each_configuration(loaded: analysis.Results) -> None:
+    """Every utilisation row says which configuration it is and never shows a zero share."""
+    from bench import utilisation
+
+    use = utilisation.utilisation(loaded)
+    shown = report.utilisation_display(use)
+    assert len(shown) == len(use)
+    assert shown["Setting"].str.contains(" pipeline, ").all()
+    assert not (shown["Share of peak"] == "0%").any()

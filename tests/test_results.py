@@ -1,21 +1,27 @@
-"""Tests for bench/results.py: the results contract."""
+"""Tests for bench/results/ (format, store, model): the results contract."""
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import stat
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench import results
 from bench.errors import UserError
+from bench.results import format
 
 ROOT = Path(__file__).resolve().parents[1]
+V1_FILE = ROOT / "tests" / "data" / "results" / "fixture-laptop-a" / "20260101T100000Z.json"
 
 
 def minimal() -> dict[str, Any]:
@@ -33,8 +39,8 @@ def minimal() -> dict[str, Any]:
         "val_accuracy": 0.5,
     }
     return {
-        "schema_version": 1,
-        "benchbook_version": "0.1.0",
+        "schema_version": 2,
+        "benchbook_version": "0.2.0",
         "run_id": "0" * 32,
         "status": "complete",
         "started_at": "2026-11-28T17:00:00.000Z",
@@ -117,7 +123,7 @@ def test_minimal_document_validates() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(schema_version=2), "upgrade benchbook"),
+        (lambda d: d.update(schema_version=3), "upgrade benchbook"),
         (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
         (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
         (lambda d: d.pop("machine"), "'machine' is a required property"),
@@ -228,8 +234,187 @@ def test_rescue_keeps_the_document_where_it_can(tmp_path: Path) -> None:
     assert results.rescue(minimal(), [blocked / "sub"]) is None
 
 
+def _version_1(pipeline: str, augmentation: Any, **config: Any) -> dict[str, Any]:
+    document = minimal()
+    document["schema_version"] = 1
+    document["config"].update(pipeline=pipeline, **config)
+    document["workloads"][0]["augmentation"] = augmentation
+    return document
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "augmentation", "read_as"),
+    [
+        ("tfdata", {"RandomRotation": {"factor": 0.05}, "rescaling": 1 / 255}, "tfdata-layers"),
+        ("tfdata", {"transform": "affine", "rescaling": 1 / 255}, "tfdata-affine"),
+        ("tfdata", {"rescaling": 1 / 255}, "tfdata-affine"),
+        ("tfdata-layers", {"rescaling": 1 / 255}, "tfdata-layers"),
+        ("legacy", {"rotation_range": 20}, "legacy"),
+    ],
+)
+def test_a_version_1_file_reads_as_version_2(
+    tmp_path: Path, pipeline: str, augmentation: Any, read_as: str
+) -> None:
+    """Version 1 names are upgraded at load: tfdata by its augmentation, legacy_keras as keras2;
+    the file on disk is left as it is."""
+    path = tmp_path / "old.json"
+    text = json.dumps(_version_1(pipeline, augmentation, legacy_keras=True))
+    path.write_text(text, encoding="utf-8")
+    loaded = results.load(path)
+    assert loaded["schema_version"] == results.SCHEMA_VERSION == 2
+    assert loaded["config"]["pipeline"] == read_as
+    assert loaded["config"]["keras2"] is True
+    assert "legacy_keras" not in loaded["config"]
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_version_2_file_with_a_version_1_name_is_refused() -> None:
+    """Version 2 has no `tfdata` pipeline and no `legacy_keras`: each is refused by field."""
+    document = minimal()
+    document["config"]["pipeline"] = "tfdata"
+    with pytest.raises(results.ResultsError, match="invalid at config/pipeline"):
+        results.validate(document)
+    document = minimal()
+    document["config"]["legacy_keras"] = False
+    with pytest.raises(results.ResultsError, match="legacy_keras"):
+        results.validate(document)
+
+
+def test_a_newer_version_is_refused_in_one_line() -> None:
+    """A version 3 file names the versions this benchbook reads and says to update."""
+    document = minimal()
+    document["schema_version"] = 3
+    with pytest.raises(results.ResultsError) as info:
+        results.loads(json.dumps(document), "future.json")
+    message = str(info.value)
+    assert message == (
+        "future.json: schema_version 3 is not supported (this benchbook reads versions 1, 2); "
+        "upgrade benchbook (git pull) to read it"
+    )
+
+
+def test_writers_write_only_the_current_version(tmp_path: Path) -> None:
+    """A version 1 document is readable but never written."""
+    with pytest.raises(results.ResultsError, match="new files are version 2"):
+        results.write(_version_1("legacy", None), tmp_path)
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_the_format_history_covers_every_readable_version() -> None:
+    """One history entry per version, in order, each with its schema file."""
+    numbers = [v.number for v in results.FORMAT_HISTORY]
+    assert numbers == list(range(1, results.SCHEMA_VERSION + 1))
+    assert set(numbers) == results.READABLE
+    for number in numbers:
+        assert results.schema(number)["properties"]["schema_version"]["const"] == number
+
+
 def test_every_committed_result_validates() -> None:
     """Every file in results/ follows the current schema (the one test that reads results/)."""
     for path in results.result_paths(ROOT / "results"):
         data = results.load(path)
         assert path.parent.name == data["machine"]["slug"], f"{path} is in the wrong folder"
+
+
+def test_fast_validator_is_used_for_every_version() -> None:
+    """The schemas stay within draft-07's meaning, so the compiled validator is active."""
+    for version in results.READABLE:
+        assert format._compiled(version) is not None
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "unevaluatedProperties": False},
+        {
+            "$defs": {"a": {"type": "string"}},
+            "properties": {"x": {"$ref": "#/$defs/a", "maxLength": 2}},
+        },
+        {"items": [{"type": "string"}]},
+        {"properties": {"x": {"type": "string", "format": "date-time"}}},
+    ],
+)
+def test_fast_path_is_refused_for_keywords_draft7_reads_differently(schema: dict[str, Any]) -> None:
+    """A schema keyword draft-07 would ignore or read differently disables the fast path."""
+    assert not format._draft7_compatible(schema)
+
+
+TRICKY = [True, False, None, 0, -1, 1.5, 1e20, "", "x" * 5000, "2026-01-01", [], {}, [1], {"a": 1}]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every location in a JSON document."""
+    out = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+DOCUMENT = json.loads(V1_FILE.read_text(encoding="utf-8"))
+LOCATIONS = [p for p in _paths(DOCUMENT) if p]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    location=st.sampled_from(LOCATIONS),
+    value=st.sampled_from(TRICKY),
+    delete=st.booleans(),
+)
+def test_fast_validator_agrees_with_jsonschema(
+    location: tuple[Any, ...], value: Any, delete: bool
+) -> None:
+    """Whatever one field becomes, the fast path never accepts what jsonschema rejects."""
+    data = copy.deepcopy(DOCUMENT)
+    parent = data
+    for step in location[:-1]:
+        parent = parent[step]
+    if delete and isinstance(parent, dict):
+        del parent[location[-1]]
+    else:
+        parent[location[-1]] = value
+    fast = format._compiled(1)
+    assert fast is not None
+    try:
+        fast(data)
+        fast_ok = True
+    except ValueError:
+        fast_ok = False
+    slow_ok = jsonschema.Draft202012Validator(results.schema(1)).is_valid(data)
+    assert fast_ok == slow_ok
+
+
+def test_devices_are_shortened_one_way_for_every_reader() -> None:
+    """A TensorFlow device string reads as ``GPU:0`` (kind ``GPU``); nothing known is None."""
+    from bench.results import model
+
+    full = "/job:localhost/replica:0/task:0/device:GPU:0"
+    assert model.short_device(full) == "GPU:0"
+    assert model.device_kind(full) == "GPU"
+    assert model.device_kind("/physical_device:CPU:0") == "CPU"
+    assert model.short_device(None) is None
+    assert model.device_kind("") is None
+
+
+def test_a_run_is_read_through_the_model() -> None:
+    """Measured epochs leave out the warm-up and failed runs; the throughput is their median."""
+    from bench.results import model
+
+    document = minimal()
+    run = document["workloads"][0]
+    assert model.epoch_seconds(run) == [1.0]
+    assert model.images_per_s(run) == 20.0
+    assert model.attribution_of(run).status == "not measured"
+    assert model.measured_epochs({**run, "status": "failed"}) == []
+    assert math.isnan(model.images_per_s({**run, "status": "failed"}))
+    setting = model.setting_of(document, run)
+    assert model.as_dict(setting)["pipeline"] == "legacy"
+    assert model.describe(setting) == (
+        "smoke profile, 64 px, batch 16, synthetic data aaaaaaaa, weights none, legacy pipeline, "
+        "default intra-op threads, Keras 3.15.1"
+    )
+    other = model.setting_of({**document, "config": {**document["config"], "batch_size": 32}}, run)
+    assert model.differences(setting, other) == ["batch size 16 vs 32"]

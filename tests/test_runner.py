@@ -201,7 +201,7 @@ def test_summary_table_uses_measured_epochs_only() -> None:
     summary = runner.summarise(run)
     assert summary["epochs_measured"] == 1
     assert summary["median_epoch_s"] == 1.0
-    assert runner.short_device("/job:localhost/replica:0/task:0/device:GPU:0") == "GPU:0"
+    assert summary["device"] == "CPU:0"
 
 
 def test_probe_scores_line_names_each_section() -> None:
@@ -242,18 +242,20 @@ def test_smoke_run_measures_input_and_compute_for_every_workload(
 
 
 def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
-    """--pipeline tfdata --threads 1 trains, and the file labels the pipeline and thread count."""
+    """--pipeline tfdata-affine --threads 1 trains; the file, in the current format version,
+    labels the pipeline and thread count."""
     from conftest import run_bench
 
     proc = run_bench(
-        "--profile", "smoke", "--skip-probes", "--pipeline", "tfdata", "--threads", "1",
+        "--profile", "smoke", "--skip-probes", "--pipeline", "tfdata-affine", "--threads", "1",
         "-w", "cnn-aug", "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "c"),
         cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     (path,) = (tmp_path / "results").glob("*/*.json")
     data = results.load(path)
-    assert data["config"]["pipeline"] == "tfdata"
+    assert data["schema_version"] == results.SCHEMA_VERSION == 2
+    assert data["config"]["pipeline"] == "tfdata-affine"
     assert data["config"]["intra_op_threads"] == 1
     (run,) = data["workloads"]
     assert run["status"] == "ok"
@@ -273,17 +275,17 @@ def test_skip_attribution_stores_none(tmp_path: Path, monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(runner, "run_worker", worker)
     path, status = runner.run(
-        _config(tmp_path, attribution=False, pipeline="tfdata", intra_op_threads=3),
+        _config(tmp_path, attribution=False, pipeline="tfdata-affine", intra_op_threads=3),
         say=lambda _: None,
     )
     assert status == 0
     assert path is not None
     assert [(j["attribution"], j["pipeline"], j["intra_op_threads"]) for j in jobs] == [
-        (False, "tfdata", 3), (False, "tfdata", 3)
+        (False, "tfdata-affine", 3), (False, "tfdata-affine", 3)
     ]  # fmt: skip
     config = results.load(path)["config"]
     assert (config["attribution"], config["pipeline"], config["intra_op_threads"]) == (
-        False, "tfdata", 3
+        False, "tfdata-affine", 3
     )  # fmt: skip
 
 
@@ -522,9 +524,7 @@ def test_a_file_whose_every_run_failed_says_failed(
     assert path is not None
     assert results.load(path)["status"] == "failed"
     assert any("Every workload run failed" in s for s in said)
-    from bench import validate
-
-    assert validate.check_document(results.load(path)) == []
+    assert results.check_document(results.load(path)) == []
 
 
 def test_cooldown_idles_between_workload_runs_and_is_recorded(

@@ -31,7 +31,7 @@ def test_benchmark_augmentation_prints_every_pipeline(tiny: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    for name in ("legacy", "tfdata", "tfdata-layers"):
+    for name in ("legacy", "tfdata-affine", "tfdata-layers"):
         assert any(line.startswith(f"round 1 {name:>13}: ") for line in lines), name
     assert any(line.strip().startswith("legacy:") and "(1.00x legacy)" in line for line in lines)
     assert "threads 1" in proc.stdout
@@ -61,7 +61,7 @@ def test_benchmark_attribution_prints_overheads_and_ratios(tmp_path: Path) -> No
     assert "median overhead +" in out
     assert "input-bound" in out
     ratios = out[out.index("tf.data over legacy") :].splitlines()
-    assert "tfdata / legacy" in ratios[1]
+    assert "tfdata-affine / legacy" in ratios[1]
     row = next(line for line in ratios if "cnn-aug" in line and "fixture-laptop-a" in line)
     assert "1.90x" in row  # 950 / 500 images/s, as the fixtures hold
 

@@ -125,3 +125,29 @@ def test_score_tracking_and_rank_agreement() -> None:
     ordered = table.assign(x=[1.0, 2.0, 3.0], y=[10.0, 20.0, 30.0])
     assert utilisation.rank_agreement(ordered, "x", "y") == pytest.approx(1.0)
     assert utilisation.rank_agreement(ordered.assign(y=[30.0, 20.0, 10.0]), "x", "y") == -1.0
+
+
+def test_one_row_per_comparable_configuration(tmp_path: Path) -> None:
+    """Two files of one machine that differ only by pipeline are two rows, each with its own
+    rate: the table never pools configurations."""
+    import json
+    import shutil
+
+    folder = tmp_path / "fixture-laptop-a"
+    shutil.copytree(FIXTURES / "fixture-laptop-a", folder)
+    path = folder / "20260102T100000Z.json"
+    data = json.loads(path.read_text())
+    data["config"]["pipeline"] = "tfdata-layers"
+    data["finished_at"] = "2026-01-02T23:00:00.000Z"
+    for run in data["workloads"]:
+        for epoch in run["epochs"]:  # half the speed, so a pooled median would show
+            for phase in ("epoch_s", "train_s", "validation_s"):
+                epoch[phase] *= 2
+            epoch["images_per_s"] /= 2
+    path.write_text(json.dumps(data))
+    table = utilisation.utilisation(analysis.load_results(tmp_path))
+    cnn = table[table["workload"] == "cnn"]
+    assert sorted(cnn["pipeline"]) == ["legacy", "tfdata-layers"]
+    rates = cnn.set_index("pipeline")["images_per_s"]
+    assert rates["legacy"] == pytest.approx(2 * rates["tfdata-layers"])
+    assert "tf.data layers pipeline" in cnn.set_index("pipeline").at["tfdata-layers", "setting"]

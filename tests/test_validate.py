@@ -1,4 +1,4 @@
-"""Tests for bench/validate.py: the checks every contributed results file must pass."""
+"""Tests for bench/validate.py and bench/results/checks.py: the checks every results file passes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bench import results, validate
+from bench.results import checks
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "data" / "validate" / "valid"  # one file written by a real smoke run
@@ -40,7 +41,7 @@ def tree(tmp_path: Path) -> Path:
 
 def stamp_of(data: dict[str, Any]) -> str:
     """The file name `bench.results.write` gives a document."""
-    return results.utc_stamp(validate.parse_timestamp(data["started_at"])) + ".json"
+    return results.utc_stamp(checks.parse_timestamp(data["started_at"])) + ".json"
 
 
 def plant(
@@ -60,7 +61,7 @@ def plant(
 
 def problems(root: Path) -> list[str]:
     """Every problem line of a folder."""
-    return [str(p) for p in validate.check_tree(root).problems]
+    return [str(p) for p in results.check_tree(root).problems]
 
 
 def epoch(data: dict[str, Any], run: int = 0, number: int = 1) -> dict[str, Any]:
@@ -214,7 +215,7 @@ def test_impossible_timings_and_inconsistent_runs(
         pytest.param(
             _set_epoch(0, 2, train_s=0), "invalid at workloads/0/epochs/1/train_s", id="zero"
         ),
-        pytest.param(lambda d: d.update(schema_version=2), "upgrade benchbook", id="newer-version"),
+        pytest.param(lambda d: d.update(schema_version=3), "upgrade benchbook", id="newer-version"),
         pytest.param(
             lambda d: d.update(schema_version=0), "re-run `nox -s bench`", id="older-version"
         ),
@@ -237,14 +238,17 @@ def test_schema_violations_are_reported(tree: Path, change: Change, expected: st
 
 
 def test_broken_json_and_non_utf8_are_reported(tree: Path) -> None:
-    """Text that is not JSON, and bytes that are not UTF-8, are problems, not crashes."""
+    """Text that is not JSON, bytes that are not UTF-8 and byte-order marks are problems."""
     broken = tree / SLUG / "20261129T090000Z.json"
     broken.write_text('{"schema_version": 1,', encoding="utf-8")
     binary = tree / SLUG / "20261129T090001Z.json"
-    binary.write_bytes(b"\xff\xfe{}")
+    binary.write_bytes(b'{"a": "\xff"}')
+    utf16 = tree / SLUG / "20261129T090002Z.json"
+    utf16.write_bytes(b"\xff\xfe{\x00}\x00")
     found = problems(tree)
     assert any(line.startswith(f"{broken}: not valid JSON") for line in found)
     assert any(line.startswith(f"{binary}: not UTF-8 text") for line in found)
+    assert any(line.startswith(f"{utf16}: starts with a byte-order mark") for line in found)
 
 
 def test_folder_must_be_the_machine_slug(tree: Path) -> None:
@@ -337,7 +341,7 @@ def test_readme_and_os_files_are_ignored(tree: Path) -> None:
 
 def test_oversized_file_is_not_parsed(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file larger than any real result is reported without being read."""
-    monkeypatch.setattr(validate, "MAX_BYTES", 100)
+    monkeypatch.setattr(checks, "MAX_BYTES", 100)
     found = problems(tree)
     assert len(found) == 1
     assert "larger than any results file (100 max)" in found[0]
@@ -395,14 +399,12 @@ def test_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_parse_timestamp() -> None:
     """Timestamps with any number of fractional digits parse to aware UTC datetimes."""
-    assert validate.parse_timestamp("2026-11-28T17:00:00Z") == datetime(
-        2026, 11, 28, 17, tzinfo=UTC
-    )
-    assert validate.parse_timestamp("2026-11-28T17:00:00.1234567Z").microsecond == 123456
+    assert checks.parse_timestamp("2026-11-28T17:00:00Z") == datetime(2026, 11, 28, 17, tzinfo=UTC)
+    assert checks.parse_timestamp("2026-11-28T17:00:00.1234567Z").microsecond == 123456
     with pytest.raises(ValueError, match="not a UTC timestamp"):
-        validate.parse_timestamp("2026-11-28 17:00:00")
+        checks.parse_timestamp("2026-11-28 17:00:00")
     with pytest.raises(ValueError, match="not a real date and time"):
-        validate.parse_timestamp("2026-02-30T17:00:00Z")
+        checks.parse_timestamp("2026-02-30T17:00:00Z")
 
 
 def test_module_runs_as_a_command(tree: Path) -> None:
@@ -441,7 +443,7 @@ def test_a_folder_with_two_kinds_of_hardware_is_refused(tree: Path) -> None:
     (tree / SLUG / GOOD.name).unlink()
     plant(tree, zen4)
     later = plant(tree, zen5)
-    report = validate.check_tree(tree)
+    report = results.check_tree(tree)
     assert [p.path for p in report.problems] == [later]
     message = report.problems[0].message
     assert "other hardware than 20261129T090000Z.json in the same folder" in message
@@ -452,7 +454,7 @@ def test_files_from_before_identities_are_judged_on_what_they_record(tree: Path)
     """An older file (no identity) and a newer one of the same CPU name, cores and flags pass;
     other recorded vector extensions do not."""
     plant(tree, lambda d: d["machine"]["cpu"].__setitem__("identity", dict(ZEN4)))
-    assert validate.check_tree(tree).problems == []
+    assert results.check_tree(tree).problems == []
 
     def fewer_flags(data: dict[str, Any]) -> None:
         data["machine"]["cpu"]["flags"] = ["avx", "avx2"]
@@ -461,6 +463,6 @@ def test_files_from_before_identities_are_judged_on_what_they_record(tree: Path)
         data["finished_at"] = "2026-11-30T09:01:10.000Z"
 
     plant(tree, fewer_flags)
-    problems = validate.check_tree(tree).problems
+    problems = results.check_tree(tree).problems
     assert len(problems) == 1
     assert "vector extensions" in problems[0].message

@@ -1,0 +1,249 @@
+"""Reading a results document: the accessors every consumer uses, and the comparability key.
+
+`compare`, the report's tables and charts, the utilisation figures and the article page read
+workload runs only through these functions, so they cannot disagree about which epochs count,
+how fast a run was or which runs may be compared.
+
+Estimators
+----------
+- The measured epochs of a run: those of a finished run (``status`` ``ok``), warm-up left out.
+  A failed or interrupted run has none.
+- A run's end-to-end throughput (`images_per_s`): the median over its measured epochs of the
+  training images per second of the training phase. Several runs of one configuration: the
+  median of their run figures (`median_over_runs`), so each run (fresh process) weighs the same.
+- Epoch times of several runs are compared as one group per run (`epoch_groups`), the unit the
+  bootstrap in `bench.stats` resamples.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+PIPELINES = ("legacy", "tfdata-affine", "tfdata-layers")
+"""The input pipelines of the current format (`bench.pipelines` builds them)."""
+PIPELINE_NAMES = {
+    "legacy": "legacy",
+    "tfdata-affine": "tf.data affine",
+    "tfdata-layers": "tf.data layers",
+}
+"""Short pipeline names for chart legends, labels and one-line descriptions."""
+PIPELINE_TITLES = {
+    "legacy": "legacy (ImageDataGenerator)",
+    "tfdata-affine": "tf.data, one affine resampling",
+    "tfdata-layers": "tf.data, Keras layers",
+}
+"""Pipeline names in full, for table headings."""
+
+
+def pipeline_name(pipeline: Any) -> str:
+    """A pipeline's short name (`PIPELINE_NAMES`), else its own."""
+    return PIPELINE_NAMES.get(str(pipeline), str(pipeline))
+
+
+def _threads(value: Any) -> str:
+    return "default" if value == 0 else str(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the comparability key."""
+
+    name: str
+    """Its name in tables (a column of the report's frames)."""
+    title: str
+    """What readers are shown."""
+    path: str
+    """Where a results file keeps it; ``workloads[]`` is the workload run."""
+    show: Callable[[Any], str] = str
+    """How to read a value (a fingerprint is shown by its first 8 characters)."""
+
+    def read(self, document: Mapping[str, Any], run: Mapping[str, Any]) -> Any:
+        """The value of this field for one workload run of ``document``."""
+        head, _, rest = self.path.partition(".")
+        node: Any = run if head == "workloads[]" else document[head]
+        for part in rest.split("."):
+            node = node[part]
+        return node
+
+
+KEY: tuple[Field, ...] = (
+    Field("workload", "workload", "workloads[].workload"),
+    Field("profile", "profile", "config.profile"),
+    Field("image_size", "image size", "config.image_size", lambda v: f"{v} px"),
+    Field("batch_size", "batch size", "config.batch_size"),
+    Field("dataset_kind", "dataset kind", "dataset.kind"),
+    Field("dataset_fingerprint", "dataset", "dataset.fingerprint", lambda v: str(v)[:8]),
+    Field("weights", "VGG-16 weights", "workloads[].weights"),
+    Field("pipeline", "input pipeline", "config.pipeline", pipeline_name),
+    Field("intra_op_threads", "intra-op threads", "config.intra_op_threads", _threads),
+    Field("keras", "Keras", "software.keras"),
+)
+"""Runs are comparable only when they agree on every one of these (the Methodology page says
+why). The Keras version is one: with tensorflow-metal, Keras 3.7 and newer trained differently
+from 3.6 (keras-team/keras#21668), and `nox -s bench-keras2` runs Keras 2."""
+FIELDS = tuple(f.name for f in KEY)
+"""The names of `KEY`, in order: the columns of a setting in the report's tables."""
+_BY_NAME = {f.name: f for f in KEY}
+
+Setting = tuple[Any, ...]
+"""Values of `KEY`, in its order."""
+
+
+def setting_of(document: Mapping[str, Any], run: Mapping[str, Any]) -> Setting:
+    """The comparability key of one workload run of ``document``."""
+    return tuple(f.read(document, run) for f in KEY)
+
+
+def as_dict(setting: Any) -> dict[str, Any]:
+    """A setting (a `Setting` tuple, a mapping or a table row with the `FIELDS`) as a dict."""
+    if isinstance(setting, tuple | list):
+        return dict(zip(FIELDS, setting, strict=True))
+    return {name: setting[name] for name in FIELDS}
+
+
+def describe(setting: Any, *, leave_out: Iterable[str] = ()) -> str:
+    """A setting in words: ``quick profile, 224 px, batch 64, synthetic data 3f2a9c1e, ...``.
+
+    ``leave_out`` names fields the reader already knows (the workload, on a workload's page).
+    """
+    s, skip = as_dict(setting), set(leave_out) | {"workload"}
+    fingerprint = "" if "dataset_fingerprint" in skip else f" {str(s['dataset_fingerprint'])[:8]}"
+    words = {
+        "workload": s["workload"],
+        "profile": f"{s['profile']} profile",
+        "image_size": f"{s['image_size']} px",
+        "batch_size": f"batch {s['batch_size']}",
+        "dataset_kind": f"{s['dataset_kind']} data{fingerprint}",
+        "dataset_fingerprint": "",  # read with the kind: "synthetic data 3f2a9c1e"
+        "weights": f"weights {s['weights']}",
+        "pipeline": f"{pipeline_name(s['pipeline'])} pipeline",
+        "intra_op_threads": f"{_threads(s['intra_op_threads'])} intra-op threads",
+        "keras": f"Keras {s['keras']}",
+    }
+    return ", ".join(words[f] for f in FIELDS if f not in skip and words[f])
+
+
+def differences(a: Any, b: Any) -> list[str]:
+    """The fields where two settings differ, in words: ``profile quick vs full``."""
+    left, right = as_dict(a), as_dict(b)
+    return [
+        f"{f.title} {f.show(left[f.name])} vs {f.show(right[f.name])}"
+        for f in KEY
+        if left[f.name] != right[f.name]
+    ]
+
+
+_PROFILE_RANK = {"full": 0, "medium": 1, "quick": 2, "custom": 3, "smoke": 4}
+
+
+def preference(setting: Any) -> tuple[Any, ...]:
+    """Sort key of settings, the most telling first: the larger profile (full, medium, quick),
+    real data, larger images, the article's pipeline (legacy), the default thread count."""
+    s = as_dict(setting)
+    return (
+        _PROFILE_RANK.get(str(s["profile"]), 9),
+        s["dataset_kind"] != "real",
+        -int(s["image_size"]),
+        s["pipeline"] != "legacy",
+        s["intra_op_threads"] != 0,
+        str(s["dataset_fingerprint"]),
+    )
+
+
+# --- One workload run ---------------------------------------------------------------------------
+
+
+def measured_epochs(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The epochs that count: those of a finished run, warm-up left out."""
+    if run["status"] != "ok":
+        return []
+    return [e for e in run["epochs"] if not e["warmup"]]
+
+
+def epoch_seconds(run: Mapping[str, Any]) -> list[float]:
+    """Seconds of each measured epoch."""
+    return [float(e["epoch_s"]) for e in measured_epochs(run)]
+
+
+def images_per_s(run: Mapping[str, Any]) -> float:
+    """The run's end-to-end throughput: median training images/s of its measured epochs (NaN
+    when it has none)."""
+    rates = [float(e["images_per_s"]) for e in measured_epochs(run)]
+    return float(median(rates)) if rates else math.nan
+
+
+def median_over_runs(values: Iterable[float]) -> float:
+    """The median of per-run figures, NaN ones left out (NaN when none is left)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(median(finite)) if finite else math.nan
+
+
+def epoch_groups(runs: Iterable[tuple[str, int, Sequence[float]]]) -> list[list[float]]:
+    """Measured epoch times as one group per run, ordered by (file, repeat).
+
+    ``runs`` holds ``(file, repeat, seconds)``; the fixed order makes the seeded bootstrap of
+    `bench.stats` give the same interval to every caller with the same runs.
+    """
+    return [list(seconds) for _, _, seconds in sorted(runs, key=lambda r: (r[0], r[1])) if seconds]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The input-versus-compute measurement of one run (`bench.attribution`)."""
+
+    status: str
+    """``measured``, ``failed`` (``error`` says why) or ``not measured`` (skipped, or a file
+    from before the measurement existed)."""
+    input_images_per_s: float = math.nan
+    compute_images_per_s: float = math.nan
+    elapsed_s: float = math.nan
+    """How long the measurement took."""
+    error: str | None = None
+
+
+def _number(value: Any) -> float:
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    )
+
+
+def attribution_of(run: Mapping[str, Any]) -> Attribution:
+    """The run's attribution block, read once for everyone."""
+    block = run.get("attribution")
+    if not isinstance(block, Mapping):
+        return Attribution("not measured")
+    if "input_only" not in block:
+        error = block.get("error")
+        return Attribution("failed", error=error if isinstance(error, str) else None)
+    return Attribution(
+        "measured",
+        _number(block["input_only"]["images_per_s"]),
+        _number(block["compute_only"]["images_per_s"]),
+        _number(block.get("elapsed_s")),
+    )
+
+
+def short_device(device: str | None) -> str | None:
+    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU:0``; None when unknown."""
+    if not device:
+        return None
+    match = re.search(r"device:([A-Za-z_]+:\d+)$", device)
+    return match.group(1) if match else device
+
+
+def device_kind(device: str | None) -> str | None:
+    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU``; None when unknown."""
+    short = short_device(device)
+    if short is None:
+        return None
+    return short.rsplit("device:", 1)[-1].split(":", 1)[0].upper() or None
+
+
+def field(name: str) -> Field:
+    """The `KEY` field called ``name``."""
+    return _BY_NAME[name]
