@@ -27,8 +27,8 @@ From the three, computed at analysis time (never stored):
   from its iterator in a background thread), so an end-to-end step can be shorter than input
   time plus compute time.
 
-This module imports TensorFlow only inside the measurement functions: the analysis uses
-`derive` without it.
+This module imports TensorFlow only inside the measurement functions: the report
+(`bench.report.attribution`) uses `derive` without it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Geekbench-style synthetic probes: what one core, all cores and the GPU do per second.
+"""Geekbench-style probes: what one core, all cores and the GPU do per second.
 
 Four probes measure the work the article's training does, each as a physical throughput:
 

@@ -368,7 +368,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
     if config.probes:
         from bench import probes
 
-        say("Running the synthetic probes (single-core, multi-core, GPU) ...")
+        say("Running the probes (single-core, multi-core, GPU) ...")
         probes_block = probes.run_probes(log=say)
 
     document: dict[str, Any] = {

@@ -22,13 +22,13 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 # harmless; in a page it would be stderr output, which fails the build.
 import matplotlib.font_manager  # noqa: F401
 
-from bench import analysis
 from bench.errors import UserError
+from bench.report import tables, training
 
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
 try:
-    analysis.check_baseline(analysis.load_results())
+    training.check_baseline(tables.load_results())
 except UserError as exc:
     raise ConfigError(str(exc)) from None
 

@@ -1,4 +1,4 @@
-"""Print the figures of the bottleneck work (issue 6) from results files made by the harness.
+"""Print the figures of the attribution work (issue 6) from results files made by the harness.
 
 Targets: the input-only and compute-only measurements add less than a third to the wall time of
 a workload run; on the augmented workloads the tf.data pipeline trains at least 1.4x as many
@@ -31,7 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import analysis, pipelines
+from bench import pipelines
+from bench.report import attribution, tables, training
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a results folder (machine folders inside)")
     args = parser.parse_args(argv)
-    results = analysis.load_results(args.folder)
+    results = tables.load_results(args.folder)
     runs = results.attribution[results.attribution["attribution"] == "measured"]
     if runs.empty:
         print("no workload run with the attribution measurement in", args.folder)
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median overhead +{share:.0%}; all runs together +{total:.0%}\n")
 
     print("Input only, compute only, end to end (images/s), input wait and verdict")
-    whole = analysis.bottleneck_table(results)
+    whole = attribution.attribution_table(results)
     table = whole[whole["attribution"] == "measured"]
     shown = table[["machine", "profile", "workload", "pipeline", "threads", "input_images_per_s",
                    "compute_images_per_s", "end_to_end_images_per_s", "input_wait_share",
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in pipelines.PIPELINES[1:]:
         column = f"{name} / legacy"
         table[column] = (table[name] / table["legacy"]).map(
-            lambda v: analysis.format_ratio(v) if math.isfinite(v) else ""
+            lambda v: training.format_ratio(v) if math.isfinite(v) else ""
         )
         ratios.append(column)
     shown_rates = list(pipelines.PIPELINES)

@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import analysis, results
+from bench import results
+from bench.report import article, hardware, scores, tables, training
 from bench.results.checks import parse_timestamp
 
 FIXTURES = ROOT / "tests" / "data" / "results"
@@ -60,26 +61,26 @@ def analyse(folder: Path) -> float:
     """Seconds to load, validate and summarise every file under ``folder`` (all pages' work,
     bootstrap intervals of the headlines and speed-up table included)."""
     started = time.perf_counter()
-    loaded = analysis.load_results(folder)
-    baseline = analysis.check_baseline(loaded)
-    analysis.overview(loaded)
-    analysis.headlines(loaded)
-    for comparison in analysis.main_comparisons(loaded).values():
-        analysis.summarise(comparison)
+    loaded = tables.load_results(folder)
+    baseline = training.check_baseline(loaded)
+    tables.overview(loaded)
+    training.headlines(loaded)
+    for comparison in training.main_comparisons(loaded).values():
+        training.summarise(comparison)
     if baseline is not None:
-        analysis.speedup_table(loaded, baseline)
-    analysis.set_aside(loaded)
-    analysis.hardware(loaded)
-    analysis.probe_scores(loaded)
-    analysis.probe_details(loaded)
-    analysis.geekbench_scores(loaded)
-    analysis.article_comparison(loaded)
+        training.speedup_table(loaded, baseline)
+    training.set_aside(loaded)
+    hardware.hardware(loaded)
+    scores.probe_scores(loaded)
+    scores.probe_details(loaded)
+    scores.geekbench_scores(loaded)
+    article.article_comparison(loaded)
     return time.perf_counter() - started
 
 
 def build_docs(results_dir: Path, out: Path) -> float:
     """Seconds for the `nox -s docs` build command over ``results_dir``."""
-    env = dict(os.environ, **{analysis.RESULTS_ENV: str(results_dir)})
+    env = dict(os.environ, **{tables.RESULTS_ENV: str(results_dir)})
     command = [
         sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html",
         str(ROOT / "docs"), str(out / "html"),

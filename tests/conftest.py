@@ -60,3 +60,37 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "data": json.loads(files[0].read_text()) if len(files) == 1 else None,
         "work": work,
     }
+
+
+@pytest.fixture(scope="module")
+def loaded() -> Any:
+    """Every fixture results file (tests/data/results), loaded once, as the report's tables."""
+    from documents import FIXTURES
+
+    from bench.report import tables
+
+    return tables.load_results(FIXTURES)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A writable copy of the fixture results folder."""
+    import shutil
+
+    from documents import FIXTURES
+
+    return Path(shutil.copytree(FIXTURES, tmp_path / "results"))
+
+
+@pytest.fixture(scope="module")
+def with_variants(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The fixtures plus fixture-laptop-a runs with the tf.data pipelines and with 4 threads."""
+    import shutil
+
+    from documents import ATTRIBUTION_FIXTURES, FIXTURES
+
+    from bench.report import tables
+
+    copy = Path(shutil.copytree(FIXTURES, tmp_path_factory.mktemp("variants") / "results"))
+    shutil.copytree(ATTRIBUTION_FIXTURES, copy, dirs_exist_ok=True)
+    return tables.load_results(copy)

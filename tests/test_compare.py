@@ -42,9 +42,9 @@ def block(out: str, workload: str) -> list[str]:
 
 def plant(root: Path, change: Callable[[dict[str, Any]], None], source: Path = B_FILE) -> Path:
     """A copy of a fixture with ``change`` applied, in its machine's folder under ``root``."""
-    data = json.loads(source.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
     change(data)
-    folder = root / data["machine"]["slug"]
+    folder = root / str(data["machine"]["slug"])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / source.name
     path.write_text(results.dumps(data), encoding="utf-8")
@@ -337,18 +337,18 @@ def test_nothing_to_compare_is_an_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert err.count("\n") == 1
 
 
-FIXTURE_TREES = [DATA, ROOT / "tests" / "data" / "results", ROOT / "tests" / "data" / "bottlenecks"]
+FIXTURE_TREES = [DATA, ROOT / "tests" / "data" / "results", ROOT / "tests" / "data" / "attribution"]
 
 
 def _pairs() -> list[tuple[Path, str, str, str]]:
     """(tree, workload, machine A, machine B) for every ordered pair of machines that share a
     comparable group in a fixture tree."""
-    from bench import analysis
+    from bench.report import tables, training
 
     found = []
     for tree in FIXTURE_TREES:
-        loaded = analysis.load_results(tree)
-        for comparison in analysis.comparisons(loaded.epochs):
+        loaded = tables.load_results(tree)
+        for comparison in training.comparisons(loaded.epochs):
             for a in comparison.machines:
                 for b in comparison.machines:
                     if a != b:
@@ -364,10 +364,11 @@ def test_the_report_and_compare_agree(
 ) -> None:
     """For every pair of machines the report compares, `compare` on their folders gives the same
     verdict, interval included, word for word."""
-    from bench import analysis, stats
+    from bench import stats
+    from bench.report import tables, training
 
-    loaded = analysis.load_results(tree)
-    for comparison in analysis.comparisons(loaded.epochs):
+    loaded = tables.load_results(tree)
+    for comparison in training.comparisons(loaded.epochs):
         if comparison.workload != workload or not {a, b} <= set(comparison.machines):
             continue
         in_report = stats.verdict(comparison.ratio(a, b))

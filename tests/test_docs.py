@@ -23,16 +23,18 @@ from typing import Any
 
 import pytest
 
-from bench import analysis, attribution, results
+from bench import attribution as measurement
+from bench import results
+from bench.report import article, attribution, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "results"
 PAGES = [
-    "index", "hardware", "synthetic", "training", "bottlenecks", "article", "methodology",
+    "index", "hardware", "scores", "training", "attribution", "article", "methodology",
     "reproduce", "results-format",
 ]  # fmt: skip
 NOTEBOOK_PAGES = [
-    "index", "hardware", "synthetic", "training", "bottlenecks", "article", "results-format",
+    "index", "hardware", "scores", "training", "attribution", "article", "results-format",
 ]  # fmt: skip
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -40,8 +42,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 def build(results_dir: Path, out: Path) -> subprocess.CompletedProcess[str]:
     """Build the report as `nox -s docs` does, reading ``results_dir``."""
-    env = dict(os.environ, **{analysis.RESULTS_ENV: str(results_dir)})
-    env.pop(analysis.BASELINE_ENV, None)
+    env = dict(os.environ, **{tables.RESULTS_ENV: str(results_dir)})
+    env.pop(training.BASELINE_ENV, None)
     return subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html",
          str(ROOT / "docs"), str(out / "html")],
@@ -120,14 +122,14 @@ def test_untrusted_text_is_escaped_everywhere(site: Path) -> None:
 
 def test_prose_numbers_match_the_analysis(site: Path) -> None:
     """The numbers in the overview's prose are the analysis' numbers for the same files."""
-    facts = analysis.overview(analysis.load_results(FIXTURES))
+    facts = tables.overview(tables.load_results(FIXTURES))
     text = text_of(page(site, "index"))
     assert (
         f"Machines: {facts.machines}. Results files: {facts.files}, holding "
         f"{facts.workload_runs} workload runs ({facts.failed_runs} failed). "
         f"Newest result: {facts.newest_date}."
     ) in text
-    for line in analysis.headlines(analysis.load_results(FIXTURES)):
+    for line in training.headlines(tables.load_results(FIXTURES)):
         assert line in text
 
 
@@ -135,7 +137,7 @@ def test_article_page_sets_the_ratios_side_by_side(site: Path) -> None:
     """The article's stated figures appear beside the ratios measured from the fixtures."""
     text = text_of(page(site, "article"))
     assert "Ratios measured here: 7 of 7." in text
-    for claim in analysis.ARTICLE_CLAIMS:
+    for claim in article.ARTICLE_CLAIMS:
         assert claim.stated in text
 
 
@@ -162,12 +164,12 @@ def test_every_chart_has_alt_text_and_a_caption(site: Path) -> None:
     assert total == 13
 
 
-def test_bottlenecks_page_explains_the_augmentation_result_from_the_data(site: Path) -> None:
+def test_attribution_page_explains_the_augmentation_result_from_the_data(site: Path) -> None:
     """The page charts every workload and its prose numbers are the analysis' numbers."""
-    loaded = analysis.load_results(FIXTURES)
-    story = analysis.augmentation_story(loaded)
+    loaded = tables.load_results(FIXTURES)
+    story = attribution.augmentation_story(loaded)
     assert story is not None
-    markup = page(site, "bottlenecks")
+    markup = page(site, "attribution")
     text = text_of(markup).replace("\u2019", "'")  # Sphinx's smart quotes
     assert len(figures(markup).images) == 5  # four workloads and the core-scaling chart
     legacy, plain = story.legacy, story.plain
@@ -177,14 +179,14 @@ def test_bottlenecks_page_explains_the_augmentation_result_from_the_data(site: P
         f"{plain['input_wait_share']:.0%} of each training step of the custom CNN is spent "
         f"waiting for input; with augmentation, {legacy['input_wait_share']:.0%}."
     ) in text
-    bound = attribution.speedup_bound(legacy["input_wait_share"], 2.0)
-    assert f"and the augmented one at most {analysis.format_ratio(bound)}" in text
+    bound = measurement.speedup_bound(legacy["input_wait_share"], 2.0)
+    assert f"and the augmented one at most {training.format_ratio(bound)}" in text
     assert f"so this configuration is {legacy['verdict']}" in text
     assert (
-        f"No tf.data run of this workload on {story.machine} at this thread count has been "
+        f"No tf.data affine run of this workload on {story.machine} at this thread count has been "
         "measured yet."
     ) in text
-    table = analysis.bottleneck_table(loaded)
+    table = attribution.attribution_table(loaded)
     measured = int((table["attribution"] == "measured").sum())
     assert f"Measured configurations: {measured} of {len(table)}" in text
 
@@ -222,7 +224,7 @@ def test_site_builds_without_results_and_says_how_to_get_some(tmp_path: Path) ->
     proc = build(empty, tmp_path / "out")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     site = tmp_path / "out" / "html"
-    for name in ["index", "hardware", "synthetic", "training"]:
+    for name in ["index", "hardware", "scores", "training"]:
         assert "There are no results yet. Run nox -s bench" in text_of(page(site, name)), name
     assert "not measured here yet" in text_of(page(site, "article"))
 

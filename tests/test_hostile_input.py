@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, assume, currently_in_test_context, event, gi
 from hypothesis import strategies as st
 
 from bench import compare, results, validate
+from bench.errors import UserError
 from bench.terminal import printable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def exercise(document: dict[str, Any], text: str | None = None) -> None:
             assert "\n" not in str(problem)
         try:
             output = compare.report(compare.load_side("A", path), compare.load_side("B", path))
-        except compare.UserError as exc:
+        except UserError as exc:
             output = printable(exc, 10_000)  # what compare.main prints
         assert shown_safely(output)
 
@@ -328,7 +329,7 @@ def test_docs_validate_and_compare_refuse_the_same_files(
 ) -> None:
     """Infinity, a byte-order mark, UTF-16, a misplaced file, a duplicate run and impossible
     timings are refused by all three readers alike, each in one line; the valid tree by none."""
-    from bench import analysis
+    from bench.report import tables
 
     folder = tmp_path / "results"
     shutil.copytree(BASE_FILE.parent.parent, folder)
@@ -338,7 +339,7 @@ def test_docs_validate_and_compare_refuse_the_same_files(
     by_validate = validate.main([str(folder)])
     first_problem = capsys.readouterr().out.splitlines()[0]
     try:
-        analysis.load_results(folder)
+        tables.load_results(folder)
         by_docs = ""
     except results.ResultsError as exc:
         by_docs = str(exc)

@@ -533,7 +533,7 @@ def test_cooldown_idles_between_workload_runs_and_is_recorded(
     """--cooldown 5 sleeps before every workload run but the first, and the file records it."""
     slept: list[float] = []
     monkeypatch.setattr(runner, "run_worker", _fake_record)
-    monkeypatch.setattr(runner.time, "sleep", slept.append)
+    monkeypatch.setattr("bench.runner.time.sleep", slept.append)
     path, status = runner.run(_config(tmp_path, repeats=2, cooldown_s=5.0), say=lambda _: None)
     assert status == 0
     assert slept == [5.0, 5.0, 5.0]
@@ -572,7 +572,7 @@ def test_conditions_are_sampled_while_the_worker_runs(
     readings = iter([{"power_source": "AC Power", "cpu_speed_limit": 100}] + [{"power_source": "AC Power", "cpu_speed_limit": 60}] * 100)  # fmt: skip
     monkeypatch.setattr(runner, "worker_command", command)
     monkeypatch.setattr(runner, "SAMPLE_S", 0.2)
-    monkeypatch.setattr(runner.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr("bench.runner.platform.system", lambda: "Darwin")
     monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
     path, status = runner.run(
         _config(tmp_path, workloads=["cnn"], cooldown_s=0.0), say=lambda _: None

@@ -51,7 +51,7 @@ def test_benchmark_attribution_prints_overheads_and_ratios(tmp_path: Path) -> No
     """On the fixtures: every measured run's overhead, the verdict table, tf.data over legacy."""
     folder = tmp_path / "results"
     shutil.copytree(ROOT / "tests" / "data" / "results", folder)
-    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests" / "data" / "attribution", folder, dirs_exist_ok=True)
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "benchmark_attribution.py"), str(folder)],
         capture_output=True, text=True, timeout=120, check=False,

@@ -15,9 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from bench import analysis, results, stats
+from bench import results as results_io
 
 _PUNCTUATION = frozenset(string.punctuation)
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -96,121 +98,7 @@ def note(markdown: str, kind: str = "note") -> Any:
     return _display("Markdown", f"```{{{kind}}}\n{markdown}\n```\n")
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.1f} s"
-
-
-def training_table(comparison: analysis.Comparison, baseline: str) -> pd.DataFrame:
-    """The numbers behind a training chart, formatted, one row per machine, fastest first."""
-    summary = analysis.summarise(comparison)
-    ratios = analysis.speedups(comparison, baseline)
-    return pd.DataFrame(
-        {
-            "Machine": summary["machine"],
-            "Median s/epoch": summary["median_epoch_s"].map(_seconds),
-            "Middle half (IQR)": [
-                f"{lo:.1f} to {hi:.1f} s"
-                for lo, hi in zip(summary["low_epoch_s"], summary["high_epoch_s"], strict=True)
-            ],
-            "Fastest to slowest": [
-                f"{lo:.1f} to {hi:.1f} s"
-                for lo, hi in zip(summary["min_epoch_s"], summary["max_epoch_s"], strict=True)
-            ],
-            "Images/s": summary["median_images_per_s"].map(lambda v: f"{v:,.1f}"),
-            f"vs {baseline}": [analysis.speedup_verdict(ratios.get(m)) for m in summary["machine"]],
-            "Measured epochs": summary["measured_epochs"],
-            "Runs": summary["repeats"],
-            "Noisy runs": summary["noisy_runs"],
-            "Device": summary["device"],
-        }
-    )
-
-
-def speedup_display(table: pd.DataFrame, baselines: dict[str, str], baseline: str) -> pd.DataFrame:
-    """`analysis.speedup_table` in `bench.compare`'s words (``1.52x faster, 95 % CI 1.47 to
-    1.58``, ``no clear difference (...)``), baselines in the headers."""
-    shown = pd.DataFrame(index=table.index)
-    for workload in table.columns:
-        ran = {m for m, v in table[workload].items() if v is None or isinstance(v, stats.Interval)}
-        header = analysis.WORKLOAD_TITLES.get(workload, workload)
-        if baselines[workload] != baseline:
-            header += f" (vs {baselines[workload]})"
-        shown[header] = [
-            analysis.speedup_verdict(value) if machine in ran else "\u2014"
-            for machine, value in table[workload].items()
-        ]
-    return shown.reset_index().rename(columns={"machine": "Machine"})
-
-
-def scores_table(scores: pd.DataFrame, geekbench: pd.DataFrame) -> pd.DataFrame:
-    """Probe scores beside reported Geekbench scores, machine by machine.
-
-    A section that did not run shows its status and reason, never a zero.
-    """
-    gb = geekbench.set_index("machine")
-    rows = []
-    for machine, frame in scores.groupby("machine", sort=True):
-        row: dict[str, Any] = {"Machine": machine}
-        for r in frame.itertuples():
-            title = analysis.SECTION_TITLES[str(r.section)]
-            if r.status == "ok":
-                row[f"{title} (probes)"] = f"{r.score:,.0f}"
-            else:
-                reason = f": {r.reason}" if isinstance(r.reason, str) and r.reason else ""
-                row[f"{title} (probes)"] = f"{r.status}{reason}"
-            reported: Any = gb.at[machine, r.section] if machine in gb.index else float("nan")
-            row[f"{title} (Geekbench)"] = (
-                f"{reported:,.0f}" if pd.notna(reported) else "not reported"
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _rate(value: float) -> str:
-    return f"{value:,.1f}" if pd.notna(value) else "\u2014"
-
-
-def bottleneck_display(rows: pd.DataFrame) -> pd.DataFrame:
-    """`analysis.bottleneck_table` rows as the report shows them, one per configuration.
-
-    Configurations without the measurement say ``not measured`` (or ``failed``), never zero.
-    """
-    return pd.DataFrame(
-        {
-            "Configuration": [analysis.configuration_label(r) for r in rows.to_dict("records")],
-            "Input only (img/s)": rows["input_images_per_s"].map(_rate),
-            "Compute only (img/s)": rows["compute_images_per_s"].map(_rate),
-            "End to end (img/s)": rows["end_to_end_images_per_s"].map(_rate),
-            "Input wait": rows["input_wait_share"].map(
-                lambda v: f"{v:.0%}" if pd.notna(v) else "\u2014"
-            ),
-            "Verdict": [
-                r["verdict"] if r["attribution"] == "measured" else r["attribution"]
-                for r in rows.to_dict("records")
-            ],
-            "Runs (measured)": [
-                f"{r['runs']} ({r['measured_runs']})" for r in rows.to_dict("records")
-            ],
-        }
-    )
-
-
-def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
-    """`analysis.thread_scaling` as a table: images/s per thread count."""
-    return pd.DataFrame(
-        {
-            "Workload": table["workload"].map(lambda w: analysis.WORKLOAD_TITLES.get(w, w)),
-            "Machine": table["machine"],
-            "Pipeline": table["pipeline"].map(analysis.PIPELINE_TITLES).fillna(table["pipeline"]),
-            "Setting": table["setting"],
-            "Threads": table["threads"],
-            "Images/s (median)": table["images_per_s"].map(_rate),
-            "Measured epochs": table["epochs"],
-        }
-    )
-
-
-def format_history(history: Sequence[results.FormatVersion]) -> str:
+def format_history(history: Sequence[results_io.FormatVersion]) -> str:
     """The format history (`bench.results.FORMAT_HISTORY`) as Markdown: one item per version,
     its changes nested under it."""
     lines = []
@@ -220,9 +108,6 @@ def format_history(history: Sequence[results.FormatVersion]) -> str:
         )
         lines.extend(f"  - {change}" for change in version.changes)
     return "\n".join(lines) + "\n"
-
-
-# --- The schema reference (Results format page) -----------------------------------------------
 
 
 def _cell(text: str) -> str:
@@ -323,24 +208,3 @@ def schema_markdown(schema: Mapping[str, Any]) -> str:
                 f"| {_cell(node.get('description', ''))} |"
             )
     return "\n".join(out) + "\n"
-
-
-def utilisation_display(use: pd.DataFrame) -> pd.DataFrame:
-    """`bench.utilisation.utilisation` formatted, one row per machine and configuration."""
-    return pd.DataFrame(
-        {
-            "Machine": use["machine"],
-            "Workload": use["workload"].map(lambda w: analysis.WORKLOAD_TITLES.get(w, w)),
-            "Setting": use["setting"],
-            "Device": use["device"],
-            "Runs": use["runs"],
-            "GFLOP per image": use["gflop_per_image"].map(lambda v: f"{v:,.2f}"),
-            "Images/s": use["images_per_s"].map(lambda v: f"{v:,.1f}"),
-            "Achieved GFLOP/s": use["achieved_gflops"].map(lambda v: f"{v:,.0f}"),
-            "Peak (matmul probe)": [
-                f"{p:,.0f} GFLOP/s ({kind})" if pd.notna(p) else "not measured"
-                for p, kind in zip(use["peak_gflops"], use["peak"], strict=True)
-            ],
-            "Share of peak": use["share"].map(lambda v: f"{v:.0%}" if pd.notna(v) else "\u2014"),
-        }
-    )

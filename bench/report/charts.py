@@ -25,9 +25,9 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from bench import analysis
 from bench import attribution as attribution_verdicts
-from bench.report import escape_markdown, one_line
+from bench.report import attribution, tables, training
+from bench.report.markup import escape_markdown, one_line
 
 DPI = 200
 """PNG resolution: crisp on a laptop's high-density screen."""
@@ -147,13 +147,13 @@ def _no_data(title: str, message: str) -> Chart:
 # --- Training ---------------------------------------------------------------------------------
 
 
-def training_chart(comparison: analysis.Comparison, colours: Mapping[str, str]) -> Chart:
+def training_chart(comparison: training.Comparison, colours: Mapping[str, str]) -> Chart:
     """Median seconds per epoch per machine, fastest on top, every measured epoch as a dot."""
-    summary = analysis.summarise(comparison)
-    workload = analysis.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
+    summary = training.summarise(comparison)
+    workload = tables.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
     machines = summary["machine"].tolist()
     medians = summary["median_epoch_s"].to_numpy(dtype=float)
-    title = analysis.fastest_against_slowest(comparison)
+    title = training.fastest_against_slowest(comparison)
     with _style():
         figure = _new_figure(1.7 + 0.55 * len(machines))
         ax = figure.add_subplot()
@@ -185,12 +185,12 @@ def training_chart(comparison: analysis.Comparison, colours: Mapping[str, str]) 
     return Chart(figure, title, alt, caption)
 
 
-def throughput_chart(results: analysis.Results, colours: Mapping[str, str]) -> Chart:
+def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Chart:
     """Median training images per second, one panel per workload (each with its own scale)."""
-    main = analysis.main_comparisons(results)
+    main = training.main_comparisons(results)
     if not main:
         return _no_data("No training results yet", "No training results yet.")
-    summaries = {w: analysis.summarise(c) for w, c in main.items()}
+    summaries = {w: training.summarise(c) for w, c in main.items()}
     wins: dict[str, int] = {}
     for summary in summaries.values():
         best = summary.sort_values("median_images_per_s", ascending=False).iloc[0]["machine"]
@@ -211,7 +211,7 @@ def throughput_chart(results: analysis.Results, colours: Mapping[str, str]) -> C
             ax.set_yticks(ys, machines)
             ax.invert_yaxis()
             ax.grid(axis="y", visible=False)
-            ax.set_title(analysis.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
         axes[-1].set_xlabel(
             "Training images per second (median of measured epochs; longer is faster)"
         )
@@ -222,7 +222,7 @@ def throughput_chart(results: analysis.Results, colours: Mapping[str, str]) -> C
             f"{m} {r:,.0f}"
             for m, r in zip(summary["machine"], summary["median_images_per_s"], strict=True)
         )
-        parts.append(f"{analysis.WORKLOAD_TITLES.get(workload, workload)}: {values}")
+        parts.append(f"{tables.WORKLOAD_TITLES.get(workload, workload)}: {values}")
     alt = "Bar charts of training images per second. " + "; ".join(parts) + "."
     caption = (
         "Median training images per second of the measured epochs (training phase only, "
@@ -232,7 +232,7 @@ def throughput_chart(results: analysis.Results, colours: Mapping[str, str]) -> C
     return Chart(figure, title, alt, caption)
 
 
-# --- Synthetic scores -------------------------------------------------------------------------
+# --- Scores --------------------------------------------------------------------------------------
 
 
 def _score_finding(scores: pd.DataFrame, source: str) -> str:
@@ -241,8 +241,8 @@ def _score_finding(scores: pd.DataFrame, source: str) -> str:
         rows = ok[ok["section"] == section].sort_values("score", ascending=False)
         if len(rows) >= 2:
             top, low = rows.iloc[0], rows.iloc[-1]
-            ratio = analysis.format_ratio(top["score"] / low["score"])
-            name = analysis.SECTION_TITLES[section].lower()
+            ratio = training.format_ratio(top["score"] / low["score"])
+            name = tables.SECTION_TITLES[section].lower()
             return f"{source}: {top['machine']} scores {ratio} {low['machine']} on {name}"
     return f"{source}: not enough machines with scores to compare yet"
 
@@ -259,7 +259,7 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
     """Scores per machine in three panels (single-core, multi-core, GPU); higher is better.
 
     ``scores`` has columns ``machine``, ``section``, ``status``, ``score`` and ``reason``
-    (as `analysis.probe_scores`). A section that is not ``ok`` is written as its status, never
+    (as `scores.probe_scores`). A section that is not ``ok`` is written as its status, never
     drawn as a zero bar.
     """
     if scores.empty:
@@ -268,9 +268,9 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
     title = _score_finding(scores, source)
     with _style():
         figure = _new_figure(1.5 + 0.5 * len(machines))
-        axes = figure.subplots(1, len(analysis.SECTIONS), sharey=True)
+        axes = figure.subplots(1, len(tables.SECTIONS), sharey=True)
         ys = np.arange(len(machines), dtype=float)
-        for ax, section in zip(axes, analysis.SECTIONS, strict=True):
+        for ax, section in zip(axes, tables.SECTIONS, strict=True):
             rows = scores[scores["section"] == section].set_index("machine")
             values = [_score(rows, m) for m in machines]
             finite = [v for v in values if math.isfinite(v)]
@@ -285,18 +285,18 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
                             color=MUTED, style="italic", fontsize=9)  # fmt: skip
             ax.set_yticks(ys, machines)
             ax.grid(axis="y", visible=False)
-            ax.set_title(analysis.SECTION_TITLES[section], fontsize=10)
+            ax.set_title(tables.SECTION_TITLES[section], fontsize=10)
             ax.set_xticks([])
         axes[0].invert_yaxis()
         _title(figure, title)
     parts = []
-    for section in analysis.SECTIONS:
+    for section in tables.SECTIONS:
         rows = scores[scores["section"] == section]
         listed = ", ".join(
             f"{r.machine} {r.score:,.0f}" if r.status == "ok" else f"{r.machine} {r.status}"
             for r in rows.itertuples()
         )
-        parts.append(f"{analysis.SECTION_TITLES[section]}: {listed or 'none'}")
+        parts.append(f"{tables.SECTION_TITLES[section]}: {listed or 'none'}")
     alt = f"Bar charts of {source}. " + "; ".join(parts) + "."
     caption = (
         f"{source}, higher is better; each panel has its own scale. A section a machine could "
@@ -306,10 +306,10 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
 
 
 def geekbench_long(geekbench: pd.DataFrame) -> pd.DataFrame:
-    """`analysis.geekbench_scores` in the long form `scores_chart` takes."""
+    """`scores.geekbench_scores` in the long form `scores_chart` takes."""
     rows = []
     for r in geekbench.itertuples():
-        for section in analysis.SECTIONS:
+        for section in tables.SECTIONS:
             score = float(getattr(r, section))
             status = "ok" if math.isfinite(score) else "not reported"
             rows.append([r.machine, section, status, score, None])
@@ -366,21 +366,21 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
     return Chart(figure, title, alt, caption)
 
 
-# --- Bottlenecks ------------------------------------------------------------------------------
+# --- Attribution ---------------------------------------------------------------------------------
 
 INPUT_WAIT = "#b8b8b8"
 """Input wait is drawn in grey, beside each machine's own colour for compute."""
 
 
-def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
+def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     """One workload: milliseconds per training image, split into compute and input wait.
 
-    ``rows`` are one workload's rows of `analysis.bottleneck_table` (as
-    `analysis.bottleneck_groups` gives them), one bar per machine, pipeline and thread count.
+    ``rows`` are one workload's rows of `attribution.attribution_table` (as
+    `attribution.attribution_groups` gives them), one bar per machine, pipeline and thread count.
     A configuration without the measurement is written as "not measured", never drawn as zero.
     """
     workload = str(rows["workload"].iloc[0])
-    name = analysis.WORKLOAD_TITLES.get(workload, workload)
+    name = tables.WORKLOAD_TITLES.get(workload, workload)
     measured = rows[rows["attribution"] == "measured"]
     if measured.empty:
         title = f"{name}: input wait and compute not measured yet"
@@ -389,10 +389,10 @@ def bottleneck_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         worst = measured.sort_values("input_wait_share", ascending=False).iloc[0]
         title = (
             f"{name}: input-bound in {bound} of {len(measured)} measured configurations; "
-            f"{analysis.configuration_label(worst)} waits "
+            f"{attribution.configuration_label(worst)} waits "
             f"{worst['input_wait_share']:.0%} of each step for input"
         )
-    labels = [analysis.configuration_label(r) for r in rows.to_dict("records")]
+    labels = [attribution.configuration_label(r) for r in rows.to_dict("records")]
     with _style():
         figure = _new_figure(1.9 + 0.5 * len(rows))
         ax = figure.add_subplot()
@@ -449,7 +449,7 @@ def _scaling_line(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
-    """End-to-end images/s against intra-op threads, one panel per workload (`analysis.thread_scaling`).
+    """End-to-end images/s against intra-op threads, one panel per workload (`attribution.thread_scaling`).
 
     One line per machine, pipeline and setting (solid: legacy, dashed: tf.data, dotted: tf.data
     with Keras layers; the profile named, and a marker shape per setting, where a workload has
@@ -459,7 +459,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     if table.empty:
         message = "No machine has runs at two or more thread counts (--threads) yet."
         return _no_data("Core scaling: not measured yet", message)
-    workloads = [w for w in analysis.WORKLOADS if w in set(table["workload"])]
+    workloads = [w for w in tables.WORKLOADS if w in set(table["workload"])]
     gains = []
     for _, group in table.groupby(["workload", "machine", "pipeline", "setting"], sort=False):
         series = _scaling_line(group)
@@ -470,9 +470,9 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         gain, low, high = max(gains, key=lambda g: g[0])
         title = (
             f"From {low['cores']:.0f} to {high['cores']:.0f} threads, training speeds up at most "
-            f"{analysis.format_ratio(gain)} ({low['machine']}, "
-            f"{analysis.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
-            f"{analysis.pipeline_name(low['pipeline'])})"
+            f"{training.format_ratio(gain)} ({low['machine']}, "
+            f"{tables.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
+            f"{attribution.pipeline_name(low['pipeline'])})"
         )
     else:
         title = "Core scaling"
@@ -487,7 +487,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             for (machine, pipeline, setting), group in lines:
                 series = _scaling_line(group)
                 style = {"tfdata": "--", "tfdata-layers": ":"}.get(str(pipeline), "-")
-                name = analysis.pipeline_name(pipeline)
+                name = attribution.pipeline_name(pipeline)
                 # Several settings (profiles, datasets) of one workload: name each line's.
                 label = f"{machine}, {name}" + (
                     f" ({str(setting).split(',')[0]})" if several else ""
@@ -507,13 +507,13 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             ax.set_ylim(bottom=0, top=float(mine["images_per_s"].max()) * 1.25)
             ticks = sorted(mine["cores"].dropna().unique())
             ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
-            ax.set_title(analysis.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
             ax.set_ylabel("images/s")
             ax.legend(fontsize=8, frameon=False, loc="lower right")
         axes[-1].set_xlabel("Intra-op threads (--threads; the default uses every logical core)")
         _title(figure, title)
     parts = [
-        f"{analysis.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
+        f"{tables.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
         f"{r.pipeline}, {r.setting}, {r.threads}: {r.images_per_s:.1f} images/s"
         for r in table.itertuples()
     ]

@@ -1,4 +1,4 @@
-"""Tests for bench.utilisation: FLOPs from the architecture, achieved share of the matmul peak."""
+"""Tests for bench/report/utilisation.py: FLOPs from the architecture, share of the matmul peak."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench import analysis, utilisation, workloads
+from bench import workloads
+from bench.report import scores, tables, utilisation
 
 FIXTURES = Path(__file__).parent / "data" / "results"
 
@@ -78,13 +79,13 @@ def test_unknown_model_is_refused() -> None:
 
 def test_utilisation_uses_the_device_peak() -> None:
     """A GPU run is set against the GPU matmul, a CPU run against the all-core matmul."""
-    results = analysis.load_results(FIXTURES)
+    results = tables.load_results(FIXTURES)
     table = utilisation.utilisation(results).set_index(["machine", "workload", "image_size"])
-    details = analysis.probe_details(results).set_index(["machine", "section", "probe"])
+    details = scores.probe_details(results).set_index(["machine", "section", "probe"])
     row = table.loc[("fixture-laptop-b", "vgg16", 224)]
     assert row["peak"] == "GPU matmul"
     assert row["peak_gflops"] == details.at[("fixture-laptop-b", "gpu", "matmul"), "value"]
-    epochs = analysis.measured_epochs(results.epochs)
+    epochs = tables.measured_epochs(results.epochs)
     mine = epochs[(epochs["machine"] == "fixture-laptop-b") & (epochs["workload"] == "vgg16")]
     rate = mine["images_per_s"].median()
     gflop = utilisation.training_flops("vgg16", int(mine["image_size"].iloc[0])) / 1e9
@@ -105,7 +106,7 @@ def test_utilisation_without_probes_has_no_share(tmp_path: Path) -> None:
         data = json.loads(path.read_text())
         data["probes"] = None
         path.write_text(json.dumps(data))
-    table = utilisation.utilisation(analysis.load_results(tmp_path))
+    table = utilisation.utilisation(tables.load_results(tmp_path))
     assert not table.empty
     assert table["achieved_gflops"].gt(0).all()
     assert table["share"].isna().all()
@@ -113,12 +114,12 @@ def test_utilisation_without_probes_has_no_share(tmp_path: Path) -> None:
 
 def test_score_tracking_and_rank_agreement() -> None:
     """Scores and rates line up per machine; agreement needs three machines."""
-    results = analysis.load_results(FIXTURES)
+    results = tables.load_results(FIXTURES)
     table = utilisation.score_tracking(results)
     assert list(table["machine"]) == results.machines
-    scores = analysis.probe_scores(results).set_index(["machine", "section"])
+    table_of_scores = scores.probe_scores(results).set_index(["machine", "section"])
     b = table.set_index("machine").loc["fixture-laptop-b"]
-    assert b["single_core"] == scores.at[("fixture-laptop-b", "single_core"), "score"]
+    assert b["single_core"] == table_of_scores.at[("fixture-laptop-b", "single_core"), "score"]
     rho = utilisation.rank_agreement(table, "multi_core", "cnn")
     assert math.isnan(rho) or -1.0 <= rho <= 1.0
     assert math.isnan(utilisation.rank_agreement(table.head(2), "multi_core", "cnn"))
@@ -145,7 +146,7 @@ def test_one_row_per_comparable_configuration(tmp_path: Path) -> None:
                 epoch[phase] *= 2
             epoch["images_per_s"] /= 2
     path.write_text(json.dumps(data))
-    table = utilisation.utilisation(analysis.load_results(tmp_path))
+    table = utilisation.utilisation(tables.load_results(tmp_path))
     cnn = table[table["workload"] == "cnn"]
     assert sorted(cnn["pipeline"]) == ["legacy", "tfdata-layers"]
     rates = cnn.set_index("pipeline")["images_per_s"]

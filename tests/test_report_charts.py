@@ -1,4 +1,4 @@
-"""Tests for bench/charts.py: colours, findings in titles, alt text, captions, no zero bars."""
+"""Tests for bench/report/charts.py: the figures, their titles, alt text and captions."""
 
 from __future__ import annotations
 
@@ -13,20 +13,14 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from bench import analysis, charts
+from bench.report import article, attribution, charts, scores, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "results"
 
 
 @pytest.fixture(scope="module")
-def loaded() -> analysis.Results:
-    """Every fixture results file, loaded once."""
-    return analysis.load_results(FIXTURES)
-
-
-@pytest.fixture(scope="module")
-def colours(loaded: analysis.Results) -> dict[str, str]:
+def colours(loaded: tables.Results) -> dict[str, str]:
     """The report's palette for the fixture machines."""
     return charts.machine_colours(loaded.machines)
 
@@ -63,11 +57,9 @@ def test_many_machines_still_get_distinct_colours() -> None:
     assert len(set(charts.machine_colours(slugs).values())) == 20
 
 
-def test_training_chart_states_the_finding(
-    loaded: analysis.Results, colours: dict[str, str]
-) -> None:
+def test_training_chart_states_the_finding(loaded: tables.Results, colours: dict[str, str]) -> None:
     """The title says who is faster by how much; bars use each machine's colour, fastest first."""
-    chart = charts.training_chart(analysis.main_comparisons(loaded)["cnn"], colours)
+    chart = charts.training_chart(training.main_comparisons(loaded)["cnn"], colours)
     assert chart.title == (
         "fixture-laptop-b vs fixture-desktop-c: 3.00x faster, 95 % CI 2.95 to 3.05"
     )
@@ -84,16 +76,16 @@ def test_training_chart_states_the_finding(
 
 
 def test_training_chart_with_one_machine_says_so(
-    loaded: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """A group of one machine is charted, and the title does not invent a comparison."""
-    smoke = [c for c in analysis.comparisons(loaded.epochs) if c.setting["profile"] == "smoke"]
+    smoke = [c for c in training.comparisons(loaded.epochs) if c.setting["profile"] == "smoke"]
     chart = charts.training_chart(smoke[0], colours)
     assert chart.title == "fixture-desktop-c takes 1.5 s per epoch (the only machine so far)"
 
 
 def test_throughput_chart_has_a_panel_per_workload(
-    loaded: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """Images per second, one panel per charted workload, each bar labelled."""
     chart = charts.throughput_chart(loaded, colours)
@@ -103,10 +95,10 @@ def test_throughput_chart_has_a_panel_per_workload(
 
 
 def test_scores_chart_never_draws_unavailable_as_zero(
-    loaded: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """The GPU panel has bars only for machines with a GPU score and names the others."""
-    chart = charts.scores_chart(analysis.probe_scores(loaded), colours, "benchbook probes")
+    chart = charts.scores_chart(scores.probe_scores(loaded), colours, "benchbook probes")
     gpu_axis = next(ax for ax in chart.figure.axes if ax.get_title(loc="left") == "GPU")
     assert len(gpu_axis.patches) == 2
     assert [t.get_text() for t in gpu_axis.texts].count("unavailable") == 1
@@ -118,44 +110,44 @@ def test_scores_chart_never_draws_unavailable_as_zero(
 
 
 def test_geekbench_scores_chart_uses_the_same_layout(
-    loaded: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """Reported Geekbench scores draw like the probes, missing ones as "not reported"."""
-    scores = charts.geekbench_long(analysis.geekbench_scores(loaded))
-    assert set(scores["status"]) == {"ok"}
-    chart = charts.scores_chart(scores, colours, "Reported Geekbench scores")
+    table_of_scores = charts.geekbench_long(scores.geekbench_scores(loaded))
+    assert set(table_of_scores["status"]) == {"ok"}
+    chart = charts.scores_chart(table_of_scores, colours, "Reported Geekbench scores")
     assert "1.60x" in chart.title
 
 
-def test_article_chart_counts_what_is_measured(loaded: analysis.Results) -> None:
+def test_article_chart_counts_what_is_measured(loaded: tables.Results) -> None:
     """The title says how many of the article's ratios are measured and how close they are."""
-    chart = charts.article_chart(analysis.article_comparison(loaded))
+    chart = charts.article_chart(article.article_comparison(loaded))
     assert chart.title == "7 of the article's 7 ratios measured here; 7 within 10 % of the article"
 
 
 def test_charts_without_data_say_so(tmp_path: Path) -> None:
     """With no results the charts become plain notes, never an empty axis."""
-    empty = analysis.load_results(tmp_path)
-    article = charts.article_chart(analysis.article_comparison(empty))
-    assert article.title == "None of the article's 7 ratios can be checked here yet"
-    assert "not measured here yet" in article.alt
+    empty = tables.load_results(tmp_path)
+    article_chart = charts.article_chart(article.article_comparison(empty))
+    assert article_chart.title == "None of the article's 7 ratios can be checked here yet"
+    assert "not measured here yet" in article_chart.alt
     assert charts.throughput_chart(empty, {}).title == "No training results yet"
-    scores = charts.scores_chart(analysis.probe_scores(empty), {}, "benchbook probes")
-    assert scores.alt.startswith("No chart:")
+    table_of_scores = charts.scores_chart(scores.probe_scores(empty), {}, "benchbook probes")
+    assert table_of_scores.alt.startswith("No chart:")
 
 
-def test_png_is_crisp(loaded: analysis.Results, colours: dict[str, str]) -> None:
+def test_png_is_crisp(loaded: tables.Results, colours: dict[str, str]) -> None:
     """Charts render at 200 dpi: an 8-inch figure is 1,600 pixels wide."""
-    chart = charts.training_chart(analysis.main_comparisons(loaded)["vgg16"], colours)
+    chart = charts.training_chart(training.main_comparisons(loaded)["vgg16"], colours)
     image = matplotlib.image.imread(io.BytesIO(chart.png()), format="png")
     assert image.shape[1] == 1600
 
 
 def test_markdown_is_a_figure_with_alt_text_and_escaped_caption(
-    loaded: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """The MyST figure carries the PNG, a one-line alt text and an escaped caption."""
-    chart = charts.training_chart(analysis.main_comparisons(loaded)["cnn"], colours)
+    chart = charts.training_chart(training.main_comparisons(loaded)["cnn"], colours)
     hostile = charts.Chart(chart.figure, "t", "line one\n:class: x", "<b>caption</b>\n```")
     text = hostile.markdown()
     lines = text.splitlines()
@@ -172,7 +164,7 @@ def test_markdown_is_a_figure_with_alt_text_and_escaped_caption(
 def test_a_dollar_sign_is_not_mathtext(colours: dict[str, str], tmp_path: Path) -> None:
     """Text with dollar signs renders literally instead of failing as mathtext."""
     shutil.copytree(FIXTURES / "fixture-laptop-a", tmp_path / "fixture-laptop-a")
-    loaded = analysis.load_results(tmp_path)
+    loaded = tables.load_results(tmp_path)
     frame = pd.DataFrame(
         [["fixture-laptop-a", "gpu", "unavailable: $5 $x^{2", float("nan"), None]],
         columns=["machine", "section", "status", "score", "reason"],
@@ -181,23 +173,15 @@ def test_a_dollar_sign_is_not_mathtext(colours: dict[str, str], tmp_path: Path) 
     assert chart.png().startswith(b"\x89PNG")
 
 
-# --- Bottlenecks ------------------------------------------------------------------------------
+# --- Attribution ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def with_variants(tmp_path_factory: pytest.TempPathFactory) -> analysis.Results:
-    """The fixtures plus fixture-laptop-a runs with the tf.data pipeline and with 4 threads."""
-    folder = Path(shutil.copytree(FIXTURES, tmp_path_factory.mktemp("b") / "results"))
-    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
-    return analysis.load_results(folder)
-
-
-def test_bottleneck_chart_stacks_compute_and_input_wait(
-    with_variants: analysis.Results, colours: dict[str, str]
+def test_attribution_chart_stacks_compute_and_input_wait(
+    with_variants: tables.Results, colours: dict[str, str]
 ) -> None:
     """Two segments per measured configuration: the machine's colour, then grey input wait."""
-    rows = analysis.bottleneck_groups(with_variants)["cnn-aug"]
-    chart = charts.bottleneck_chart(rows, colours)
+    rows = attribution.attribution_groups(with_variants)["cnn-aug"]
+    chart = charts.attribution_chart(rows, colours)
     assert chart.title == (
         "Custom CNN with augmentation: input-bound in 4 of 6 measured configurations; "
         "fixture-laptop-b, legacy, default (10 cores) waits 69% of each step for input"
@@ -206,7 +190,7 @@ def test_bottleneck_chart_stacks_compute_and_input_wait(
     assert len(drawn) == 12
     assert drawn[0::2] == [colours[m] for m in rows["machine"]]
     assert set(drawn[1::2]) == {charts.INPUT_WAIT}
-    widths = [p.get_width() for p in chart.figure.axes[0].patches]
+    widths = [p.get_width() for p in chart.figure.axes[0].patches]  # type: ignore[attr-defined]
     assert widths[2] + widths[3] == pytest.approx(2.0)  # laptop-a legacy: 500 img/s end to end
     assert widths[2] == pytest.approx(1.0)  # 1,000 img/s compute only
     assert "2.0 ms, 50% wait, input-bound" in texts(chart)
@@ -215,22 +199,22 @@ def test_bottleneck_chart_stacks_compute_and_input_wait(
     assert "input-bound" in chart.caption.lower()
 
 
-def test_bottleneck_chart_writes_not_measured_instead_of_a_bar(
-    loaded: analysis.Results, colours: dict[str, str]
+def test_attribution_chart_writes_not_measured_instead_of_a_bar(
+    loaded: tables.Results, colours: dict[str, str]
 ) -> None:
     """Configurations without the measurement are named, never drawn as zero."""
-    rows = analysis.bottleneck_groups(loaded)["vgg16"]
-    chart = charts.bottleneck_chart(rows, colours)
+    rows = attribution.attribution_groups(loaded)["vgg16"]
+    chart = charts.attribution_chart(rows, colours)
     assert len(chart.figure.axes[0].patches) == 0
     assert texts(chart).count("not measured") == len(rows)
     assert chart.title == "VGG-16 transfer learning: input wait and compute not measured yet"
 
 
 def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
-    loaded: analysis.Results, with_variants: analysis.Results, colours: dict[str, str]
+    loaded: tables.Results, with_variants: tables.Results, colours: dict[str, str]
 ) -> None:
     """One panel per workload with thread-limited runs; no such runs gives a no-data chart."""
-    chart = charts.scaling_chart(analysis.thread_scaling(with_variants), colours)
+    chart = charts.scaling_chart(attribution.thread_scaling(with_variants), colours)
     assert len(chart.figure.axes) == 2
     assert len(chart.figure.axes[0].lines) == 2
     assert chart.title == (
@@ -238,7 +222,7 @@ def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
         "(fixture-laptop-a, Custom CNN with augmentation, legacy)"
     )
     assert "4 threads: 280.0 images/s" in chart.alt
-    empty = charts.scaling_chart(analysis.thread_scaling(loaded), colours)
+    empty = charts.scaling_chart(attribution.thread_scaling(loaded), colours)
     assert empty.alt.startswith("No chart: No machine has runs at two or more thread counts")
 
 
@@ -248,7 +232,7 @@ def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -
     import uuid
 
     folder = Path(shutil.copytree(FIXTURES, tmp_path / "results"))
-    shutil.copytree(ROOT / "tests" / "data" / "bottlenecks", folder, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests" / "data" / "attribution", folder, dirs_exist_ok=True)
     for source in sorted((folder / "fixture-laptop-a").glob("*.json")):
         data = json.loads(source.read_text(encoding="utf-8"))
         data["config"]["profile"] = "medium"
@@ -258,7 +242,7 @@ def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -
         data["finished_at"] = data["finished_at"].replace("2026-01", "2026-02")
         copy = source.with_name(source.name.replace("202601", "202602"))
         copy.write_text(json.dumps(data), encoding="utf-8")
-    table = analysis.thread_scaling(analysis.load_results(folder))
+    table = attribution.thread_scaling(tables.load_results(folder))
     legacy = table[(table["workload"] == "cnn-aug") & (table["pipeline"] == "legacy")]
     assert legacy["setting"].nunique() == 2
     for _, series in legacy.groupby("setting"):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench import analysis
+from bench.report import scores, tables, training
 from bench.results import model
 
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -120,7 +120,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def utilisation(results: analysis.Results) -> pd.DataFrame:
+def utilisation(results: tables.Results) -> pd.DataFrame:
     """One row per machine and comparable configuration (every field of the comparability key,
     `bench.results.model.KEY`): achieved GFLOP/s against the device's peak.
 
@@ -130,10 +130,10 @@ def utilisation(results: analysis.Results) -> pd.DataFrame:
     peak is the machine's median matmul probe on the GPU when a GPU ran the workload, on all
     CPU cores otherwise; ``share`` is NaN when that probe was not measured.
     """
-    epochs = _all_threads(analysis.measured_epochs(results.epochs))
+    epochs = _all_threads(tables.measured_epochs(results.epochs))
     if epochs.empty:
         return pd.DataFrame(columns=COLUMNS)
-    details = analysis.probe_details(results)
+    details = scores.probe_details(results)
     matmul = details[details["probe"] == "matmul"].set_index(["machine", "section"])["value"]
     rows = []
     keys = ["machine", *model.FIELDS]
@@ -153,7 +153,7 @@ def utilisation(results: analysis.Results) -> pd.DataFrame:
              rate, achieved, peak, "GPU matmul" if on_gpu else "all-core matmul",
              achieved / peak if peak > 0 else math.nan]
         )  # fmt: skip
-    order = {w: i for i, w in enumerate(analysis.WORKLOADS)}
+    order = {w: i for i, w in enumerate(tables.WORKLOADS)}
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(
         ["machine", "workload", "setting"],
@@ -162,25 +162,25 @@ def utilisation(results: analysis.Results) -> pd.DataFrame:
     )
 
 
-def score_tracking(results: analysis.Results) -> pd.DataFrame:
+def score_tracking(results: tables.Results) -> pd.DataFrame:
     """Per machine: single- and multi-core probe scores beside the training rate of each workload.
 
     The article found the M1 Pro no faster than the M1 once augmentation was on, as if the
     augmented workloads followed the single-core score (the same on both chips) rather than the
     core count. This table puts the numbers side by side; `rank_agreement` says how well a score
     orders the machines the way a workload does. A workload's rates come from its charted group
-    of comparable runs (`bench.analysis.main_comparisons`), so every machine's figure is of the
+    of comparable runs (`bench.training.main_comparisons`), so every machine's figure is of the
     same configuration: the median over runs of each run's images/s.
     """
-    scores = analysis.probe_scores(results)
-    scores = scores[scores["status"] == "ok"].pivot_table(
+    table_of_scores = scores.probe_scores(results)
+    table_of_scores = table_of_scores[table_of_scores["status"] == "ok"].pivot_table(
         index="machine", columns="section", values="score", aggfunc="first"
     )
     table = pd.DataFrame(index=pd.Index(results.machines, name="machine"))
     for section in ("single_core", "multi_core"):
-        table[section] = scores.get(section, math.nan)
-    charted = analysis.main_comparisons(results)
-    for workload in analysis.WORKLOADS:
+        table[section] = table_of_scores.get(section, math.nan)
+    charted = training.main_comparisons(results)
+    for workload in tables.WORKLOADS:
         rates: dict[str, float] = {}
         comparison = charted.get(workload)
         if comparison is not None:
@@ -197,3 +197,44 @@ def rank_agreement(table: pd.DataFrame, score: str, workload: str) -> float:
     if len(both) < 3:
         return math.nan
     return float(both[score].rank().corr(both[workload].rank()))
+
+
+def best_share(use: pd.DataFrame) -> str:
+    """The configuration closest to its device's peak, in one line (for the page's prose)."""
+    best = use.dropna(subset=["share"]).sort_values("share", ascending=False)
+    if best.empty:
+        return "not available yet (no run with probes)"
+    top = best.iloc[0]
+    return (
+        f"{tables.WORKLOAD_TITLES.get(top['workload'], top['workload'])} on {top['machine']} "
+        f"({top['setting']}): {top['achieved_gflops']:,.0f} GFLOP/s, {top['share']:.0%} of its "
+        f"{top['peak']} ({top['peak_gflops']:,.0f} GFLOP/s)"
+    )
+
+
+def tracking_display(tracking: pd.DataFrame) -> pd.DataFrame:
+    """`score_tracking` with the headings readers see, rounded to one decimal."""
+    return tracking.rename(
+        columns={
+            "machine": "Machine",
+            "single_core": "Single-core score",
+            "multi_core": "Multi-core score",
+            **{w: f"{tables.WORKLOAD_TITLES.get(w, w)} (img/s)" for w in tables.WORKLOADS},
+        }
+    ).round(1)
+
+
+def rank_findings(tracking: pd.DataFrame) -> list[str]:
+    """One line per workload: how well each score orders the machines (`rank_agreement`)."""
+    lines = []
+    for workload in tables.WORKLOADS:
+        title = tables.WORKLOAD_TITLES.get(workload, workload)
+        rho = {s: rank_agreement(tracking, s, workload) for s in ("single_core", "multi_core")}
+        if all(math.isnan(v) for v in rho.values()):
+            lines.append(f"{title}: needs three machines with probes and this workload.")
+        else:
+            lines.append(
+                f"{title}: rank correlation with the single-core score "
+                f"{rho['single_core']:+.2f}, with the multi-core score {rho['multi_core']:+.2f}."
+            )
+    return lines

@@ -1,0 +1,13 @@
+"""The report: what the pages of the published write-up compute and show.
+
+One module per page, the display helpers and the charts beside them:
+
+- `tables`: every results file as tidy tables (what the pages start from).
+- `training`, `scores`, `attribution`, `article`, `hardware`: each page's figures, as tested
+  functions; a page's cells load, glue and display, and compute nothing of their own.
+- `utilisation`: the floating-point work of a training image, and each configuration's share of
+  the measured peak (the Scores page).
+- `display`: escaping of untrusted text, HTML tables, glue; `charts`: the figures.
+
+``python -m bench.report [FOLDER]`` checks that the report can be built from a folder.
+"""
