@@ -55,6 +55,11 @@ def refuse_unsupported(session: nox.Session, name: str) -> None:
         session.error(reason)
 
 
+def run_stoppable(session: nox.Session, *args: str) -> None:
+    """Run a harness command that needs time to stop cleanly on Ctrl-C (it writes what finished)."""
+    session.run(*args, interrupt_timeout=INTERRUPT_TIMEOUT_S, terminate_timeout=TERMINATE_TIMEOUT_S)
+
+
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install the dependency groups, then the project itself (editable) with its own few
     dependencies (jsonschema, psutil), which every session needs to read or write results."""
@@ -69,13 +74,12 @@ def bench(session: nox.Session) -> None:
     """Run the article's four workloads and the probes; write results/<machine>/<stamp>.json."""
     refuse_unsupported(session, "bench")
     install(session, "bench")
-    session.run(
+    run_stoppable(
+        session,
         "python",
         "-m",
         "bench",
         *session.posargs,
-        interrupt_timeout=INTERRUPT_TIMEOUT_S,
-        terminate_timeout=TERMINATE_TIMEOUT_S,
     )
 
 
@@ -84,13 +88,12 @@ def bench_cuda(session: nox.Session) -> None:
     """Like bench, with TensorFlow's CUDA build (Linux x86_64 with an NVIDIA GPU)."""
     refuse_unsupported(session, "bench-cuda")
     install(session, "cuda", "runtime")
-    session.run(
+    run_stoppable(
+        session,
         "python",
         "-m",
         "bench",
         *session.posargs,
-        interrupt_timeout=INTERRUPT_TIMEOUT_S,
-        terminate_timeout=TERMINATE_TIMEOUT_S,
     )
 
 
@@ -102,14 +105,13 @@ def bench_keras2(session: nox.Session) -> None:
     # tf-keras names `tensorflow` as its dependency; on Linux x86_64 that would install the
     # 572 MB GPU wheel over tensorflow-cpu (same folder), so it goes in without dependencies.
     session.install("--no-deps", "tf-keras==2.18.0")
-    session.run(
+    run_stoppable(
+        session,
         "python",
         "-m",
         "bench",
         "--keras2",
         *session.posargs,
-        interrupt_timeout=INTERRUPT_TIMEOUT_S,
-        terminate_timeout=TERMINATE_TIMEOUT_S,
     )
 
 
@@ -118,12 +120,11 @@ def data(session: nox.Session) -> None:
     """Prepare the Kaggle Dogs vs Cats archive or folder into data/ (`-- ARCHIVE_OR_FOLDER`)."""
     refuse_unsupported(session, "data")
     install(session, "data")
-    session.run(
+    run_stoppable(
+        session,
         "python",
         "scripts/prepare_data.py",
         *session.posargs,
-        interrupt_timeout=INTERRUPT_TIMEOUT_S,
-        terminate_timeout=TERMINATE_TIMEOUT_S,
     )
 
 

@@ -5,33 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from bench import __version__, processes, runner
 from bench.attribution import MAX_STEPS
 from bench.errors import UserError
 from bench.pipelines import DEFAULT_PIPELINE, PIPELINES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.terminal import OneLineParser, whole_number
 from bench.weights import MODES
 from bench.workloads import WORKLOADS
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """One line, not the usage block: what is wrong and where to look."""
-        self.exit(2, f"benchbook: error: {message} (see --help)\n")
-
-
-def _whole(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"{text!r} is not a whole number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < minimum:
-        msg = f"{value} must be at least {minimum}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+_positive = whole_number(1)
+_non_negative = whole_number(0)
 
 
 def _seconds(text: str) -> float:
@@ -46,14 +31,6 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
-    return _whole(text, 1)
-
-
-def _non_negative(text: str) -> int:
-    return _whole(text, 0)
-
-
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the options)."""
     profiles = ", ".join(
@@ -61,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
         + (f"{2 * p.train_per_class} stand-in images)" if p.train_per_class else "prepared data)")
         for p in PROFILES.values()
     )
-    p = _Parser(
+    p = OneLineParser(
+        name="benchbook",
         prog="benchbook",
         description=(
             "Time the four TensorFlow workloads of 'MacBook M1 vs M1 Pro for Data Science' "

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,7 @@ import numpy.typing as npt
 from bench import results, sanity, stats
 from bench.errors import UserError
 from bench.results import model
-from bench.terminal import printable
+from bench.terminal import OneLineParser, printable
 from bench.workloads import WORKLOADS
 
 KEY = model.KEY
@@ -407,15 +407,10 @@ def load_side(letter: str, given: str | Path) -> Side:
     return Side(letter, path, sorted(documents.items()))
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """One line, not the usage block."""
-        self.exit(2, f"compare: error: {message} (see --help)\n")
-
-
 def parser() -> argparse.ArgumentParser:
     """The command-line parser."""
-    p = _Parser(
+    p = OneLineParser(
+        name="compare",
         prog="python -m bench.compare",
         description=(
             "Compare the training times of two results files or machine folders "

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,8 @@ class SyntheticSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def list_images(root: Path) -> dict[str, dict[str, list[Path]]]:
-    """``{split: {class: [image paths]}}`` for the train and validation splits, sorted.
+def list_images(root: Path, splits: Sequence[str] = SPLITS) -> dict[str, dict[str, list[Path]]]:
+    """``{split: {class: [image paths]}}`` for ``splits`` (train and validation), sorted.
 
     The one listing of a dataset: the layout check, the fingerprint, the image check and the
     pipelines' count check all use it. It lists what Keras lists (``flow_from_directory`` and
@@ -60,7 +60,7 @@ def list_images(root: Path) -> dict[str, dict[str, list[Path]]]:
     a file Keras would train on cannot escape the checks.
     """
     found: dict[str, dict[str, list[Path]]] = {}
-    for split in SPLITS:
+    for split in splits:
         folder = root / split
         classes = sorted(p for p in folder.iterdir() if p.is_dir())
         found[split] = {c.name: _class_images(c) for c in classes}

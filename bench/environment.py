@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import results
-from bench.errors import UserError
+from bench.errors import UserError, one_line
 from bench.terminal import printable
 
 Runner = Callable[[list[str]], str | None]
@@ -615,39 +615,6 @@ def _truncate_slug(slug: str) -> str:
     return cut.strip("-")
 
 
-def hardware_signature(machine: Mapping[str, Any]) -> dict[str, Any]:
-    """What must be equal for two results files to come from one kind of hardware.
-
-    The CPU name, architecture, core counts, recorded vector extensions, GPU names and Apple chip;
-    with a CPU identity (files from this version on), also vendor, family, model, stepping and the
-    digest of the whole flag set. Files written before identities were recorded carry no such
-    fields, and are judged on the rest.
-    """
-    cpu = machine.get("cpu") or {}
-    apple = machine.get("apple") or {}
-    signature: dict[str, Any] = {
-        "cpu model": cpu.get("model"),
-        "architecture": cpu.get("architecture"),
-        "cores": (cpu.get("physical_cores"), cpu.get("logical_cores")),
-        "vector extensions": tuple(cpu.get("flags") or ()),
-        "GPUs": tuple(sorted(str(g.get("name")) for g in machine.get("gpus") or [])),
-        "chip": apple.get("chip"),
-    }
-    identity = cpu.get("identity") or {}
-    names = {"vendor": "cpu vendor", "family": "cpu family", "model": "cpu model number",
-             "stepping": "cpu stepping", "flags_sha256": "cpu flag set"}  # fmt: skip
-    for key, name in names.items():
-        if identity.get(key) is not None:
-            signature[name] = identity[key]
-    return signature
-
-
-def hardware_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """The fields of `hardware_signature` where two machines differ (fields both have)."""
-    sa, sb = hardware_signature(a), hardware_signature(b)
-    return [f"{k} {sa[k]!r} vs {sb[k]!r}" for k in sa if k in sb and sa[k] != sb[k]]
-
-
 def is_generic_cpu_name(name: str) -> bool:
     """True for a CPU name with no model number (``AMD EPYC``, ``Intel Xeon CPU @ 2.20GHz``,
     ``Common KVM processor``): it does not say which hardware the machine has."""
@@ -1053,10 +1020,10 @@ def capture_software(
     tf_versions = {name: version(name) for name in TENSORFLOW_DISTRIBUTIONS}
     tensorflow = next((v for v in tf_versions.values() if v is not None), None)
     keras = version("keras")
-    legacy_keras = version("tf-keras")
+    keras2 = version("tf-keras")
     # TensorFlow routes tf.keras to tf-keras (Keras 2) when this variable says so.
-    if environ.get("TF_USE_LEGACY_KERAS") in LEGACY_KERAS_VALUES and legacy_keras is not None:
-        keras = legacy_keras
+    if environ.get("TF_USE_LEGACY_KERAS") in LEGACY_KERAS_VALUES and keras2 is not None:
+        keras = keras2
     packages: dict[str, str | None] = {name: version(name) for name in OTHER_PACKAGES}
     packages.update({name: v for name in CUDA_PACKAGES if (v := version(name)) is not None})
     # Which TensorFlow build is installed (tensorflow, tensorflow-cpu, ...) matters too.
@@ -1152,6 +1119,5 @@ def plugin_error(tf: Any, device_types: Iterable[str], system: str | None = None
         for plugin in plugins:
             tf.load_pluggable_device_library(str(plugin))
     except Exception as exc:  # noqa: BLE001 (any failure is the message wanted)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return _clip(f"{plugins[0].name}: {first}", TEXT_MAX)
+        return _clip(f"{plugins[0].name}: {one_line(exc)}", TEXT_MAX)
     return "the plugin loads, yet TensorFlow lists no GPU"

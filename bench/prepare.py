@@ -762,24 +762,14 @@ def assign(
 
 
 def fingerprint(root: Path, splits: Sequence[str]) -> str | None:
-    """SHA-256 over the sorted ``split/class/file<TAB>size<TAB>sha256`` lines of ``splits``.
-
-    The formula of `bench.data.describe`, which is what the harness records for train and
-    validation; this function serves the test split, which the harness never reads.
-    ``None`` when the splits hold no image.
+    """The fingerprint of ``splits`` as `bench.data.describe` computes it for train and
+    validation (`bench.data.list_images`, then `bench.data.fingerprint_of`): this function serves
+    the test split, which the harness never reads. ``None`` when the splits hold no image.
     """
-    lines = []
-    for split in splits:
-        for folder in sorted(p for p in (root / split).iterdir() if p.is_dir()):
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and path.suffix.lower() in data.IMAGE_SUFFIXES:
-                    content = path.read_bytes()
-                    digest = hashlib.sha256(content).hexdigest()
-                    lines.append(f"{split}/{folder.name}/{path.name}\t{len(content)}\t{digest}")
-    if not lines:
+    found = data.list_images(root, splits)
+    if not any(images for by_class in found.values() for images in by_class.values()):
         return None
-    lines.sort()
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return data.fingerprint_of(root, found)[0]
 
 
 def _request(

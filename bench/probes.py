@@ -63,8 +63,8 @@ from typing import Any, NoReturn
 
 import jsonschema
 
-from bench import baselines, files, processes, results, workloads
-from bench.errors import UserError
+from bench import baselines, files, processes, results, stats, workloads
+from bench.errors import UserError, one_line
 from bench.results import schema
 
 SECTIONS = ("single_core", "multi_core", "gpu")
@@ -130,11 +130,10 @@ class Measurement:
 
 
 def relative_spread(times: Sequence[float]) -> float:
-    """Sample standard deviation over mean (the coefficient of variation); 0 for one value."""
-    if len(times) < 2:
-        return 0.0
-    mean = statistics.fmean(times)
-    return statistics.stdev(times) / mean if mean > 0 else math.inf
+    """`bench.stats.coefficient_of_variation` of the repeats, 0 for a single repeat (a probe
+    stores a number; one repeat has no spread to report)."""
+    cv = stats.coefficient_of_variation(times)
+    return cv if math.isfinite(cv) else 0.0
 
 
 def measure(
@@ -403,11 +402,6 @@ def _augment_probe(
     )
 
 
-def _first_error_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _section_status(records: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
     failed = [r["name"] for r in records if r["status"] != "ok"]
     if not failed:
@@ -524,7 +518,7 @@ def run_section(
         # A probe that breaks (a missing SciPy, a GPU kernel error) must not take the others
         # with it: its error is recorded instead.
         except Exception as exc:  # noqa: BLE001
-            block["probes"].append(failed_probe_record(name, UNITS[name], _first_error_line(exc)))
+            block["probes"].append(failed_probe_record(name, UNITS[name], one_line(exc)))
     block["status"], block["reason"] = _section_status(block["probes"])
     block["elapsed_s"] = time.perf_counter() - started
     return {"section": block, "gpus": gpus}
@@ -598,25 +592,18 @@ def _run_worker(
     """Run one worker; return its section (or a ``failed`` one) and the GPUs it saw."""
     output = folder / f"{section}.json"
     try:
-        # The lifeline ends the worker with this process, whatever ends it (bench.processes).
-        with processes.Lifeline() as lifeline:
-            completed = subprocess.run(
-                _worker_command(section, output, settings),
-                env=lifeline.env(_worker_env(section)),
-                pass_fds=lifeline.pass_fds,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout_s,
-                check=False,
-            )
+        code, stderr = processes.run_worker(
+            _worker_command(section, output, settings),
+            env=_worker_env(section),
+            timeout_s=timeout_s,
+            capture=True,
+        )
     except subprocess.TimeoutExpired:
         return _not_measured("failed", f"worker timed out after {timeout_s:.1f} s"), None
     except OSError as exc:
         return _not_measured("failed", f"worker could not start: {exc}"), None
-    if completed.returncode != 0:
-        reason = f"worker exited with status {completed.returncode}: {_last_line(completed.stderr)}"
+    if code != 0:
+        reason = f"worker exited with status {code}: {_last_line(stderr)}"
         return _not_measured("failed", reason), None
     try:
         data = json.loads(output.read_text(encoding="utf-8"))

@@ -8,6 +8,9 @@ hold whatever happens to the parent:
   operating system closes the write end; a thread in the child sees end-of-file and ends the
   child at once. This works on Linux and macOS alike (Linux's ``PR_SET_PDEATHSIG`` has no macOS
   twin), and costs one blocked thread.
+- **One way to run a worker.** `run_worker` starts it holding a lifeline, waits (calling back at
+  intervals, or up to a time limit), stops it on an interruption and propagates that; the
+  training runner and the probes both use it, so the rules cannot drift between them.
 - **SIGTERM and SIGHUP stop a run the way Ctrl-C does.** ``timeout``, CI cancellation, ``kill``
   and nox (SIGTERM 0.3 s after forwarding Ctrl-C, by default) send them; `stop_signals` turns
   them into `KeyboardInterrupt` so the code that keeps finished measurements on Ctrl-C runs for
@@ -21,7 +24,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
 from typing import Any, Self
@@ -173,3 +178,66 @@ def hold_lifeline() -> None:
         print(f"ignoring {LIFELINE_ENV}={value!r}: not an open descriptor", file=sys.stderr)
         return
     threading.Thread(target=_watch, args=(fd,), name="benchbook-lifeline", daemon=True).start()
+
+
+def run_worker(
+    command: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+    capture: bool = False,
+    tick_s: float | None = None,
+    on_tick: Callable[[], None] | None = None,
+) -> tuple[int, str]:
+    """Run a worker process to its end; return its exit status and, with ``capture``, its
+    stderr (decoded, undecodable bytes replaced).
+
+    The worker holds a `Lifeline`, reads no standard input, and writes its standard error to the
+    terminal unless ``capture`` (then its standard output is discarded). ``on_tick`` is called
+    every ``tick_s`` seconds while it runs. On an interruption (Ctrl-C, SIGTERM, SIGHUP) the
+    worker is stopped, further stop signals held back meanwhile, and the interruption
+    propagates.
+
+    Raises
+    ------
+    subprocess.TimeoutExpired
+        After ``timeout_s`` seconds; the worker is stopped first.
+    OSError
+        When the worker cannot be started.
+    """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    with contextlib.ExitStack() as stack:
+        lifeline = stack.enter_context(Lifeline())
+        err = stack.enter_context(tempfile.TemporaryFile()) if capture else None
+        process = start(
+            command,
+            lifeline,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if capture else None,
+            stderr=err,
+        )
+        try:
+            while True:
+                wait_s = tick_s
+                if deadline is not None:
+                    left = max(0.0, deadline - time.monotonic())
+                    wait_s = left if wait_s is None else min(wait_s, left)
+                try:
+                    code = process.wait(timeout=wait_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        stop(process)
+                        raise subprocess.TimeoutExpired(list(command), timeout_s or 0.0) from None
+                    if on_tick is not None:
+                        on_tick()
+        except KeyboardInterrupt:
+            with shielded():  # nox's SIGTERM 0.3 s after Ctrl-C must not cut this short
+                stop(process)
+            raise
+        text = ""
+        if err is not None:
+            err.seek(0)
+            text = err.read().decode("utf-8", errors="replace")
+    return code, text

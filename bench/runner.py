@@ -17,7 +17,6 @@ import math
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -134,23 +133,20 @@ def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     sampling = platform.system() == "Darwin"
     samples: list[dict[str, Any]] = []
-    with processes.Lifeline() as lifeline:
-        process = processes.start(worker_command(job_path, out_path), lifeline, env=env)
-        started = time.monotonic()
-        try:
-            while True:
-                try:
-                    code = process.wait(timeout=SAMPLE_S if sampling else None)
-                    break
-                except subprocess.TimeoutExpired:
-                    # Thermal pressure builds during a run; before and after alone miss it.
-                    snapshot = environment.power_and_thermal()
-                    if snapshot and len(samples) < MAX_SAMPLES:
-                        samples.append({**snapshot, "t_s": time.monotonic() - started})
-        except KeyboardInterrupt:
-            with processes.shielded():  # nox's SIGTERM 0.3 s after Ctrl-C must not cut this short
-                processes.stop(process)
-            raise
+    started = time.monotonic()
+
+    def sample() -> None:
+        # Thermal pressure builds during a run; before and after alone miss it.
+        snapshot = environment.power_and_thermal()
+        if snapshot and len(samples) < MAX_SAMPLES:
+            samples.append({**snapshot, "t_s": time.monotonic() - started})
+
+    code, _ = processes.run_worker(
+        worker_command(job_path, out_path),
+        env=env,
+        tick_s=SAMPLE_S if sampling else None,
+        on_tick=sample if sampling else None,
+    )
     if code in {130, -signal.SIGINT}:
         raise KeyboardInterrupt
     if out_path.is_file():
@@ -174,13 +170,14 @@ def run_worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
 def summarise(run: dict[str, Any]) -> dict[str, Any]:
     """Headline figures of one workload run: measured epochs (warm-up excluded)."""
     measured = [e for e in run["epochs"] if not e["warmup"]]
+    rate = model.images_per_s(run)  # the report's estimator; none for a run that did not finish
     return {
         "workload": run["workload"],
         "repeat": run["repeat"],
         "status": run["status"],
         "epochs_measured": len(measured),
         "median_epoch_s": median(e["epoch_s"] for e in measured) if measured else None,
-        "images_per_s": median(e["images_per_s"] for e in measured) if measured else None,
+        "images_per_s": rate if math.isfinite(rate) else None,
         "epoch_cv": stats.coefficient_of_variation([e["epoch_s"] for e in measured]),
         "noisy": stats.is_noisy([e["epoch_s"] for e in measured]),
         "device": model.short_device(run.get("device")) or "?",
@@ -260,14 +257,13 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
     )
     rows = [header]
     for run in runs:
-        block = run.get("attribution") or {}
-        if run["status"] != "ok" or "input_only" not in block:
-            why = "failed: " + str(block["error"]) if block.get("error") else "not measured"
+        found = model.attribution_of(run)
+        if run["status"] != "ok" or found.status != "measured":
+            why = f"failed: {found.error}" if found.status == "failed" else "not measured"
             rows.append((run["workload"], str(run["repeat"]), why, "", "", "", ""))
             continue
-        source, compute = block["input_only"]["images_per_s"], block["compute_only"]["images_per_s"]
-        rate = summarise(run)["images_per_s"]
-        end = math.nan if rate is None else float(rate)
+        source, compute = found.input_images_per_s, found.compute_images_per_s
+        end = model.images_per_s(run)
         figures = attribution.derive(source, compute, end)
         share = figures["input_wait_share"]
         rows.append(

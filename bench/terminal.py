@@ -1,4 +1,4 @@
-"""Text from result files made safe to print on a terminal.
+"""Text made safe to print on a terminal, and command lines whose mistakes are one line.
 
 Result files come from contributors: a label, a version string, an error message or a file name
 may hold ANSI escape sequences (which recolour, move the cursor or retitle the window), bidi
@@ -8,7 +8,10 @@ command shows from a file goes through `printable` first.
 
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the 8-bit CSI.
 _ANSI = re.compile(
@@ -32,3 +35,33 @@ def printable(text: object, limit: int = LIMIT) -> str:
     plain = _ANSI.sub("", str(text))
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in plain)
     return shown if len(shown) <= limit else shown[:limit] + "..."
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose every mistake is one line, ``NAME: error: ... (see --help)``,
+    exit status 2, instead of argparse's usage block. ``name`` is what the line starts with."""
+
+    def __init__(self, *args: Any, name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
+
+    def error(self, message: str) -> NoReturn:
+        """One line: what is wrong and where to look."""
+        self.exit(2, f"{self.name}: error: {message} (see --help)\n")
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f"{text!r} is not a whole number"
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < minimum:
+            msg = f"{value} must be at least {minimum}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse

@@ -18,6 +18,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from bench.errors import one_line
+
 _START = time.perf_counter()
 CUDA_CACHE_MAXSIZE = 4 * 2**30
 """The CUDA driver's largest compute cache (bytes)."""
@@ -162,7 +164,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
             )
         except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
             traceback.print_exc(file=sys.stderr)
-            record["attribution"] = {"error": _one_line_error(exc)}
+            record["attribution"] = {"error": one_line(exc)}
         else:
             a = record["attribution"]
             print(
@@ -223,7 +225,7 @@ def _crosscheck(
         block = sanity.measure_crosscheck(build, batches, device, seed=job["seed"])
     except Exception as exc:  # noqa: BLE001 (the timed run stands; the check says why it is missing)
         traceback.print_exc(file=sys.stderr)
-        return {"error": _one_line_error(exc)}
+        return {"error": one_line(exc)}
     finally:
         gc.collect()
     print(
@@ -236,11 +238,6 @@ def _crosscheck(
         flush=True,
     )
     return block
-
-
-def _one_line_error(exc: BaseException) -> str:
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first_line}"[:2000]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 (any failure of the workload is recorded, not fatal)
         traceback.print_exc(file=sys.stderr)
         record["status"] = "failed"
-        record["error"] = _one_line_error(exc)
+        record["error"] = one_line(exc)
     record["wall_s"] = time.perf_counter() - _START
     files.write_atomic(out_path, json.dumps(record, allow_nan=False, default=str))
     return 0

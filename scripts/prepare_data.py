@@ -16,33 +16,15 @@ import contextlib
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import prepare, processes
 from bench.errors import UserError
+from bench.terminal import OneLineParser, whole_number
 
 PROG = "prepare_data"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """One line, not the usage block: what is wrong and where to look."""
-        self.exit(2, f"{PROG}: error: {message} (see --help)\n")
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"{text!r} is not a whole number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 1:
-        msg = f"{value} must be at least 1"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _seed(text: str) -> int:
@@ -55,7 +37,8 @@ def _seed(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    p = _Parser(
+    p = OneLineParser(
+        name=PROG,
         prog=PROG,
         description=(
             "Prepare the Kaggle Dogs vs Cats images for the benchmark: check every image with "
@@ -90,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--limit-per-class",
-        type=_whole,
+        type=whole_number(1),
         metavar="N",
         help="use N usable images of each class, for quicker runs (default: all)",
     )
@@ -101,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=_whole,
+        type=whole_number(1),
         metavar="N",
         help="processes that decode images (default: one per CPU)",
     )

@@ -925,7 +925,7 @@ def test_plugin_error_gives_tensorflow_metals_loading_message(tmp_path: Path) ->
 
     error = env.plugin_error(FakeTensorFlow, ["CPU"], system="Darwin")
     assert error is not None
-    assert error.startswith("libmetal_plugin.dylib: dlopen(")
+    assert error.startswith("libmetal_plugin.dylib: RuntimeError: dlopen(")
     assert "Symbol not found: _TF_GetInputPropertiesList" in error
     assert "\n" not in error
     assert env.plugin_error(FakeTensorFlow, ["CPU", "GPU"], system="Darwin") is None

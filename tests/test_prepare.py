@@ -627,3 +627,23 @@ def test_a_full_disk_while_preparing_is_one_line(
     with pytest.raises(UserError, match=r"is full .*free some space or choose another --output"):
         prepare.prepare(kaggle_zip, tmp_path / "data", workers=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_test_split_fingerprint_is_the_harness_formula(tmp_path: Path) -> None:
+    """One listing, one formula: the test split's fingerprint is `bench.data`'s, and a file
+    Keras would not read (no image suffix) changes it no more than it changes the harness's."""
+    root = tmp_path / "data"
+    for split in ("train", "validation", "test"):
+        for name in ("cat", "dog"):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            (folder / f"{name}.1.jpg").write_bytes(f"{split}-{name}".encode())
+    before = prepare.fingerprint(root, ("test",))
+    (root / "test" / "cat" / "notes.txt").write_text("not an image")
+    assert prepare.fingerprint(root, ("test",)) == before
+    found = data.list_images(root, ("test",))
+    assert before == data.fingerprint_of(root, found)[0]
+    assert (
+        prepare.fingerprint(root, data.SPLITS)
+        == data.fingerprint_of(root, data.list_images(root))[0]
+    )

@@ -115,3 +115,33 @@ def test_stop_kills_a_child_that_ignores_sigterm() -> None:
         processes.stop(child, grace_s=0.5)
         assert child.returncode == -signal.SIGKILL
         assert time.monotonic() - started < 5
+
+
+def test_run_worker_returns_the_status_and_the_captured_stderr() -> None:
+    """A captured worker's exit status and standard error come back; its stdout is discarded."""
+    code, err = processes.run_worker(
+        [sys.executable, "-c", "import sys; print('out'); sys.exit('the worker failed')"],
+        capture=True,
+    )
+    assert code == 1
+    assert err.strip() == "the worker failed"
+
+
+def test_run_worker_stops_a_worker_past_its_time_limit() -> None:
+    """Past ``timeout_s`` the worker is stopped and TimeoutExpired raised, in about that time."""
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        processes.run_worker([sys.executable, "-c", "import time; time.sleep(60)"], timeout_s=0.5)
+    assert time.monotonic() - started < 10
+
+
+def test_run_worker_calls_back_while_the_worker_runs() -> None:
+    """``on_tick`` runs every ``tick_s`` seconds until the worker ends (the macOS sampling)."""
+    ticks: list[float] = []
+    code, _ = processes.run_worker(
+        [sys.executable, "-c", "import time; time.sleep(1.0)"],
+        tick_s=0.1,
+        on_tick=lambda: ticks.append(time.monotonic()),
+    )
+    assert code == 0
+    assert len(ticks) >= 3

@@ -40,3 +40,22 @@ def test_long_text_is_cut() -> None:
 def test_result_encodes_as_utf8() -> None:
     """The output never holds a lone surrogate, so printing it cannot raise."""
     assert printable("a\udcffb").encode("utf-8") == b"a\\udcffb"
+
+
+def test_command_line_mistakes_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad option gives one line naming the command and exit status 2; numbers are checked."""
+    import argparse
+
+    from bench.terminal import OneLineParser, whole_number
+
+    parser = OneLineParser(name="tool", prog="python -m tool")
+    parser.add_argument("--n", type=whole_number(1))
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(["--n", "0"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == (
+        "tool: error: argument --n: 0 must be at least 1 (see --help)\n"
+    )
+    assert parser.parse_args(["--n", "3"]).n == 3
+    with pytest.raises(argparse.ArgumentTypeError, match="'x' is not a whole number"):
+        whole_number(0)("x")

@@ -8,17 +8,17 @@ from typing import Any
 import pandas as pd
 
 from bench.report.tables import Results
+from bench.results import model
 
 
 def same_hardware(results: Results) -> list[tuple[str, str]]:
     """Pairs of machine folders whose newest files describe the same hardware, as far as both
-    record it (`bench.environment.hardware_differences` finds nothing).
+    record it (`bench.results.model.hardware_differences` finds nothing).
 
     Typically one folder written before CPU identities were recorded (a VM's ``amd-epyc-2c``)
     and one after (``amd-epyc-zen4-2c``): the report must not present them as two machines
     without saying so.
     """
-    from bench import environment
 
     machines = {m: results.newest(m)["machine"] for m in results.machines}
     names = sorted(machines)
@@ -26,7 +26,7 @@ def same_hardware(results: Results) -> list[tuple[str, str]]:
         (a, b)
         for i, a in enumerate(names)
         for b in names[i + 1 :]
-        if not environment.hardware_differences(machines[a], machines[b])
+        if not model.hardware_differences(machines[a], machines[b])
     ]
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.results import model
 from bench.results.format import Result, ResultsError, decode, loads
 from bench.results.store import utc_stamp
 from bench.terminal import printable
@@ -293,10 +294,8 @@ def _mixed_hardware(documents: Mapping[Path, Result]) -> list[Problem]:
     """A problem for each file whose hardware differs from the first file of its folder.
 
     A folder is one kind of machine: a VM that reports a generic CPU name on two generations
-    must not pool their timings (`bench.environment.hardware_signature`).
+    must not pool their timings (`bench.results.model.hardware_signature`).
     """
-    from bench import environment  # a sibling layer: imported late, as the report needs it
-
     first: dict[Path, tuple[Path, Mapping[str, Any]]] = {}
     problems = []
     for path, data in sorted(documents.items()):
@@ -305,7 +304,7 @@ def _mixed_hardware(documents: Mapping[Path, Result]) -> list[Problem]:
             first[path.parent] = (path, machine)
             continue
         origin, reference = first[path.parent]
-        differs = environment.hardware_differences(reference, machine)
+        differs = model.hardware_differences(reference, machine)
         if differs:
             problems.append(
                 Problem(

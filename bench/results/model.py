@@ -247,3 +247,39 @@ def device_kind(device: str | None) -> str | None:
 def field(name: str) -> Field:
     """The `KEY` field called ``name``."""
     return _BY_NAME[name]
+
+
+# --- The machine block ---------------------------------------------------------------------------
+
+
+def hardware_signature(machine: Mapping[str, Any]) -> dict[str, Any]:
+    """What must be equal for two results files to come from one kind of hardware.
+
+    The CPU name, architecture, core counts, recorded vector extensions, GPU names and Apple chip;
+    with a CPU identity (files from this version on), also vendor, family, model, stepping and the
+    digest of the whole flag set. Files written before identities were recorded carry no such
+    fields, and are judged on the rest.
+    """
+    cpu = machine.get("cpu") or {}
+    apple = machine.get("apple") or {}
+    signature: dict[str, Any] = {
+        "cpu model": cpu.get("model"),
+        "architecture": cpu.get("architecture"),
+        "cores": (cpu.get("physical_cores"), cpu.get("logical_cores")),
+        "vector extensions": tuple(cpu.get("flags") or ()),
+        "GPUs": tuple(sorted(str(g.get("name")) for g in machine.get("gpus") or [])),
+        "chip": apple.get("chip"),
+    }
+    identity = cpu.get("identity") or {}
+    names = {"vendor": "cpu vendor", "family": "cpu family", "model": "cpu model number",
+             "stepping": "cpu stepping", "flags_sha256": "cpu flag set"}  # fmt: skip
+    for key, name in names.items():
+        if identity.get(key) is not None:
+            signature[name] = identity[key]
+    return signature
+
+
+def hardware_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The fields of `hardware_signature` where two machines differ (fields both have)."""
+    sa, sb = hardware_signature(a), hardware_signature(b)
+    return [f"{k} {sa[k]!r} vs {sb[k]!r}" for k in sa if k in sb and sa[k] != sb[k]]
