@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from sphinx.errors import ConfigError
 
@@ -23,7 +24,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 import matplotlib.font_manager  # noqa: F401
 
 from bench.errors import UserError
-from bench.report import tables, training
+from bench.report import downloads, tables, training
 
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
@@ -62,3 +63,14 @@ html_static_path = ["_static"]
 html_css_files = ["benchbook.css"]
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
+
+
+def _write_downloads(app: Any, exception: BaseException | None) -> None:
+    """After a successful HTML build, put the raw data in the site's data/ folder."""
+    if exception is None and app.builder.format == "html":
+        downloads.write(tables.load_results(), Path(app.outdir) / "data")
+
+
+def setup(app: Any) -> None:
+    """Sphinx's hook: the data downloads are written once the pages are."""
+    app.connect("build-finished", _write_downloads)

@@ -299,3 +299,22 @@ def test_browser_loads_every_chart_without_script_errors(
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], (name, errors)
     assert charts_seen == 13
+
+
+def test_the_site_offers_the_raw_data(site: Path) -> None:
+    """The built site has every tidy table as CSV and every results file, listed in an index
+    the Results format page links to, with the data licence."""
+    import pandas as pd
+
+    from bench.report import downloads
+
+    index = json.loads((site / "data" / "index.json").read_text(encoding="utf-8"))
+    assert index["licence"] == downloads.DATA_LICENCE
+    for entry in index["files"]:
+        assert (site / "data" / entry["path"]).stat().st_size == entry["bytes"]
+    loaded = tables.load_results(FIXTURES)
+    assert len(pd.read_csv(site / "data" / "epochs.csv")) == len(loaded.epochs)
+    assert len([e for e in index["files"] if e["path"].startswith("results/")]) == len(loaded.files)
+    markup = page(site, "results-format")
+    assert "href='data/epochs.csv'" in markup
+    assert downloads.DATA_LICENCE in text_of(markup)

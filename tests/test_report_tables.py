@@ -191,3 +191,10 @@ def test_check_command_names_the_bad_file(folder: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"error: {path}: invalid at machine/slug")
+
+
+def test_every_table_names_each_column_once(loaded: tables.Results) -> None:
+    """No tidy table holds a column twice (the Keras version is a key field, not a repeat)."""
+    for name in ("files", "runs", "epochs", "attribution", "probe_sections", "probe_values"):
+        columns = list(getattr(loaded, name).columns)
+        assert len(columns) == len(set(columns)), name

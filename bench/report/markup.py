@@ -88,6 +88,15 @@ NO_RESULTS = (
 )
 
 
+def links(targets: Mapping[str, str]) -> Any:
+    """``{text: relative address}`` as an HTML list of links, both escaped, for a page cell."""
+    items = "".join(
+        f"<li><a href='{html.escape(href, quote=True)}'>{html.escape(one_line(text))}</a></li>"
+        for text, href in targets.items()
+    )
+    return _display("HTML", f"<ul class='benchbook-downloads'>{items}</ul>")
+
+
 def markdown(text: str) -> Any:
     """Markdown written by the page (untrusted parts already escaped) as a display object."""
     return _display("Markdown", text)

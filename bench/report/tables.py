@@ -50,6 +50,11 @@ COMPARABILITY_KEY = model.FIELDS
 """Runs are comparable only when they agree on all of these (`bench.results.model.KEY`)."""
 
 
+def root_of(path: Path) -> Path:
+    """The results folder a file lies in: the parent of its machine folder."""
+    return path.parent.parent
+
+
 def results_dir() -> Path:
     """The results folder to analyse: ``$BENCHBOOK_RESULTS``, else ``<repo>/results``."""
     configured = os.environ.get(RESULTS_ENV)
@@ -100,8 +105,9 @@ _FILE_COLUMNS = [
 
 _RUN_COLUMNS = [
     "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "status", "error",
-    "device", "tensorflow", "keras", "tensorflow_metal", "epochs_recorded",
+    "device", "tensorflow", "tensorflow_metal", "epochs_recorded",
 ]  # fmt: skip
+"""The Keras version is a field of the comparability key, so it is not repeated here."""
 
 
 _EPOCH_COLUMNS = [
@@ -199,8 +205,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
             key = list(model.setting_of(data, run))
             device = model.short_device(run["device"])
             runs.append(
-                [*where, *key, run["repeat"], run["status"], run["error"], device, *versions,
-                 len(run["epochs"])]
+                [*where, *key, run["repeat"], run["status"], run["error"], device,
+                 software["tensorflow"], software["tensorflow_metal"], len(run["epochs"])]
             )  # fmt: skip
             if run["status"] == "ok":
                 cores = data["machine"]["cpu"].get("logical_cores")
