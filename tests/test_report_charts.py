@@ -256,3 +256,30 @@ def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -
     assert (
         markers["fixture-laptop-a, legacy (full)"] != markers["fixture-laptop-a, legacy (medium)"]
     )
+
+
+def test_axis_labels_stay_inside_the_figure(
+    with_variants: tables.Results, colours: dict[str, str]
+) -> None:
+    """Drawn, no chart's axis label runs past the figure's edges (long configuration names push
+    the axes right; a one-line label centred under them was cut off)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    drawn = [
+        charts.training_chart(c, colours) for c in training.main_comparisons(with_variants).values()
+    ]
+    drawn += [
+        charts.attribution_chart(r, colours)
+        for r in attribution.attribution_groups(with_variants).values()
+    ]
+    drawn.append(charts.scaling_chart(attribution.thread_scaling(with_variants), colours))
+    for chart in drawn:
+        figure = chart.figure
+        FigureCanvasAgg(figure)
+        with charts._style():
+            figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        for ax in figure.axes:
+            box = ax.xaxis.label.get_window_extent(renderer)
+            assert box.x0 >= 0, (chart.title, box)
+            assert box.x1 <= figure.bbox.width + 1, (chart.title, box)

@@ -118,6 +118,12 @@ def _wrap(text: str, width: int = 68) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
+def _xlabel(ax: Axes, text: str) -> None:
+    """An axis label wrapped to two lines when long: long machine labels push the axes right,
+    and a one-line label centred under them ran past the figure's right edge."""
+    ax.set_xlabel(_wrap(text, 52))
+
+
 def _title(figure: Figure, text: str) -> None:
     """The finding, bold, left-aligned with the figure (long machine names wrap)."""
     figure.suptitle(_wrap(text), x=0.01, ha="left")
@@ -171,9 +177,7 @@ def training_chart(comparison: training.Comparison, colours: Mapping[str, str]) 
         ax.set_yticks(ys, machines)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(
-            "Seconds per epoch (bar: median, dots: each measured epoch; shorter is faster)"
-        )
+        _xlabel(ax, "Seconds per epoch (bar: median, dots: each measured epoch; shorter is faster)")
         _title(figure, f"{workload}: {title}")
     listed = ", ".join(f"{m} {s:.1f} s" for m, s in zip(machines, medians, strict=True))
     alt = f"Horizontal bar chart of median seconds per epoch, {workload}: {listed}."
@@ -212,8 +216,8 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
             ax.invert_yaxis()
             ax.grid(axis="y", visible=False)
             ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
-        axes[-1].set_xlabel(
-            "Training images per second (median of measured epochs; longer is faster)"
+        _xlabel(
+            axes[-1], "Training images per second (median of measured epochs; longer is faster)"
         )
         _title(figure, title)
     parts = []
@@ -352,7 +356,7 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
         )
         values.tick_params(length=0)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("M1 Pro over M1 (times faster or times higher; 1.0 = equal)")
+        _xlabel(ax, "M1 Pro over M1 (times faster or times higher; 1.0 = equal)")
         figure.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=9)
         _title(figure, title)
     alt = "Dot chart of M1 Pro over M1 ratios. " + "; ".join(
@@ -419,7 +423,7 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel("Milliseconds per training image (solid: compute; grey: input wait)")
+        _xlabel(ax, "Milliseconds per training image (solid: compute; grey: input wait)")
         _title(figure, title)
     parts = []
     for label, r in zip(labels, rows.itertuples(), strict=True):
@@ -510,7 +514,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
             ax.set_ylabel("images/s")
             ax.legend(fontsize=8, frameon=False, loc="lower right")
-        axes[-1].set_xlabel("Intra-op threads (--threads; the default uses every logical core)")
+        _xlabel(axes[-1], "Intra-op threads (--threads; the default uses every logical core)")
         _title(figure, title)
     parts = [
         f"{tables.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
