@@ -140,19 +140,13 @@ def _check_image(path: Path, decode: bool) -> tuple[int, int]:
         When Pillow cannot identify or (with ``decode``) fully decode the file, or when its header
         claims more pixels than Pillow opens safely (a decompression bomb).
     """
-    import warnings
-
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # Pillow parses EXIF on open; photos with a damaged EXIF block ("Corrupt EXIF data")
-            # decode fine, and dataset preparation has already counted them.
-            warnings.simplefilter("ignore", UserWarning)
-            with Image.open(path) as image:
-                if decode:
-                    image.load()
-                return image.size
+        with Image.open(path) as image:
+            if decode:
+                image.load()
+            return image.size
     except Image.DecompressionBombError as exc:
         msg = (
             f"{path} claims more pixels than an image can safely have ({exc}); remove it, or "
@@ -170,11 +164,21 @@ def _check_image(path: Path, decode: bool) -> tuple[int, int]:
 
 def _check_images(paths: list[Path], decode: bool) -> list[tuple[int, int]]:
     """`_check_image` for every path, on a thread per core (Pillow decodes without the GIL)."""
+    import warnings
     from concurrent.futures import ThreadPoolExecutor
 
     workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda p: _check_image(p, decode), paths, chunksize=64))
+    # Pillow parses EXIF on open; photos with a damaged EXIF block ("Corrupt EXIF data") decode
+    # fine, and dataset preparation has already counted them. The filter is set here, once,
+    # around the whole pool: warnings filters are global, and a catch_warnings block in each
+    # thread restored them while other threads were still opening images (a race that let the
+    # warning through now and then).
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"(Possibly )?[Cc]orrupt EXIF", category=UserWarning
+        )
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda p: _check_image(p, decode), paths, chunksize=64))
 
 
 def fingerprint_lines(

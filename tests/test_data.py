@@ -327,3 +327,25 @@ def test_a_full_disk_during_generation_is_one_line(
     with pytest.raises(UserError, match=r"the disk is full\); it needs about 1 MB"):
         data.synthetic(SPEC, tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_corrupt_exif_is_quiet_in_every_checking_thread(tmp_path: Path) -> None:
+    """Photos with a damaged EXIF block are checked on many threads at once without Pillow's
+    warning escaping (the suite turns warnings into errors): the filter covers the whole pool."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "JPEG")
+    jpeg = buffer.getvalue()
+    # An APP1 EXIF block whose directory claims a tag it does not hold.
+    exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00"
+    broken = jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:]
+    paths = []
+    for i in range(256):
+        path = tmp_path / f"cat.{i}.jpg"
+        path.write_bytes(broken)
+        paths.append(path)
+    for _ in range(4):
+        assert data._check_images(paths, decode=False) == [(8, 8)] * len(paths)
