@@ -388,16 +388,13 @@ def load_side(letter: str, given: str | Path) -> Side:
     """
     path = Path(given)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if p.is_file() and not p.name.startswith("."))
-        if not files:
+        if not any(p.is_file() and not p.name.startswith(".") for p in path.glob("*.json")):
             msg = (
                 f"{printable(path)}: no results files (*.json) in this folder; "
                 "give a results file or a machine folder such as results/<slug>"
             )
             raise UserError(msg)
-    elif path.exists():
-        files = [path]
-    else:
+    elif not path.exists():
         msg = (
             f"{printable(path)}: no such file or folder; "
             "give a results file or a machine folder such as results/<slug>"

@@ -29,7 +29,8 @@ from bench.report import downloads, tables, training
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
 try:
-    training.check_baseline(tables.load_results())
+    RESULTS = tables.load_results()
+    training.check_baseline(RESULTS)
 except UserError as exc:
     raise ConfigError(str(exc)) from None
 
@@ -68,7 +69,7 @@ html_show_sourcelink = False
 def _write_downloads(app: Any, exception: BaseException | None) -> None:
     """After a successful HTML build, put the raw data in the site's data/ folder."""
     if exception is None and app.builder.format == "html":
-        downloads.write(tables.load_results(), Path(app.outdir) / "data")
+        downloads.write(RESULTS, Path(app.outdir) / "data")
 
 
 def setup(app: Any) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report.tables import Results, root_of
+from bench.report.tables import Results
 
 DATA_LICENCE = "CC BY 4.0"
 DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -50,7 +50,8 @@ def write(results: Results, folder: Path) -> list[Path]:
         written.append(path)
     for source in results.files["path"]:
         source_path = Path(source)
-        target = folder / "results" / source_path.relative_to(root_of(source_path))
+        # <results>/<slug>/<stamp>.json: kept below its machine folder
+        target = folder / "results" / source_path.parent.name / source_path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source_path, target)
         written.append(target)

@@ -50,11 +50,6 @@ COMPARABILITY_KEY = model.FIELDS
 """Runs are comparable only when they agree on all of these (`bench.results.model.KEY`)."""
 
 
-def root_of(path: Path) -> Path:
-    """The results folder a file lies in: the parent of its machine folder."""
-    return path.parent.parent
-
-
 def results_dir() -> Path:
     """The results folder to analyse: ``$BENCHBOOK_RESULTS``, else ``<repo>/results``."""
     configured = os.environ.get(RESULTS_ENV)
@@ -84,13 +79,6 @@ def load_results(directory: str | os.PathLike[str] | None = None) -> Results:
     if not root.is_dir():
         return tidy([])
     return tidy(sorted(results_io.checked(root).items()))
-
-
-def as_float(value: Any) -> float:
-    """A JSON number as a float; None (not finite when written) becomes NaN."""
-    return (
-        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
-    )
 
 
 def as_text(value: Any) -> str | None:
@@ -218,8 +206,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                 epochs.append(
                     [*where, *key, run["repeat"], run["status"], device, e["epoch"], e["warmup"],
                      e["epoch_s"], e["train_s"], e["validation_s"], e["images_per_s"],
-                     as_float(e["loss"]), as_float(e["accuracy"]), as_float(e["val_loss"]),
-                     as_float(e["val_accuracy"])]
+                     model.as_float(e["loss"]), model.as_float(e["accuracy"]), model.as_float(e["val_loss"]),
+                     model.as_float(e["val_accuracy"])]
                 )  # fmt: skip
         scored, problem = _rescored(data.get("probes"))
         sections.extend(_probe_sections(machine, str(path), started, scored, problem))
@@ -227,8 +215,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
         gb = data.get("geekbench")
         if gb:
             geekbench.append(
-                [machine, str(path), started, gb["version"], as_float(gb.get("single_core")),
-                 as_float(gb.get("multi_core")), as_float(gb.get("gpu")), gb.get("gpu_api")]
+                [machine, str(path), started, gb["version"], model.as_float(gb.get("single_core")),
+                 model.as_float(gb.get("multi_core")), model.as_float(gb.get("gpu")), gb.get("gpu_api")]
             )  # fmt: skip
     return Results(
         files=pd.DataFrame(files, columns=_FILE_COLUMNS),
@@ -254,7 +242,7 @@ def _attribution_values(run: Mapping[str, Any]) -> list[Any]:
     found = model.attribution_of(run)
     return [
         found.status, found.input_images_per_s, found.compute_images_per_s,
-        model.images_per_s(run), found.elapsed_s, as_float(run.get("wall_s")), found.error,
+        model.images_per_s(run), found.elapsed_s, model.as_float(run.get("wall_s")), found.error,
     ]  # fmt: skip
 
 
@@ -304,7 +292,7 @@ def _probe_sections(
         reason = as_text(section.get("reason"))
         if status == "ok" and problem is not None:
             status, reason = "not comparable", problem
-        score = as_float(section.get("score")) if status == "ok" else math.nan
+        score = model.as_float(section.get("score")) if status == "ok" else math.nan
         threads = section.get("threads")
         rows.append(
             [machine, path, started, version, name, status, score,
@@ -324,8 +312,8 @@ def _probe_values(machine: str, path: str, started: str, probes: Any) -> list[li
                 rows.append(
                     [machine, path, started, name, probe["name"],
                      as_text(probe.get("status")) or "ok", as_text(probe.get("unit")),
-                     as_float(probe.get("value")), as_float(probe.get("spread")),
-                     as_float(probe.get("score"))]
+                     model.as_float(probe.get("value")), model.as_float(probe.get("spread")),
+                     model.as_float(probe.get("score"))]
                 )  # fmt: skip
     return rows
 
@@ -366,8 +354,13 @@ def newest_row(frame: pd.DataFrame) -> pd.Series:
     return frame.sort_values("started_at", kind="stable").iloc[-1]
 
 
+def run_rates(epochs: pd.DataFrame) -> list[float]:
+    """Each run's end-to-end images/s over a frame of measured epochs, one figure per (file,
+    repeat): the median of its epochs, as `bench.results.model.images_per_s` reads a run."""
+    return epochs.groupby(["path", "repeat"], sort=False)["images_per_s"].median().tolist()
+
+
 def run_rate(epochs: pd.DataFrame) -> float:
-    """The one end-to-end estimator over a frame of measured epochs: each run's median images/s
-    (`bench.results.model.images_per_s`), then the median over runs."""
-    per_run = epochs.groupby(["path", "repeat"], sort=False)["images_per_s"].median()
-    return model.median_over_runs(per_run.tolist())
+    """The one end-to-end estimator over a frame of measured epochs: `run_rates`, then the
+    median over runs (`bench.results.model.median_over_runs`)."""
+    return model.median_over_runs(run_rates(epochs))

@@ -341,12 +341,8 @@ def speedup_display(table: pd.DataFrame, baselines: dict[str, str], baseline: st
     1.58``, ``no clear difference (...)``), baselines in the headers."""
     shown = pd.DataFrame(index=table.index)
     for workload in table.columns:
-        ran = {m for m, v in table[workload].items() if v is None or isinstance(v, stats.Interval)}
         header = WORKLOAD_TITLES.get(workload, workload)
         if baselines[workload] != baseline:
             header += f" (vs {baselines[workload]})"
-        shown[header] = [
-            speedup_verdict(value) if machine in ran else "\u2014"
-            for machine, value in table[workload].items()
-        ]
+        shown[header] = table[workload].map(speedup_verdict)
     return shown.reset_index().rename(columns={"machine": "Machine"})

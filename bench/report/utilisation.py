@@ -105,15 +105,6 @@ def _model(workload: str) -> str:
     return workload.partition("-")[0]
 
 
-def _run_rates(epochs: pd.DataFrame) -> list[float]:
-    """Each run's end-to-end images/s (`bench.results.model.images_per_s`: the median of its
-    measured epochs), one figure per (file, repeat)."""
-    return [
-        float(frame["images_per_s"].median())
-        for _, frame in epochs.groupby(["path", "repeat"], sort=False)
-    ]
-
-
 COLUMNS = [
     "machine", *model.FIELDS, "setting", "device", "runs", "gflop_per_image", "images_per_s",
     "achieved_gflops", "peak_gflops", "peak", "share",
@@ -145,7 +136,7 @@ def utilisation(results: tables.Results) -> pd.DataFrame:
         section = "gpu" if on_gpu else "multi_core"
         peak = float(matmul.get((machine, section), math.nan))
         gflop = training_flops(_model(workload), int(str(values["image_size"]))) / 1e9
-        rates = _run_rates(frame)
+        rates = tables.run_rates(frame)
         rate = model.median_over_runs(rates)
         achieved = gflop * rate
         rows.append(
@@ -185,7 +176,7 @@ def score_tracking(results: tables.Results) -> pd.DataFrame:
         comparison = charted.get(workload)
         if comparison is not None:
             for machine, frame in comparison.epochs.groupby("machine", sort=True):
-                rates[str(machine)] = model.median_over_runs(_run_rates(frame))
+                rates[str(machine)] = tables.run_rate(frame)
         table[workload] = pd.Series(rates, dtype=float)
     return table.reset_index()
 

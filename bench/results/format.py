@@ -205,15 +205,14 @@ def version_of(data: Any, source: str = "results") -> int:
         msg = f"{source}: not a benchbook results file (the top level is not a JSON object)"
         raise ResultsError(msg)
     version = data.get("schema_version")
-    number = isinstance(version, int) and not isinstance(version, bool)
-    if isinstance(version, int) and number and version in READABLE:
-        return version
-    if isinstance(version, int) and number and version > SCHEMA_VERSION:
-        what = "upgrade benchbook (git pull) to read it"
-    elif number:
-        what = "re-run `nox -s bench` to produce a current file"
-    else:
+    if isinstance(version, bool) or not isinstance(version, int):
         what = "it is not a benchbook results file"
+    elif version in READABLE:
+        return version
+    elif version > SCHEMA_VERSION:
+        what = "upgrade benchbook (git pull) to read it"
+    else:
+        what = "re-run `nox -s bench` to produce a current file"
     known = ", ".join(str(v) for v in sorted(READABLE))
     msg = (
         f"{source}: schema_version {printable(version, 40)} is not supported "

@@ -88,7 +88,6 @@ why). The Keras version is one: with tensorflow-metal, Keras 3.7 and newer train
 from 3.6 (keras-team/keras#21668), and `nox -s bench-keras2` runs Keras 2."""
 FIELDS = tuple(f.name for f in KEY)
 """The names of `KEY`, in order: the columns of a setting in the report's tables."""
-_BY_NAME = {f.name: f for f in KEY}
 
 Setting = tuple[Any, ...]
 """Values of `KEY`, in its order."""
@@ -114,7 +113,6 @@ def describe(setting: Any, *, leave_out: Iterable[str] = ()) -> str:
     s, skip = as_dict(setting), set(leave_out) | {"workload"}
     fingerprint = "" if "dataset_fingerprint" in skip else f" {str(s['dataset_fingerprint'])[:8]}"
     words = {
-        "workload": s["workload"],
         "profile": f"{s['profile']} profile",
         "image_size": f"{s['image_size']} px",
         "batch_size": f"batch {s['batch_size']}",
@@ -206,7 +204,8 @@ class Attribution:
     error: str | None = None
 
 
-def _number(value: Any) -> float:
+def as_float(value: Any) -> float:
+    """A JSON number as a float; anything else (None: not finite when written) is NaN."""
     return (
         float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
     )
@@ -222,9 +221,9 @@ def attribution_of(run: Mapping[str, Any]) -> Attribution:
         return Attribution("failed", error=error if isinstance(error, str) else None)
     return Attribution(
         "measured",
-        _number(block["input_only"]["images_per_s"]),
-        _number(block["compute_only"]["images_per_s"]),
-        _number(block.get("elapsed_s")),
+        as_float(block["input_only"]["images_per_s"]),
+        as_float(block["compute_only"]["images_per_s"]),
+        as_float(block.get("elapsed_s")),
     )
 
 
@@ -242,11 +241,6 @@ def device_kind(device: str | None) -> str | None:
     if short is None:
         return None
     return short.rsplit("device:", 1)[-1].split(":", 1)[0].upper() or None
-
-
-def field(name: str) -> Field:
-    """The `KEY` field called ``name``."""
-    return _BY_NAME[name]
 
 
 # --- The machine block ---------------------------------------------------------------------------
