@@ -136,6 +136,13 @@ def compare(session: nox.Session) -> None:
 
 
 @nox.session
+def share(session: nox.Session) -> None:
+    """Send your newest result as a pull request, checked as CI checks it (`-- --dry-run`)."""
+    install(session, "compare")
+    session.run("python", "-m", "bench.share", *session.posargs)
+
+
+@nox.session
 def validate(session: nox.Session) -> None:
     """Check every file in results/ before it is committed (schema, place, plausibility)."""
     install(session, "compare")

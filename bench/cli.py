@@ -229,9 +229,20 @@ def config_from_args(argv: list[str]) -> runner.Config:
     )
 
 
+SUBCOMMANDS = ("share", "compare", "validate")
+"""``benchbook share|compare|validate ...``: the other commands, by the same name as their nox
+sessions."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; a user mistake prints one line and returns 2."""
+    """Run the benchmark (or a subcommand); a user mistake prints one line and returns 2."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        module = importlib.import_module(f"bench.{argv[0]}")
+        status: int = module.main(argv[1:])
+        return status
     try:
         config = config_from_args(argv)
         _, status = runner.run(config)

@@ -8,19 +8,29 @@ HTML, script or MyST markup into the site.
 from __future__ import annotations
 
 import html
-import re
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from bench import results as results_io
+from bench.escaping import escape_markdown, one_line
 
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+__all__ = [
+    "NO_RESULTS",
+    "bullet_list",
+    "escape_markdown",
+    "format_history",
+    "glue_markdown",
+    "glue_text",
+    "links",
+    "markdown",
+    "note",
+    "one_line",
+    "schema_markdown",
+    "table",
+    "table_html",
+]
 
 
 def _display(kind: str, data: str) -> Any:
@@ -28,20 +38,6 @@ def _display(kind: str, data: str) -> Any:
     import IPython.display
 
     return getattr(IPython.display, kind)(data)
-
-
-def one_line(text: object) -> str:
-    """``text`` as a single line: control characters and line breaks become single spaces."""
-    return " ".join(_CONTROL.sub(" ", str(text)).split())
-
-
-def escape_markdown(text: object) -> str:
-    """Untrusted text as inert Markdown: one line, every ASCII punctuation mark escaped.
-
-    CommonMark (and MyST) let a backslash escape any ASCII punctuation, which turns HTML tags,
-    roles, links and emphasis into the literal characters; Sphinx then HTML-escapes them.
-    """
-    return "".join("\\" + c if c in _PUNCTUATION else c for c in one_line(text))
 
 
 def glue_text(name: str, text: object) -> None:

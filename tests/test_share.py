@@ -1,0 +1,307 @@
+"""`benchbook share` end to end: a local bare repository as the upstream, another as the fork,
+and a stand-in `gh` on PATH that records what it is asked and answers as GitHub's CLI does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from documents import FIXTURES, LAPTOP_A, read, write
+
+from bench import share
+from bench.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parents[1]
+BRANCH = "results/fixture-laptop-a/20260101T100000Z"
+NEW = Path("results", "fixture-laptop-a", LAPTOP_A.name)
+
+STAND_IN_GH = """\
+#!{python}
+import os, shutil, subprocess, sys
+args = sys.argv[1:]
+with open(os.environ["GH_LOG"], "a", encoding="utf-8") as log:
+    log.write(" ".join(args) + "\\n")
+if args[:2] == ["auth", "status"]:
+    sys.exit(0 if os.environ.get("GH_LOGGED_IN") == "1" else 1)
+if args[:2] == ["repo", "fork"]:
+    subprocess.run(["git", "remote", "add", "fork", os.environ["FORK_URL"]], check=True)
+elif args[:2] == ["api", "user"]:
+    print("contributor")
+elif args[:2] == ["pr", "create"]:
+    shutil.copyfile(args[args.index("--body-file") + 1], os.environ["GH_LOG"] + ".body")
+    print("https://github.com/owner/benchbook/pull/7")
+"""
+
+
+def git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@dataclass
+class Checkout:
+    """A clone of a bare upstream holding two committed machines, a bare fork, a stand-in gh."""
+
+    work: Path
+    upstream: Path
+    fork: Path
+    bin: Path
+    log: Path
+
+    def share(
+        self, *args: str, gh: bool = True, stdin: Any = subprocess.DEVNULL
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m bench share ARGS`` in the clone; ``gh`` False: gh is not logged in."""
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "GH_LOG": str(self.log),
+            "GH_LOGGED_IN": "1" if gh else "0",
+            "FORK_URL": str(self.fork),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "bench", "share", *args],
+            cwd=self.work,
+            env=env,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    def state(self) -> tuple[str, str, str]:
+        """Refs, status and HEAD of the clone, and the fork's refs: what sharing may change."""
+        return (
+            git("for-each-ref", cwd=self.work) + git("for-each-ref", cwd=self.fork),
+            git("status", "--porcelain", "--untracked-files=all", cwd=self.work),
+            git("rev-parse", "--abbrev-ref", "HEAD", cwd=self.work),
+        )
+
+    def gh_calls(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Checkout:
+    seed = tmp_path / "seed"
+    (seed / "results").mkdir(parents=True)
+    for name in ("fixture-laptop-b", "fixture-desktop-c"):
+        shutil.copytree(FIXTURES / name, seed / "results" / name)
+    (seed / "README.md").write_text("benchbook\n", encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=seed)
+    git("add", ".", cwd=seed)
+    git("-c", "user.name=Up", "-c", "user.email=up@example.org", "commit", "-qm", "seed", cwd=seed)
+    upstream, fork, work = tmp_path / "upstream.git", tmp_path / "fork.git", tmp_path / "work"
+    git("clone", "-q", "--bare", str(seed), str(upstream), cwd=tmp_path)
+    git("init", "-q", "--bare", "-b", "main", str(fork), cwd=tmp_path)
+    git("clone", "-q", str(upstream), str(work), cwd=tmp_path)
+    git("config", "user.name", "Contributor", cwd=work)
+    git("config", "user.email", "contributor@example.org", cwd=work)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(STAND_IN_GH.format(python=sys.executable), encoding="utf-8")
+    gh.chmod(0o755)
+    return Checkout(work, upstream, fork, bin_dir, tmp_path / "gh.log")
+
+
+def add_new(c: Checkout, source: Path = LAPTOP_A, relative: Path = NEW) -> Path:
+    target = c.work / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def test_shares_for_real_to_the_fork_and_opens_the_pull_request(checkout: Checkout) -> None:
+    new = add_new(checkout)
+    before = new.read_bytes()
+    proc = checkout.share("--yes")
+    assert proc.returncode == 0, proc.stderr
+    # Pushed to the fork: one commit on top of upstream main, holding only the new file.
+    branches = git("branch", "--format=%(refname:short)", cwd=checkout.fork).split()
+    assert branches == [BRANCH]
+    changed = git("diff", "--name-only", "main", BRANCH, cwd=checkout.work).split()
+    assert changed == [NEW.as_posix()]
+    upstream_main = git("rev-parse", "main", cwd=checkout.upstream).strip()
+    assert git("rev-parse", f"{BRANCH}^", cwd=checkout.fork).strip() == upstream_main
+    subject = git("log", "-1", "--format=%s", BRANCH, cwd=checkout.fork).strip()
+    assert subject == "Results: fixture-laptop-a (MacBook Air (M1, 2020), fixture), 1 file"
+    # The pull request: from the contributor's fork branch into main, with the description shown.
+    calls = checkout.gh_calls()
+    assert "repo fork --remote --remote-name fork" in calls
+    create = next(c for c in calls if c.startswith("pr create"))
+    assert f"--head contributor:{BRANCH}" in create
+    assert "--base main" in create
+    body = Path(f"{checkout.log}.body").read_text(encoding="utf-8")
+    assert "fixture-laptop-b (A)" in body  # the closest committed machine
+    assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in body
+    assert "opened https://github.com/owner/benchbook/pull/7" in proc.stdout
+    # The checkout is as it was: on main, the file still there and still new.
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=checkout.work).strip() == "main"
+    status = git("status", "--porcelain", "--untracked-files=all", cwd=checkout.work)
+    assert status.strip() == f"?? {NEW.as_posix()}"
+    assert new.read_bytes() == before
+
+
+def test_dry_run_shows_branch_commit_and_pull_request_and_changes_nothing(
+    checkout: Checkout,
+) -> None:
+    add_new(checkout)
+    before = checkout.state()
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"Branch: {BRANCH}" in proc.stdout
+    assert "Commit:\n  Results: fixture-laptop-a (MacBook Air (M1, 2020), fixture), 1 file" in (
+        proc.stdout
+    )
+    assert "title: Results: fixture-laptop-a" in proc.stdout
+    assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in proc.stdout
+    assert "dry run: nothing was made, committed or pushed" in proc.stdout
+    assert checkout.state() == before
+    assert [c for c in checkout.gh_calls() if not c.startswith("auth status")] == []
+
+
+def test_a_file_that_fails_validation_is_never_sent(checkout: Checkout, tmp_path: Path) -> None:
+    data = read(LAPTOP_A)
+    data["workloads"][0]["epochs"][1]["epoch_s"] = -1.0
+    add_new(checkout, write(tmp_path / "bad.json", data))
+    before = checkout.state()
+    proc = checkout.share("--yes")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0].startswith(f"share: {NEW.as_posix()}: ")
+    assert "not shared" in proc.stderr
+    assert checkout.state() == before
+    assert [c for c in checkout.gh_calls() if not c.startswith("auth status")] == []
+
+
+def test_a_copy_of_a_committed_run_fails_as_ci_would(checkout: Checkout) -> None:
+    """Validation runs over the committed tree plus the new file, as `nox -s validate` will."""
+    committed = min((checkout.work / "results" / "fixture-laptop-b").glob("*.json"))
+    data = read(committed)
+    data["machine"]["label"] = "a copy"
+    add_new(
+        checkout,
+        write(checkout.work.parent / "copy.json", data),
+        committed.relative_to(checkout.work).with_name("20260103T120000Z-2.json"),
+    )
+    proc = checkout.share("--yes")
+    assert proc.returncode == 1
+    assert "run_id" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("README.md", "the checkout has changes outside results/ (README.md)"),
+        ("notes.txt", "the checkout has changes outside results/ (notes.txt)"),
+    ],
+)
+def test_a_dirty_checkout_outside_results_is_refused(
+    checkout: Checkout, change: str, expected: str
+) -> None:
+    add_new(checkout)
+    (checkout.work / change).write_text("edited\n", encoding="utf-8")
+    before = checkout.state()
+    proc = checkout.share("--yes")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"share: error: {expected}")
+    assert len(proc.stderr.splitlines()) == 1
+    assert checkout.state() == before
+
+
+def test_a_file_already_in_the_repository_is_refused(checkout: Checkout) -> None:
+    committed = min((checkout.work / "results" / "fixture-laptop-b").glob("*.json"))
+    proc = checkout.share("--yes", str(committed.relative_to(checkout.work)))
+    assert proc.returncode == 2
+    assert "is already in the repository" in proc.stderr
+    assert checkout.gh_calls() == []
+
+
+def test_nothing_new_to_share_says_what_to_do(checkout: Checkout) -> None:
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 2
+    assert "run `nox -s bench` first" in proc.stderr
+
+
+def test_a_file_outside_results_is_refused(checkout: Checkout) -> None:
+    outside = checkout.work / "elsewhere.json"
+    shutil.copyfile(LAPTOP_A, outside)
+    git("add", "elsewhere.json", cwd=checkout.work)
+    git("commit", "-qm", "x", cwd=checkout.work)
+    proc = checkout.share("--yes", str(outside))
+    assert proc.returncode == 2
+    assert "is not in results/<slug>/" in proc.stderr
+
+
+def test_without_gh_the_branch_is_made_and_the_commands_printed(checkout: Checkout) -> None:
+    add_new(checkout)
+    proc = checkout.share("--yes", gh=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f"made branch {BRANCH}" in proc.stdout
+    assert f"git push fork {BRANCH}" in proc.stdout
+    assert f"compare/main...<you>:{BRANCH}?expand=1" in proc.stdout
+    assert git("branch", "--list", BRANCH, cwd=checkout.work).strip()
+    assert git("for-each-ref", cwd=checkout.fork) == ""  # nothing pushed
+    assert not any(c.startswith(("repo", "pr")) for c in checkout.gh_calls())
+
+
+def test_nothing_is_sent_without_asking(checkout: Checkout) -> None:
+    add_new(checkout)
+    before = checkout.state()
+    proc = checkout.share()  # stdin is not a terminal, and no --yes
+    assert proc.returncode == 2
+    assert "not asking" in proc.stderr
+    assert "--yes" in proc.stderr
+    assert checkout.state() == before
+
+
+def test_a_smoke_run_made_by_the_harness_shares_as_a_dry_run(
+    checkout: Checkout, smoke_run: dict[str, Any]
+) -> None:
+    made = smoke_run["files"][0]
+    relative = Path("results", made.parent.name, made.name)
+    add_new(checkout, made, relative)
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"Branch: results/{made.parent.name}/{made.stem}" in proc.stdout
+    for workload in WORKLOADS:
+        assert f"\n  {workload}: 1 run(s), median " in proc.stdout
+    assert "No other machine in results/ has runs comparable" in proc.stdout
+
+
+def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
+    data = read(LAPTOP_A)
+    data["machine"]["label"] = "<img src=x onerror=alert(1)> ````\n# heading"
+    path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
+    summary = share.summarise({path: data}, {path: data})
+    body = share.pull_request_body(summary)
+    assert re.search(r"(?<!\\)[<>]", body) is None  # every angle bracket escaped
+    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in body
+    fence_lines = [line for line in body.splitlines() if line.startswith("````")]
+    assert fence_lines == ["````", "````"]
+    assert json.dumps(data)  # the document itself is untouched
+    assert data["machine"]["label"].startswith("<img")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/owner/benchbook.git", "owner/benchbook"),
+        ("https://github.com/owner/benchbook", "owner/benchbook"),
+        ("git@github.com:owner/bench.book.git", "owner/bench.book"),
+        ("/tmp/upstream.git", None),
+        (None, None),
+    ],
+)
+def test_github_repo_of_a_remote(url: str | None, expected: str | None) -> None:
+    assert share.github_repo(url) == expected
