@@ -143,6 +143,13 @@ def share(session: nox.Session) -> None:
 
 
 @nox.session
+def contribution(session: nox.Session) -> None:
+    """The pull request check on results (`-- BASE`): validate, summarise the new machine."""
+    install(session, "compare")
+    session.run("python", "scripts/check_contribution.py", *session.posargs)
+
+
+@nox.session
 def validate(session: nox.Session) -> None:
     """Check every file in results/ before it is committed (schema, place, plausibility)."""
     install(session, "compare")
@@ -188,6 +195,14 @@ def lint(session: nox.Session) -> None:
     install(session, "lint", "docs", "runtime")
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    # The workflows cannot run here: check them against GitHub's workflow schema (vendored by
+    # check-jsonschema, so no network is needed).
+    session.run(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *sorted(str(p) for p in Path(".github/workflows").glob("*.yml")),
+    )
     session.run("mypy")  # bench/ (strict), scripts/ and the noxfile
     # The tests, without the errors pandas-stubs makes of every scalar read (`frame.at[...]` is
     # typed as a union of all scalar types, so each comparison on one fails); names,

@@ -84,7 +84,7 @@ def _run(
     if done.returncode != 0:
         said = (done.stderr.strip() or done.stdout.strip()).splitlines()
         detail = printable(said[-1], 300) if said else f"exit status {done.returncode}"
-        msg = f"{' '.join(args[:3])} failed to {what}: {detail}"
+        msg = f"could not {what}: {' '.join(args[:2])} said: {detail}"
         raise ShareError(msg)
     return done.stdout
 
@@ -402,8 +402,8 @@ def summarise(
     )
 
 
-def pull_request_body(summary: Summary) -> str:
-    """The pull request's description (GitHub Markdown).
+def summary_markdown(summary: Summary) -> str:
+    """The summary as GitHub Markdown: the pull request's description and the check's summary.
 
     Text from the files reaches it escaped (the label) or inside a fenced block, which GitHub
     shows as plain text: printable text has no line break, and a run of four backticks, the
@@ -433,14 +433,17 @@ def pull_request_body(summary: Summary) -> str:
         fence,
         *[line.replace(fence, "'" * 4) for line in block],
         fence,
-        "",
-        (
-            "Shared with `nox -s share`: the files passed `nox -s validate` on the committed "
-            "tree plus these files. The check on this pull request runs it again and builds "
-            "the report."
-        ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def pull_request_body(summary: Summary) -> str:
+    """The pull request's description: the summary, and how it was checked."""
+    return (
+        f"{summary_markdown(summary)}\n"
+        "Shared with `nox -s share`: the files passed `nox -s validate` on the committed tree "
+        "plus these files. The check on this pull request runs it again and builds the report.\n"
+    )
 
 
 @dataclass(frozen=True)
