@@ -24,7 +24,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 import matplotlib.font_manager  # noqa: F401
 
 from bench.errors import UserError
-from bench.report import downloads, tables, training
+from bench.report import downloads, machines, markup, pairs, tables, training
 
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
@@ -34,13 +34,22 @@ try:
 except UserError as exc:
     raise ConfigError(str(exc)) from None
 
+# Every comparable pair of machines, computed once: the Compare page's rows and the machine
+# pages' links. The machine pages (docs/machines/) and the Compare page's fragments
+# (docs/_generated/) are written here, before Sphinx reads the sources.
+DOCS = Path(__file__).resolve().parent
+PAIRS = pairs.all_pairs(RESULTS)
+markup.link_machines(machines.labels(RESULTS))
+pairs.write_fragments(PAIRS, machines.fresh_folder(DOCS / "_generated"))
+machines.write_pages(RESULTS, DOCS, PAIRS)
+
 project = "benchbook"
 author = "benchbook contributors"
 copyright = "benchbook contributors"
 html_title = "benchbook: TensorFlow training on personal computers"
 
 extensions = ["myst_nb"]
-exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_generated", "jupyter_execute", "**.ipynb_checkpoints"]
 nitpicky = True
 
 myst_enable_extensions = ["colon_fence", "deflist"]
@@ -62,6 +71,7 @@ nb_render_markdown_format = "myst"
 html_theme = "furo"
 html_static_path = ["_static"]
 html_css_files = ["benchbook.css"]
+html_js_files = [("compare.js", {"defer": "defer"})]
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 

@@ -30,8 +30,8 @@ from bench.report import article, attribution, tables, training
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "results"
 PAGES = [
-    "index", "hardware", "scores", "training", "attribution", "article", "methodology",
-    "reproduce", "results-format",
+    "index", "hardware", "scores", "training", "compare", "attribution", "article",
+    "methodology", "reproduce", "results-format", "machines/index",
 ]  # fmt: skip
 NOTEBOOK_PAGES = [
     "index", "hardware", "scores", "training", "attribution", "article", "results-format",
@@ -318,3 +318,120 @@ def test_the_site_offers_the_raw_data(site: Path) -> None:
     markup = page(site, "results-format")
     assert "href='data/epochs.csv'" in markup
     assert downloads.DATA_LICENCE in text_of(markup)
+
+
+def test_each_machine_has_its_page_and_names_link_to_it(site: Path) -> None:
+    for slug in ("fixture-laptop-a", "fixture-laptop-b", "fixture-desktop-c"):
+        own = page(site, f"machines/{slug}")
+        assert f"results/{slug}/" in text_of(own)
+        assert f"href='machines/{slug}.html'>{slug}</a>" in page(site, "training")
+        assert f"href='machines/{slug}.html'>{slug}</a>" in page(site, "hardware")
+    # The label is shown beside the folder name, escaped.
+    assert (
+        "fixture-laptop-a</a> <span class='benchbook-label'>MacBook Air (M1, 2020), fixture"
+        in page(site, "training")
+    )
+
+
+def test_compare_page_without_javascript_shows_every_pair(site: Path) -> None:
+    from bench.report import pairs
+
+    markup = page(site, "compare")
+    found = pairs.all_pairs(tables.load_results(FIXTURES))
+    assert markup.count("<tr>") - markup.count("<tr><th>") >= len(pairs.full_table(found))
+    assert "id='benchbook-compare' class='benchbook-compare' hidden" in markup
+    assert "<script>alert" not in markup
+
+
+def _choose(browser: Any, name: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    select = browser.find_element("css selector", f"#benchbook-compare select[name='{name}']")
+    Select(select).select_by_value(value)
+
+
+def _shown_rows(browser: Any) -> list[list[str]]:
+    rows: list[list[str]] = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#benchbook-compare-table tbody tr'))"
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent))"
+    )
+    return rows
+
+
+@pytest.mark.browser
+def test_browser_compare_page_picks_a_pair_keeps_it_in_the_url_and_reopens_it(
+    site: Path, served: str, browser: Any
+) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from bench.report import pairs
+
+    found = pairs.all_pairs(tables.load_results(FIXTURES))
+    browser.get(f"{served}/compare.html")
+    assert (
+        browser.execute_script("return document.getElementById('benchbook-compare').hidden")
+        is False
+    )
+    assert browser.execute_script("return document.getElementById('benchbook-compare-all').hidden")
+    _choose(browser, "a", "fixture-laptop-b")
+    _choose(browser, "b", "fixture-laptop-a")
+    query = parse_qs(urlparse(browser.current_url).query)
+    assert query["a"] == ["fixture-laptop-b"]
+    assert query["b"] == ["fixture-laptop-a"]
+    config = query["config"][0]
+    expected = [r.cells() for r in found.rows[("fixture-laptop-b", "fixture-laptop-a", config)]]
+    assert _shown_rows(browser) == expected
+    # A copied address opens the same pair, in a fresh page.
+    copied = browser.current_url
+    browser.get(f"{served}/index.html")
+    browser.get(copied)
+    assert _shown_rows(browser) == expected
+    chosen = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#benchbook-compare select'))"
+        ".map(s => s.value)"
+    )
+    assert chosen == ["fixture-laptop-b", "fixture-laptop-a", config]
+    # The hostile label of fixture-desktop-c is shown as text, not run.
+    _choose(browser, "a", "fixture-desktop-c")
+    heading = browser.find_element("css selector", ".benchbook-compare-heading").text
+    assert "<script>alert(1)</script>" in heading
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_browser_downloads_exist_and_parse(site: Path, served: str, browser: Any) -> None:
+    browser.get(f"{served}/results-format.html")
+    checked = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        fetch('data/index.json').then(r => r.json()).then(async index => {
+          const out = [];
+          for (const entry of index.files) {
+            const r = await fetch('data/' + entry.path);
+            const text = await r.text();
+            if (entry.path.endsWith('.json')) { JSON.parse(text); }
+            out.push([entry.path, r.status, text.length]);
+          }
+          done(out);
+        }).catch(e => done(String(e)));
+        """
+    )
+    assert isinstance(checked, list), checked
+    assert any(p.endswith(".csv") for p, _, _ in checked)
+    assert all(status == 200 and size > 0 for _, status, size in checked)
+
+
+@pytest.mark.browser
+def test_browser_pages_read_at_a_phone_width(site: Path, served: str, browser: Any) -> None:
+    """At 390 px nothing but a table's own scrolling box is wider than the page."""
+    browser.set_window_size(390, 844)
+    try:
+        for name in ("index", "compare", "training", "machines/fixture-laptop-a"):
+            browser.get(f"{served}/{name}.html")
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, name
+    finally:
+        browser.set_window_size(1280, 900)

@@ -8,6 +8,7 @@ HTML, script or MyST markup into the site.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,9 @@ __all__ = [
     "format_history",
     "glue_markdown",
     "glue_text",
+    "link_machines",
     "links",
+    "machine_html",
     "markdown",
     "note",
     "one_line",
@@ -59,10 +62,51 @@ def bullet_list(lines: Sequence[object]) -> str:
     return "\n".join(f"- {escape_markdown(line)}" for line in lines)
 
 
+_MACHINES: dict[str, tuple[str, str | None]] = {}
+"""Slug to (page address, label) of the machines `link_machines` registered for this page."""
+_SLUG = re.compile(r"<(td|th)>([a-z0-9][a-z0-9-]*)</\1>")
+
+
+def link_machines(labels: Mapping[str, str | None], prefix: str = "machines/") -> None:
+    """From now on, a table cell that is exactly a machine's slug links to the machine's page
+    (``{prefix}{slug}.html``) and shows its label beside the slug.
+
+    A page cell calls it once with the report's machines (`machines.labels`); each page runs in
+    a kernel of its own.
+    """
+    _MACHINES.clear()
+    _MACHINES.update({slug: (f"{prefix}{slug}.html", label) for slug, label in labels.items()})
+
+
+def machine_html(slug: str, href: str, label: str | None) -> str:
+    """A machine as HTML: its slug linking to its page, and its label (escaped) beside it."""
+    shown = f" <span class='benchbook-label'>{html.escape(one_line(label))}</span>" if label else ""
+    return f"<a class='benchbook-machine' href='{html.escape(href)}'>{html.escape(slug)}</a>{shown}"
+
+
+def _linked(body: str) -> str:
+    """``<td>slug</td>`` cells of registered machines as links (slugs are ``[a-z0-9-]``, so an
+    escaped cell that matches is the slug itself)."""
+
+    def replace(found: re.Match[str]) -> str:
+        tag, slug = found.groups()
+        if slug not in _MACHINES:
+            return found.group(0)
+        href, label = _MACHINES[slug]
+        return f"<{tag}>{machine_html(slug, href, label)}</{tag}>"
+
+    return _SLUG.sub(replace, body) if _MACHINES else body
+
+
 def table_html(frame: pd.DataFrame, *, index: bool = False, caption: str | None = None) -> str:
-    """An HTML table with every cell, header and the caption escaped; NaN shows as an em dash."""
-    body = frame.to_html(
-        escape=True, index=index, na_rep="\u2014", border=0, classes=["benchbook-table"]
+    """An HTML table with every cell, header and the caption escaped; NaN shows as an em dash.
+
+    A cell that names a machine `link_machines` registered links to the machine's page.
+    """
+    body = _linked(
+        frame.to_html(
+            escape=True, index=index, na_rep="\u2014", border=0, classes=["benchbook-table"]
+        )
     )
     head = (
         f"<p class='benchbook-table-caption'>{html.escape(one_line(caption))}</p>"
