@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +27,22 @@ def write(path: Path, data: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git in ``cwd``; its standard output."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def committed_results(work: Path) -> Path:
+    """A git repository at ``work`` on branch main, whose one commit holds two of the fixture
+    machines (fixture-laptop-b, fixture-desktop-c) in results/ and a README; ``work``."""
+    (work / "results").mkdir(parents=True)
+    for name in ("fixture-laptop-b", "fixture-desktop-c"):
+        shutil.copytree(FIXTURES / name, work / "results" / name)
+    (work / "README.md").write_text("benchbook\n", encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("-c", "user.name=Up", "-c", "user.email=up@example.org", "commit", "-qm", "seed", cwd=work)
+    return work

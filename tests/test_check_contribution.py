@@ -11,30 +11,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from documents import FIXTURES, LAPTOP_A, read, write
+from documents import LAPTOP_A, committed_results, git, read, write
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "check_contribution.py"
 NEW = Path("results", "fixture-laptop-a", LAPTOP_A.name)
 
 
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """main with two committed machines; the pull request's branch `pr` checked out."""
-    work = tmp_path / "work"
-    (work / "results").mkdir(parents=True)
-    for name in ("fixture-laptop-b", "fixture-desktop-c"):
-        shutil.copytree(FIXTURES / name, work / "results" / name)
-    git("init", "-q", "-b", "main", cwd=work)
+    work = committed_results(tmp_path / "work")
     git("config", "user.name", "Up", cwd=work)
     git("config", "user.email", "up@example.org", cwd=work)
-    git("add", ".", cwd=work)
-    git("commit", "-qm", "seed", cwd=work)
     git("switch", "-q", "-c", "pr", cwd=work)
     return work
 

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
-from documents import FIXTURES, LAPTOP_A, read, write
+from documents import LAPTOP_A, committed_results, git, read, write
 
 from bench import share
 from bench.workloads import WORKLOADS
@@ -39,11 +39,6 @@ elif args[:2] == ["pr", "create"]:
     shutil.copyfile(args[args.index("--body-file") + 1], os.environ["GH_LOG"] + ".body")
     print("https://github.com/owner/benchbook/pull/7")
 """
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 @dataclass
@@ -93,14 +88,7 @@ class Checkout:
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Checkout:
-    seed = tmp_path / "seed"
-    (seed / "results").mkdir(parents=True)
-    for name in ("fixture-laptop-b", "fixture-desktop-c"):
-        shutil.copytree(FIXTURES / name, seed / "results" / name)
-    (seed / "README.md").write_text("benchbook\n", encoding="utf-8")
-    git("init", "-q", "-b", "main", cwd=seed)
-    git("add", ".", cwd=seed)
-    git("-c", "user.name=Up", "-c", "user.email=up@example.org", "commit", "-qm", "seed", cwd=seed)
+    seed = committed_results(tmp_path / "seed")
     upstream, fork, work = tmp_path / "upstream.git", tmp_path / "fork.git", tmp_path / "work"
     git("clone", "-q", "--bare", str(seed), str(upstream), cwd=tmp_path)
     git("init", "-q", "--bare", "-b", "main", str(fork), cwd=tmp_path)
