@@ -309,6 +309,7 @@ def _workload_line(side: compare.Side, workload: str) -> str:
     setting = usable[0].setting
     chosen = side.usable(setting)
     interval = stats.median_interval([r.measured.tolist() for r in chosen])
+    epochs = sum(r.measured.size for r in chosen)
     rates = [
         model.images_per_s(run)
         for _, document in side.documents
@@ -318,9 +319,14 @@ def _workload_line(side: compare.Side, workload: str) -> str:
     rate = model.median_over_runs(rates)
     more = f", {failed} failed" if failed else ""
     rate_text = f", {rate:,.0f} img/s" if math.isfinite(rate) else ""
+    spread = (
+        "1 measured epoch: no interval"
+        if epochs == 1
+        else f"95 % CI {interval.low:.3g} to {interval.high:.3g}"
+    )
     return (
         f"{workload}: {len(chosen)} run(s){more}, median {interval.value:.3g} s/epoch "
-        f"(95 % CI {interval.low:.3g} to {interval.high:.3g}){rate_text}; "
+        f"({spread}){rate_text}; "
         f"{compare.describe(setting)}"
     )
 
@@ -535,7 +541,12 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
 def shown(p: Plan, *, base: str) -> str:
     """The plan in words, as printed before asking."""
     s = p.summary
+    note = (
+        "Note: smoke-profile runs check that everything works and measure little (one epoch "
+        "of tiny images); `nox -s bench` (the quick profile) makes a result worth comparing."
+    )
     lines = [
+        *([note] if any(" smoke profile," in x for x in s.runs) else []),
         f"Machine: {s.machine}",
         "Files:",
         *[f"  {x}" for x in s.files],

@@ -264,6 +264,8 @@ def test_a_smoke_run_made_by_the_harness_shares_as_a_dry_run(
     assert f"Branch: results/{made.parent.name}/{made.stem}" in proc.stdout
     for workload in WORKLOADS:
         assert f"\n  {workload}: 1 run(s), median " in proc.stdout
+    assert "(1 measured epoch: no interval)" in proc.stdout
+    assert proc.stdout.startswith("Note: smoke-profile runs check that everything works")
     assert "No other machine in results/ has runs comparable" in proc.stdout
 
 
