@@ -192,19 +192,20 @@ def _relative(git: Git, given: Path) -> PurePosixPath:
     return relative
 
 
-def chosen_files(git: Git, given: Sequence[str]) -> list[PurePosixPath]:
-    """The files to share: those given, or the newest new results file of the checkout."""
+def chosen_files(
+    git: Git, given: Sequence[str], new: Sequence[PurePosixPath]
+) -> list[PurePosixPath]:
+    """The files to share: those given, or the newest of ``new`` (`new_results`)."""
     if given:
         chosen = list(dict.fromkeys(_relative(git, Path(g)) for g in given))
     else:
-        found = new_results(git)
-        if not found:
+        if not new:
             msg = (
                 f"no new results file in {RESULTS}/ (every file there is already in the "
                 "repository); run `nox -s bench` first, or name the files to share"
             )
             raise ShareError(msg)
-        chosen = [_relative(git, found[-1])]
+        chosen = [new[-1]]
     committed = [
         str(p)
         for p in chosen
@@ -310,11 +311,12 @@ def _workload_line(side: compare.Side, workload: str) -> str:
     chosen = side.usable(setting)
     interval = stats.median_interval([r.measured.tolist() for r in chosen])
     epochs = sum(r.measured.size for r in chosen)
+    # The throughput of the same runs as the median: one setting, finished runs only.
     rates = [
         model.images_per_s(run)
         for _, document in side.documents
         for run in document["workloads"]
-        if run["workload"] == workload and run["status"] == "ok"
+        if run["status"] == "ok" and model.setting_of(document, run) == setting
     ]
     rate = model.median_over_runs(rates)
     more = f", {failed} failed" if failed else ""
@@ -507,8 +509,8 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
             "`nox -s bench` if the code changed, then share"
         )
         raise ShareError(msg)
-    files = chosen_files(git, given)
     new = [_relative(git, f) for f in new_results(git)]
+    files = chosen_files(git, given, new)
     loaded = validate_as_ci(git, files)
     shared = {p: loaded[p] for p in files}
     summary = summarise(shared, loaded)
