@@ -38,10 +38,11 @@ except UserError as exc:
 # pages' links. The machine pages (docs/machines/) and the Compare page's fragments
 # (docs/_generated/) are written here, before Sphinx reads the sources.
 DOCS = Path(__file__).resolve().parent
-PAIRS = pairs.all_pairs(RESULTS)
-markup.link_machines(machines.labels(RESULTS))
+COMPARISONS = training.comparisons(RESULTS.epochs)
+PAIRS = pairs.all_pairs(RESULTS, COMPARISONS)
+markup.link_machines(RESULTS.labels)
 pairs.write_fragments(PAIRS, machines.fresh_folder(DOCS / "_generated"))
-machines.write_pages(RESULTS, DOCS, PAIRS)
+machines.write_pages(RESULTS, DOCS, PAIRS, COMPARISONS)
 
 project = "benchbook"
 author = "benchbook contributors"

@@ -198,3 +198,10 @@ def test_every_table_names_each_column_once(loaded: tables.Results) -> None:
     for name in ("files", "runs", "epochs", "attribution", "probe_sections", "probe_values"):
         columns = list(getattr(loaded, name).columns)
         assert len(columns) == len(set(columns)), name
+
+
+def test_labels_are_each_machines_newest_label(loaded: tables.Results) -> None:
+    assert sorted(loaded.labels) == loaded.machines
+    for slug, label in loaded.labels.items():
+        assert label == loaded.newest(slug)["machine"].get("label")
+    assert loaded.labels["fixture-laptop-a"] == "MacBook Air (M1, 2020), fixture"

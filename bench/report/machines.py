@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -25,11 +27,6 @@ FOLDER = "machines"
 """The pages' folder under docs/ (generated, not committed)."""
 MARKER = ".generated"
 """A file in `FOLDER` that says its pages are written by the build and may be replaced."""
-
-
-def labels(results: Results) -> dict[str, str | None]:
-    """Each machine's label, from its newest file."""
-    return {m: results.newest(m)["machine"].get("label") for m in results.machines}
 
 
 def _raw(html_text: str) -> str:
@@ -58,12 +55,14 @@ def _runs(results: Results, slug: str) -> pd.DataFrame:
     )
 
 
-def _training(results: Results, slug: str) -> tuple[pd.DataFrame, list[training.Comparison]]:
+def _training(
+    comparisons: Sequence[training.Comparison], slug: str
+) -> tuple[pd.DataFrame, list[training.Comparison]]:
     """One row per configuration and workload of the machine; the first configuration of each
     workload (the one charted) restricted to this machine."""
     rows = []
     charted: dict[str, training.Comparison] = {}
-    for comparison in training.comparisons(results.epochs):
+    for comparison in comparisons:
         if slug not in comparison.machines:
             continue
         own = training.Comparison(
@@ -90,9 +89,8 @@ def _training(results: Results, slug: str) -> tuple[pd.DataFrame, list[training.
     return pd.DataFrame(rows), list(charted.values())
 
 
-def _scores(results: Results, slug: str) -> pd.DataFrame:
-    found = scores.probe_scores(results)
-    mine = found[found["machine"] == slug]
+def _scores(probe_scores: pd.DataFrame, slug: str) -> pd.DataFrame:
+    mine = probe_scores[probe_scores["machine"] == slug]
     return pd.DataFrame(
         {
             "Probe section": mine["section"],
@@ -119,13 +117,34 @@ def _compare_links(found: pairs.Pairs, slug: str) -> list[str]:
     ]
 
 
-def page_markdown(results: Results, slug: str, found: pairs.Pairs, colours: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Shared:
+    """What every machine page reads from the whole report, computed once per build."""
+
+    hardware: pd.DataFrame
+    """`hardware.hardware`: one column per machine."""
+    comparisons: list[training.Comparison]
+    probe_scores: pd.DataFrame
+    """`scores.probe_scores`."""
+    colours: dict[str, str]
+
+    @classmethod
+    def of(cls, results: Results, comparisons: Sequence[training.Comparison]) -> Shared:
+        return cls(
+            hardware.hardware(results),
+            list(comparisons),
+            scores.probe_scores(results),
+            charts.machine_colours(results.machines),
+        )
+
+
+def page_markdown(results: Results, slug: str, found: pairs.Pairs, shared: Shared) -> str:
     """The page of one machine, as MyST Markdown."""
-    label = labels(results)[slug]
+    label = results.labels[slug]
     files = int((results.files["machine"] == slug).sum())
-    own = hardware.hardware(results)[[slug]].rename(columns={slug: "This machine"})
-    trained, charted = _training(results, slug)
-    probe = _scores(results, slug)
+    own = shared.hardware[[slug]].rename(columns={slug: "This machine"})
+    trained, charted = _training(shared.comparisons, slug)
+    probe = _scores(shared.probe_scores, slug)
     links = _compare_links(found, slug)
     lines = [
         f"# {escape_markdown(slug)}",
@@ -156,7 +175,7 @@ def page_markdown(results: Results, slug: str, found: pairs.Pairs, colours: dict
             "",
             _raw(markup.table_html(trained)),
         ]
-        lines += [charts.training_chart(c, colours).markdown() for c in charted]
+        lines += [charts.training_chart(c, shared.colours).markdown() for c in charted]
     lines += ["## Scores", "", _raw(markup.table_html(probe)), "## Compare", ""]
     if links:
         lines += [_raw("<p>Side by side with: " + ", ".join(links) + ".</p>")]
@@ -167,7 +186,7 @@ def page_markdown(results: Results, slug: str, found: pairs.Pairs, colours: dict
 
 def index_markdown(results: Results) -> str:
     """The list of machine pages, with the toctree that puts them in the site."""
-    found = labels(results)
+    found = results.labels
     listed = [
         f"- [{escape_markdown(slug)}]({slug}.md)" + (f": {escape_markdown(label)}" if label else "")
         for slug, label in found.items()
@@ -194,13 +213,23 @@ def fresh_folder(folder: Path) -> Path:
     return folder
 
 
-def write_pages(results: Results, docs: Path, found: pairs.Pairs) -> Path:
-    """Write ``docs/machines/`` anew (index and one page per machine); its path."""
+def write_pages(
+    results: Results,
+    docs: Path,
+    found: pairs.Pairs,
+    comparisons: Sequence[training.Comparison] | None = None,
+) -> Path:
+    """Write ``docs/machines/`` anew (index and one page per machine); its path.
+
+    ``comparisons`` are `training.comparisons` of the results, when the caller has them.
+    """
     folder = fresh_folder(docs / FOLDER)
-    markup.link_machines(labels(results), prefix="")
-    colours = charts.machine_colours(results.machines)
+    markup.link_machines(results.labels, prefix="")
+    if comparisons is None:
+        comparisons = training.comparisons(results.epochs)
+    shared = Shared.of(results, comparisons)
     for slug in results.machines:
-        text = page_markdown(results, slug, found, colours)
+        text = page_markdown(results, slug, found, shared)
         (folder / f"{slug}.md").write_text(text, encoding="utf-8")
     (folder / "index.md").write_text(index_markdown(results), encoding="utf-8")
     return folder

@@ -71,7 +71,7 @@ def link_machines(labels: Mapping[str, str | None], prefix: str = "machines/") -
     """From now on, a table cell that is exactly a machine's slug links to the machine's page
     (``{prefix}{slug}.html``) and shows its label beside the slug.
 
-    A page cell calls it once with the report's machines (`machines.labels`); each page runs in
+    A page cell calls it once with the report's machines (`Results.labels`); each page runs in
     a kernel of its own.
     """
     _MACHINES.clear()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,11 +120,15 @@ def _ordered(machines: list[str]) -> Iterator[tuple[str, str]]:
     return ((a, b) for a in machines for b in machines if a != b)
 
 
-def all_pairs(results: Results) -> Pairs:
-    """Every comparable pair of the report's machines, both ways round."""
-    labels = {m: results.newest(m)["machine"].get("label") for m in results.machines}
-    found = Pairs(labels)
-    for comparison in training.comparisons(results.epochs):
+def all_pairs(results: Results, comparisons: Sequence[training.Comparison] | None = None) -> Pairs:
+    """Every comparable pair of the report's machines, both ways round.
+
+    ``comparisons`` are `training.comparisons` of the results, when the caller has them.
+    """
+    found = Pairs(dict(results.labels))
+    if comparisons is None:
+        comparisons = training.comparisons(results.epochs)
+    for comparison in comparisons:
         config = configuration_id(comparison.setting)
         found.configs.setdefault(config, comparison.describe())
         title = WORKLOAD_TITLES.get(comparison.workload, comparison.workload)

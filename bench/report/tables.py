@@ -162,6 +162,11 @@ class Results:
         """Machine slugs, sorted."""
         return sorted(self.files["machine"].unique())
 
+    @cached_property
+    def labels(self) -> dict[str, str | None]:
+        """Each machine's label (from its newest file), by slug."""
+        return {m: self.newest(m)["machine"].get("label") for m in self.machines}
+
     def newest(self, machine: str) -> Result:
         """The most recent document of a machine (it describes the machine's current setup)."""
         rows = self.files[self.files["machine"] == machine]
