@@ -23,6 +23,7 @@ def test_a_page_per_machine_and_an_index(loaded: tables.Results, tmp_path: Path)
     assert "20260101T100000Z.json" in page
     assert "20260102T100000Z.json" in page
     assert page.count("```{figure} data:image/png;base64,") >= 1
+    assert "the only machine so far" not in page  # each chart holds this machine alone
     assert "../compare.html?a=fixture-laptop-a&amp;b=fixture-desktop-c&amp;config=" in page
 
 

@@ -153,13 +153,18 @@ def _no_data(title: str, message: str) -> Chart:
 # --- Training ---------------------------------------------------------------------------------
 
 
-def training_chart(comparison: training.Comparison, colours: Mapping[str, str]) -> Chart:
-    """Median seconds per epoch per machine, fastest on top, every measured epoch as a dot."""
+def training_chart(
+    comparison: training.Comparison, colours: Mapping[str, str], *, finding: str | None = None
+) -> Chart:
+    """Median seconds per epoch per machine, fastest on top, every measured epoch as a dot.
+
+    The title states ``finding``; by default the fastest machine against the slowest.
+    """
     summary = training.summarise(comparison)
     workload = tables.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
     machines = summary["machine"].tolist()
     medians = summary["median_epoch_s"].to_numpy(dtype=float)
-    title = training.fastest_against_slowest(comparison)
+    title = finding or training.fastest_against_slowest(comparison)
     with _style():
         figure = _new_figure(1.7 + 0.55 * len(machines))
         ax = figure.add_subplot()

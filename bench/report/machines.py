@@ -175,7 +175,16 @@ def page_markdown(results: Results, slug: str, found: pairs.Pairs, shared: Share
             "",
             _raw(markup.table_html(trained)),
         ]
-        lines += [charts.training_chart(c, shared.colours).markdown() for c in charted]
+        # Each chart holds this machine's runs only: "the only machine so far", the Training
+        # page's title for a group of one, would be untrue here.
+        lines += [
+            charts.training_chart(
+                c,
+                shared.colours,
+                finding=f"{training.summarise(c).iloc[0]['median_epoch_s']:.1f} s per epoch on this machine",
+            ).markdown()
+            for c in charted
+        ]
     lines += ["## Scores", "", _raw(markup.table_html(probe)), "## Compare", ""]
     if links:
         lines += [_raw("<p>Side by side with: " + ", ".join(links) + ".</p>")]
