@@ -115,6 +115,36 @@ def bench_keras2(session: nox.Session) -> None:
     )
 
 
+def install_torch(session: nox.Session) -> None:
+    """PyTorch: a wheel file named by ``BENCHBOOK_TORCH_WHEEL`` (an offline machine, or a CPU
+    build already on disk), else the pinned release from the index (PyPI's Linux x86_64 build
+    is CUDA's; ``UV_TORCH_BACKEND=cpu`` makes uv take the CPU build instead)."""
+    wheel = os.environ.get("BENCHBOOK_TORCH_WHEEL")
+    if wheel:
+        if not Path(wheel).is_file():
+            session.error(f"BENCHBOOK_TORCH_WHEEL={wheel}: no such file; unset it or fix the path")
+        session.install(wheel)
+    else:
+        install(session, "torch", project=False)
+
+
+@nox.session(name="bench-torch", python=TENSORFLOW_PYTHON)
+def bench_torch(session: nox.Session) -> None:
+    """Like bench, on Keras 3's PyTorch backend (on a Mac, the GPU through MPS)."""
+    refuse_unsupported(session, "bench-torch")
+    install(session, "bench")
+    install_torch(session)
+    run_stoppable(session, "python", "-m", "bench", "--backend", "torch", *session.posargs)
+
+
+@nox.session(name="bench-jax", python=TENSORFLOW_PYTHON)
+def bench_jax(session: nox.Session) -> None:
+    """Like bench, on Keras 3's JAX backend (CPU; JAX has no Apple GPU support)."""
+    refuse_unsupported(session, "bench-jax")
+    install(session, "bench-jax")
+    run_stoppable(session, "python", "-m", "bench", "--backend", "jax", *session.posargs)
+
+
 @nox.session(python=TENSORFLOW_PYTHON)
 def data(session: nox.Session) -> None:
     """Prepare the Kaggle Dogs vs Cats archive or folder into data/ (`-- ARCHIVE_OR_FOLDER`)."""
@@ -161,6 +191,10 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (smoke-profile training included)."""
     refuse_unsupported(session, "tests")
     install(session, "test")
+    # PyTorch only from a wheel file on disk: PyPI's Linux build is CUDA's (about 3 GB). Without
+    # one the PyTorch tests are skipped, and say why.
+    if os.environ.get("BENCHBOOK_TORCH_WHEEL"):
+        install_torch(session)
     session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 

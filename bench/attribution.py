@@ -89,9 +89,15 @@ def measure_compute(
     ``train_on_batch`` returns its loss as NumPy values, so each timed step has finished on the
     device (a GPU included) before the clock stops.
     """
-    import tensorflow as tf
+    from bench import backends
 
-    x, y = (tf.convert_to_tensor(v) for v in batch)
+    if backends.legacy_keras():  # Keras 2: TensorFlow's tensors
+        import tensorflow as tf
+
+        x, y = (tf.convert_to_tensor(v) for v in batch)
+    else:  # the backend's own tensors, on its default device, as fit would pass them
+        ops = backends.keras().ops
+        x, y = (ops.convert_to_tensor(v) for v in batch)
     warm: list[float] = []
     timed: list[float] = []
     for i in range(warmup + steps):

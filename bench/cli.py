@@ -6,11 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import __version__, processes, runner
+from bench import __version__, backends, processes, runner
 from bench.attribution import MAX_STEPS
+from bench.backends import DEFAULT_BACKEND
 from bench.errors import UserError
 from bench.pipelines import DEFAULT_PIPELINE, PIPELINES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.results.model import BACKENDS
 from bench.terminal import OneLineParser, whole_number
 from bench.weights import MODES
 from bench.workloads import WORKLOADS
@@ -102,13 +104,15 @@ def parser() -> argparse.ArgumentParser:
         type=_non_negative,
         default=0,
         dest="intra_op_threads",
-        help="TensorFlow intra-op threads, 0 for its default: all cores (default: 0)",
+        help="intra-op threads of TensorFlow or PyTorch, 0 for the framework's default: all "
+        "cores (default: 0; JAX has no such setting)",
     )
     p.add_argument(
         "--inter-op-threads",
         type=_non_negative,
         default=0,
-        help="TensorFlow inter-op threads, 0 for its default (default: 0)",
+        help="inter-op threads of TensorFlow or PyTorch, 0 for the framework's default "
+        "(default: 0)",
     )
     p.add_argument(
         "--weights",
@@ -143,6 +147,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="SCORES",
         help="scores from the real Geekbench to store alongside, e.g. "
         "'single=2374,multi=12360,gpu=41012,version=6.3,api=Metal'",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="the Keras 3 backend that trains the same four models: tensorflow (the article's), "
+        "torch (PyTorch; a Mac's GPU through MPS) or jax (CPU only on a Mac); nox -s bench-torch "
+        f"and nox -s bench-jax install them (default: {DEFAULT_BACKEND})",
     )
     p.add_argument(
         "--keras2",
@@ -199,9 +211,24 @@ def config_from_args(argv: list[str]) -> runner.Config:
     if args.keras2:
         import importlib.util
 
+        if args.backend != "tensorflow":
+            msg = f"--keras2 trains on TensorFlow only; leave out --backend {args.backend}"
+            raise UserError(msg)
         if importlib.util.find_spec("tf_keras") is None:
             msg = "--keras2 needs the tf-keras package; run `nox -s bench-keras2` instead"
             raise UserError(msg)
+    for problem in (
+        backends.refusal(args.backend),
+        backends.thread_refusal(args.backend, args.intra_op_threads, args.inter_op_threads),
+    ):
+        if problem is not None:
+            raise UserError(problem)
+    if args.pipeline != "legacy" and not backends.tensorflow_installed():
+        msg = (
+            f"--pipeline {args.pipeline} is built on tf.data and needs TensorFlow, which is not "
+            "installed here; use --pipeline legacy (the article's), which runs on every backend"
+        )
+        raise UserError(msg)
     return runner.Config(
         profile=args.profile,
         workloads=list(dict.fromkeys(args.workloads or WORKLOADS)),
@@ -221,6 +248,7 @@ def config_from_args(argv: list[str]) -> runner.Config:
         probes=args.probes,
         geekbench=geekbench,
         keras2=args.keras2,
+        backend=args.backend,
         generator_workers=args.generator_workers,
         pipeline=args.pipeline,
         attribution=args.attribution,

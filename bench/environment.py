@@ -113,6 +113,9 @@ OTHER_PACKAGES = (
     "jsonschema",
     "tf-keras",
 )
+# Recorded where installed, beside the backend's own version: JAX's compiled half (jaxlib) and
+# its CUDA plugin.
+BACKEND_PACKAGES = ("jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt")
 # The CUDA and cuDNN that tensorflow[and-cuda] loads come as these wheels (the driver is in the
 # machine block, from nvidia-smi); recorded where installed.
 CUDA_PACKAGES = ("nvidia-cuda-runtime-cu12", "nvidia-cudnn-cu12")
@@ -994,6 +997,7 @@ def _environment_variables(environ: Mapping[str, str]) -> dict[str, str]:
 def capture_software(
     tf: Mapping[str, Any] | None = None,
     *,
+    backend: str = "tensorflow",
     version: VersionLookup = package_version,
     environ: Mapping[str, str] | None = None,
     run: Runner = run_command,
@@ -1004,9 +1008,12 @@ def capture_software(
     Parameters
     ----------
     tf
-        What `tensorflow_info` reported from inside the training worker: ``tensorflow``,
-        ``keras``, ``keras_major`` and ``tf_devices``. Its values replace those read from the
-        installed packages' metadata.
+        What the training worker reported: `tensorflow_info` (``tensorflow``, ``keras``,
+        ``keras_major``, ``tf_devices``) or, on another backend, `keras_info`, with
+        `bench.backends.info` (``backend_version``, ``backend_devices``). Its values replace
+        those read from the installed packages' metadata.
+    backend
+        The Keras backend the run trained on.
     version, environ, run, root
         How package versions are found, the environment variables, how commands are run and
         the git checkout (tests pass their own).
@@ -1040,7 +1047,18 @@ def capture_software(
         "env": _environment_variables(environ),
         "git": git_info(root, run=run),
     }
+    software["backend"] = backend
+    software["backend_version"] = tensorflow if backend == "tensorflow" else version(backend)
+    software["backend_devices"] = []
+    # The compiled halves of JAX and the CUDA build of PyTorch say as much as their versions.
+    packages.update({name: v for name in BACKEND_PACKAGES if (v := version(name)) is not None})
     if tf is not None:
+        if isinstance(tf.get("backend_version"), str):
+            software["backend_version"] = _clip(tf["backend_version"])
+        if "backend_devices" in tf:
+            software["backend_devices"] = [
+                clipped for d in list(tf["backend_devices"])[:64] if (clipped := _clip(str(d)))
+            ]
         for key in ("tensorflow", "keras"):
             if key in tf:
                 software[key] = _clip(tf[key]) if isinstance(tf[key], str) else None
@@ -1076,6 +1094,16 @@ def _keras_version_in_use(tf: Any, environ: Mapping[str, str]) -> str | None:
         return None
     found = getattr(module, "__version__", None)
     return _clip(found) if isinstance(found, str) else None
+
+
+def keras_info() -> dict[str, Any]:
+    """The Keras in use on a backend other than TensorFlow: ``keras`` and ``keras_major``
+    (call it in the worker, after `bench.backends.select`)."""
+    import keras
+
+    found = getattr(keras, "__version__", None)
+    version = _clip(found) if isinstance(found, str) else None
+    return {"keras": version, "keras_major": _major(version)}
 
 
 def tensorflow_info() -> dict[str, Any]:

@@ -65,7 +65,7 @@ import jsonschema
 
 from bench import baselines, files, processes, results, stats, workloads
 from bench.errors import UserError, one_line
-from bench.results import schema
+from bench.results import model, schema
 
 SECTIONS = ("single_core", "multi_core", "gpu")
 PROBES = ("matmul", "conv2d", "jpeg_decode", "augment")
@@ -282,6 +282,70 @@ def _sized(base: int, scale: float, multiple: int) -> int:
     return max(multiple, round(base * scale / multiple) * multiple)
 
 
+def _needs(tf: Any) -> Any:
+    """TensorFlow, or the reason a probe that needs it cannot run."""
+    if tf is None:
+        msg = (
+            "needs TensorFlow (tf.io.decode_jpeg, as the tf.data pipelines decode), "
+            "which is not installed beside this backend"
+        )
+        raise RuntimeError(msg)
+    return tf
+
+
+def _decoded_images(tf: Any, jpegs: Sequence[bytes]) -> list[Any]:
+    """The probe's JPEGs decoded and resized to 224x224 float32 arrays: by TensorFlow where it is
+    installed, else by Pillow (the augment probe only needs photo-like pixels)."""
+    import numpy as np
+
+    if tf is not None:
+        with tf.device("/CPU:0"):
+            return [
+                tf.image.resize(
+                    tf.io.decode_jpeg(data, channels=3), (IMAGE_SIZE, IMAGE_SIZE)
+                ).numpy()
+                for data in jpegs
+            ]
+    from PIL import Image
+
+    out = []
+    for data in jpegs:
+        with Image.open(io.BytesIO(data)) as image:
+            resized = image.convert("RGB").resize(
+                (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR
+            )
+            out.append(np.asarray(resized, dtype=np.float32))
+    return out
+
+
+def _thread_settings(backend: str, tf: Any) -> tuple[int | None, int | None]:
+    """The framework's intra- and inter-op thread counts now (0: its default)."""
+    if backend == "tensorflow":
+        return (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        )
+    if backend == "torch":
+        import torch
+
+        return torch.get_num_threads(), torch.get_num_interop_threads()
+    return (1, 1) if "intra_op_parallelism_threads=1" in os.environ.get("XLA_FLAGS", "") else (0, 0)
+
+
+def _device_name(backend: str) -> str | None:
+    """The accelerator's product name, as the backend reports it."""
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return str(torch.cuda.get_device_name(0))
+        return "Apple GPU (MPS)"
+    import jax
+
+    found = [d for d in jax.devices() if d.platform != "cpu"]
+    return str(getattr(found[0], "device_kind", "")) or None if found else None
+
+
 def _matmul_probe(tf: Any, device: str, size: int, parallelism: str) -> Probe:
     with tf.device(device):
         a = tf.random.stateless_normal((size, size), seed=(1, 2)) / math.sqrt(size)
@@ -330,6 +394,120 @@ def _conv2d_probe(tf: Any, device: str, batch: int, spatial: int, parallelism: s
     )
 
 
+class NativeOps:
+    """matmul and conv2d in PyTorch's or JAX's own operations, on one device, synchronised
+    (`bench.backends.synchronise`) before the clock stops."""
+
+    def __init__(self, backend: str, accelerator: bool) -> None:
+        self.backend = backend
+        if backend == "jax":
+            import jax
+
+            platform = [d for d in jax.devices() if d.platform != "cpu"] if accelerator else []
+            self.device = platform[0] if platform else jax.devices("cpu")[0]
+        else:
+            import torch
+
+            from bench import backends
+
+            name = backends.accelerator("torch") if accelerator else "cpu"
+            self.device = torch.device(name or "cpu")
+
+    def normal(self, shape: tuple[int, ...], seed: int, scale: float) -> Any:
+        """Standard normal float32 numbers times ``scale``, on the device."""
+        import numpy as np
+
+        values = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * scale
+        if self.backend == "jax":
+            import jax
+
+            return jax.device_put(values, self.device)
+        import torch
+
+        return torch.from_numpy(values).to(self.device)
+
+    def matmul(self) -> Callable[[Any, Any], Any]:
+        if self.backend == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            return jax.jit(jnp.matmul)  # type: ignore[no-any-return]
+        import torch
+
+        return torch.matmul  # type: ignore[no-any-return]
+
+    def conv2d(self) -> Callable[[Any, Any], Any]:
+        """A same-padded stride-1 convolution of NHWC inputs by HWIO kernels (JAX), or NCHW by
+        OIHW (PyTorch's layout): the same arithmetic."""
+        if self.backend == "jax":
+            import jax
+
+            def conv(x: Any, w: Any) -> Any:
+                return jax.lax.conv_general_dilated(
+                    x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+                )
+
+            return jax.jit(conv)  # type: ignore[no-any-return]
+        import torch
+
+        def conv_torch(x: Any, w: Any) -> Any:
+            return torch.nn.functional.conv2d(x, w, stride=1, padding="same")
+
+        return conv_torch
+
+    def run(self, operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Callable[[int], None]:
+        from bench import backends
+
+        def run(iterations: int) -> None:
+            if self.backend == "torch":
+                import torch
+
+                with torch.inference_mode():
+                    for _ in range(iterations):
+                        out = operation(a, b)
+            else:
+                for _ in range(iterations):
+                    out = operation(a, b)
+            backends.synchronise(self.backend, out)
+
+        return run
+
+
+def _native_matmul_probe(ops: NativeOps, size: int, parallelism: str) -> Probe:
+    scale = 1 / math.sqrt(size)
+    a, b = ops.normal((size, size), 1, scale), ops.normal((size, size), 3, scale)
+    return Probe(
+        name="matmul",
+        unit=UNITS["matmul"],
+        work=f"{size}x{size} by {size}x{size} float32 matrix product",
+        work_per_iteration=2 * size**3 / 1e9,
+        parallelism=parallelism,
+        run=ops.run(ops.matmul(), a, b),
+    )
+
+
+def _native_conv2d_probe(ops: NativeOps, batch: int, spatial: int, parallelism: str) -> Probe:
+    channels, kernel = CONV_CHANNELS, CONV_KERNEL
+    if ops.backend == "jax":
+        x = ops.normal((batch, spatial, spatial, channels), 5, 1.0)
+        w = ops.normal((kernel, kernel, channels, channels), 7, 1 / 48)
+    else:
+        x = ops.normal((batch, channels, spatial, spatial), 5, 1.0)
+        w = ops.normal((channels, channels, kernel, kernel), 7, 1 / 48)
+    flops = 2 * batch * spatial * spatial * channels * channels * kernel * kernel
+    return Probe(
+        name="conv2d",
+        unit=UNITS["conv2d"],
+        work=(
+            f"VGG-16 block3_conv2-like forward: {batch}x{spatial}x{spatial}x{channels} input, "
+            f"{kernel}x{kernel}x{channels}x{channels} kernel, stride 1, same padding, float32"
+        ),
+        work_per_iteration=flops / 1e9,
+        parallelism=parallelism,
+        run=ops.run(ops.conv2d(), x, w),
+    )
+
+
 def _jpeg_decode_probe(tf: Any, jpegs: Sequence[bytes], threads: int) -> Probe:
     def decode(data: Any) -> Any:
         return tf.image.resize(tf.io.decode_jpeg(data, channels=3), (IMAGE_SIZE, IMAGE_SIZE))
@@ -365,12 +543,12 @@ def _jpeg_decode_probe(tf: Any, jpegs: Sequence[bytes], threads: int) -> Probe:
     )
 
 
-def _augment_probe(
-    tf: Any, images: Sequence[Any], threads: int, stack: contextlib.ExitStack
-) -> Probe:
+def _augment_probe(images: Sequence[Any], threads: int, stack: contextlib.ExitStack) -> Probe:
     import numpy as np
 
-    generator = tf.keras.preprocessing.image.ImageDataGenerator(**AUGMENTATION)
+    from bench import backends
+
+    generator = backends.image_data_generator()(**AUGMENTATION)
     np.random.seed(42)  # random_transform draws from NumPy's global generator
 
     def transform(count: int) -> None:
@@ -411,33 +589,52 @@ def _section_status(records: Sequence[Mapping[str, Any]]) -> tuple[str, str | No
 
 
 def run_section(
-    section: str, settings: Settings, clock: Callable[[], float] = time.perf_counter
+    section: str,
+    settings: Settings,
+    clock: Callable[[], float] = time.perf_counter,
+    backend: str = "tensorflow",
 ) -> dict[str, Any]:
-    """Measure one section in this process (the worker's job); import TensorFlow first.
+    """Measure one section in this process (the worker's job); import the framework first.
 
-    Must run before this process has used TensorFlow: the single-core thread counts only take
-    effect then.
+    Must run before this process has used the framework: the single-core thread counts only
+    take effect then. On PyTorch and JAX, matmul and conv2d use the backend's own operations
+    (`NativeOps`); jpeg_decode is TensorFlow's decoder wherever TensorFlow is installed, and
+    recorded as failed where it is not; augment is the same ImageDataGenerator on every backend.
 
     Returns
     -------
     dict
         ``{"section": <section block, unscored>, "gpus": [visible GPU names]}``.
     """
+    from bench import backends
+
     if section not in SECTIONS:
         msg = f"unknown probes section {section!r}; choose one of {', '.join(SECTIONS)}"
         raise UserError(msg)
+    backends.select(backends.check(backend))
     started = time.perf_counter()
-    import tensorflow as tf
-
+    tf: Any = None
+    if backend == "tensorflow" or (section != "gpu" and backends.tensorflow_installed()):
+        tf = backends.framework("tensorflow")
+    if backend != "tensorflow":
+        backends.framework(backend)
+        if section == "single_core":
+            backends.set_threads(backend, 1, 1)
     import_s = time.perf_counter() - started
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    if section == "single_core":
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    if section != "gpu" and gpus:
-        # The CPU sections must not touch the accelerator (nor pay for its start-up).
-        with contextlib.suppress(RuntimeError, ValueError):
-            tf.config.set_visible_devices([], "GPU")
+    if backend == "tensorflow":
+        gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    else:
+        gpus = backends.gpus(backend)
+    if tf is not None:
+        if section == "single_core":
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        if section != "gpu" and tf.config.list_physical_devices("GPU"):
+            # The CPU sections must not touch the accelerator (nor pay for its start-up).
+            with contextlib.suppress(RuntimeError, ValueError):
+                tf.config.set_visible_devices([], "GPU")
+    intra, inter = _thread_settings(backend, tf)
+    framework = model.backend_title(backend)
 
     block: dict[str, Any] = {
         "status": "ok",
@@ -446,66 +643,75 @@ def run_section(
         "threads": None,
         "device": "CPU",
         "device_name": None,
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "intra_op_threads": intra,
+        "inter_op_threads": inter,
         "import_s": import_s,
         "elapsed_s": 0.0,
         "probes": [],
     }
     if section == "gpu" and not gpus:
-        block.update(status="unavailable", reason="no GPU visible to TensorFlow", device=None)
+        block.update(status="unavailable", reason=f"no GPU visible to {framework}", device=None)
         block["elapsed_s"] = time.perf_counter() - started
         return {"section": block, "gpus": gpus}
 
     threads = 1 if section == "single_core" else cores()
     builders: dict[str, Callable[[contextlib.ExitStack], Probe]]
+    ops = NativeOps(backend, section == "gpu") if backend != "tensorflow" else None
     if section == "gpu":
-        device = "/GPU:0"
-        physical = tf.config.list_physical_devices("GPU")[0]
-        details = tf.config.experimental.get_device_details(physical)
-        block.update(device=gpus[0], device_name=details.get("device_name"), threads=None)
-        gpu_note = "the GPU (TensorFlow's default precision settings)"
-        builders = {
-            "matmul": lambda _: _matmul_probe(
-                tf, device, _sized(GPU_MATMUL_SIZE, settings.scale, 64), gpu_note
-            ),
-            "conv2d": lambda _: _conv2d_probe(
-                tf,
-                device,
-                GPU_CONV_BATCH,
-                _sized(CONV_SPATIAL, settings.scale, 4),
-                gpu_note,
-            ),
-        }
+        gpu_note = f"the GPU ({framework}'s default precision settings)"
+        matmul_size = _sized(GPU_MATMUL_SIZE, settings.scale, 64)
+        conv_spatial = _sized(CONV_SPATIAL, settings.scale, 4)
+        if ops is None:
+            device = "/GPU:0"
+            physical = tf.config.list_physical_devices("GPU")[0]
+            details = tf.config.experimental.get_device_details(physical)
+            block.update(device=gpus[0], device_name=details.get("device_name"), threads=None)
+            builders = {
+                "matmul": lambda _: _matmul_probe(tf, device, matmul_size, gpu_note),
+                "conv2d": lambda _: _conv2d_probe(
+                    tf, device, GPU_CONV_BATCH, conv_spatial, gpu_note
+                ),
+            }
+        else:
+            native = ops
+            block.update(device=gpus[0], device_name=_device_name(backend), threads=None)
+            builders = {
+                "matmul": lambda _: _native_matmul_probe(native, matmul_size, gpu_note),
+                "conv2d": lambda _: _native_conv2d_probe(
+                    native, GPU_CONV_BATCH, conv_spatial, gpu_note
+                ),
+            }
     else:
         device = "/CPU:0"
         block["threads"] = threads
-        tf_threads = (
-            "1 thread (TensorFlow intra- and inter-op threads 1)"
+        compute_threads = (
+            f"1 thread ({framework} intra- and inter-op threads 1)"
             if threads == 1
-            else f"TensorFlow's default threading over {threads} cores"
+            else f"{framework}'s default threading over {threads} cores"
         )
         jpegs = photo_like_jpegs()
         images: list[Any] = []
 
         def decoded() -> list[Any]:
             if not images:
-                with tf.device(device):
-                    for data in jpegs:
-                        pixels = tf.io.decode_jpeg(data, channels=3)
-                        images.append(tf.image.resize(pixels, (IMAGE_SIZE, IMAGE_SIZE)).numpy())
+                images.extend(_decoded_images(tf, jpegs))
             return images
 
-        builders = {
-            "matmul": lambda _: _matmul_probe(
-                tf, device, _sized(MATMUL_SIZE, settings.scale, 64), tf_threads
-            ),
-            "conv2d": lambda _: _conv2d_probe(
-                tf, device, 1, _sized(CONV_SPATIAL, settings.scale, 4), tf_threads
-            ),
-            "jpeg_decode": lambda _: _jpeg_decode_probe(tf, jpegs, threads),
-            "augment": lambda stack: _augment_probe(tf, decoded(), threads, stack),
-        }
+        matmul_size = _sized(MATMUL_SIZE, settings.scale, 64)
+        conv_spatial = _sized(CONV_SPATIAL, settings.scale, 4)
+        if ops is None:
+            builders = {
+                "matmul": lambda _: _matmul_probe(tf, device, matmul_size, compute_threads),
+                "conv2d": lambda _: _conv2d_probe(tf, device, 1, conv_spatial, compute_threads),
+            }
+        else:
+            native = ops
+            builders = {
+                "matmul": lambda _: _native_matmul_probe(native, matmul_size, compute_threads),
+                "conv2d": lambda _: _native_conv2d_probe(native, 1, conv_spatial, compute_threads),
+            }
+        builders["jpeg_decode"] = lambda _: _jpeg_decode_probe(_needs(tf), jpegs, threads)
+        builders["augment"] = lambda stack: _augment_probe(decoded(), threads, stack)
 
     for name, build in builders.items():
         try:
@@ -534,7 +740,9 @@ def _section_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(root)
 
 
-def _worker_command(section: str, output: Path, settings: Settings) -> list[str]:
+def _worker_command(
+    section: str, output: Path, settings: Settings, backend: str = "tensorflow"
+) -> list[str]:
     """The command line of one section's worker process."""
     return [
         sys.executable,
@@ -542,6 +750,8 @@ def _worker_command(section: str, output: Path, settings: Settings) -> list[str]
         "bench.probes",
         "--section",
         section,
+        "--backend",
+        backend,
         "--output",
         str(output),
         "--scale",
@@ -557,7 +767,7 @@ def _worker_command(section: str, output: Path, settings: Settings) -> list[str]
     ]
 
 
-def _worker_env(section: str) -> dict[str, str]:
+def _worker_env(section: str, backend: str = "tensorflow") -> dict[str, str]:
     env = dict(os.environ)
     # The worker must run this very code, wherever the parent was started from.
     source_root = str(Path(__file__).resolve().parent.parent)
@@ -567,6 +777,12 @@ def _worker_env(section: str) -> dict[str, str]:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
         env["VECLIB_MAXIMUM_THREADS"] = "1"
+    if section == "single_core" and backend == "jax":
+        # JAX's CPU threads are fixed when XLA starts: only its flags can make them one.
+        flags = env.get("XLA_FLAGS", "")
+        env["XLA_FLAGS"] = (
+            f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+        )
     return env
 
 
@@ -587,14 +803,14 @@ def _last_line(text: str) -> str:
 
 
 def _run_worker(
-    section: str, settings: Settings, timeout_s: float, folder: Path
+    section: str, settings: Settings, timeout_s: float, folder: Path, backend: str = "tensorflow"
 ) -> tuple[dict[str, Any], list[str] | None]:
     """Run one worker; return its section (or a ``failed`` one) and the GPUs it saw."""
     output = folder / f"{section}.json"
     try:
         code, stderr = processes.run_worker(
-            _worker_command(section, output, settings),
-            env=_worker_env(section),
+            _worker_command(section, output, settings, backend),
+            env=_worker_env(section, backend),
             timeout_s=timeout_s,
             capture=True,
         )
@@ -630,6 +846,7 @@ def run_probes(
     scale: float = 1.0,
     min_time_s: float = 1.0,
     log: Callable[[str], None] | None = None,
+    backend: str = "tensorflow",
 ) -> dict[str, Any]:
     """Run the single-core, multi-core and GPU probes, each in a fresh process, and score them.
 
@@ -645,6 +862,8 @@ def run_probes(
         comparable only at the defaults.
     log
         Called with one line of progress per section.
+    backend
+        The Keras backend whose framework runs matmul and conv2d (`run_section`).
 
     Returns
     -------
@@ -665,13 +884,14 @@ def run_probes(
                 sections[section] = _not_measured("skipped", "GPU probes not requested")
             elif section == "gpu" and gpus == []:
                 # The multi-core worker listed the GPUs: no need for a third TensorFlow import.
-                sections[section] = _not_measured("unavailable", "no GPU visible to TensorFlow")
+                reason = f"no GPU visible to {model.backend_title(backend)}"
+                sections[section] = _not_measured("unavailable", reason)
             elif left <= 0:
                 reason = f"not run: the probes' time limit of {timeout_s:g} s was used up"
                 sections[section] = _not_measured("failed", reason)
             else:
                 say(f"probes: measuring {section.replace('_', '-')} ...")
-                block, seen = _run_worker(section, settings, left, Path(tmp))
+                block, seen = _run_worker(section, settings, left, Path(tmp), backend)
                 sections[section] = block
                 if section == "multi_core":
                     gpus = seen
@@ -791,6 +1011,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Measure one probes section in this process and write it as JSON.",
     )
     parser.add_argument("--section", choices=SECTIONS, required=True)
+    parser.add_argument("--backend", choices=model.BACKENDS, default="tensorflow")
     parser.add_argument("--output", type=Path, required=True, help="JSON file to write")
     defaults = Settings()
     parser.add_argument("--scale", type=float, default=defaults.scale)
@@ -816,7 +1037,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"python -m bench.probes: {exc}", file=sys.stderr)
         return 2
-    result = run_section(args.section, settings)
+    result = run_section(args.section, settings, backend=args.backend)
     files.write_atomic(args.output, json.dumps(result, indent=1, allow_nan=False))
     return 0
 

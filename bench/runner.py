@@ -66,6 +66,7 @@ class Config:
     probes: bool = True
     geekbench: dict[str, Any] | None = None
     keras2: bool = False
+    backend: str = "tensorflow"
     generator_workers: int = 1
     pipeline: str = "legacy"
     attribution: bool = True
@@ -364,8 +365,9 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
     if config.probes:
         from bench import probes
 
-        say("Running the probes (single-core, multi-core, GPU) ...")
-        probes_block = probes.run_probes(log=say)
+        on = model.backend_title(config.backend)
+        say(f"Running the probes (single-core, multi-core, GPU) on {on} ...")
+        probes_block = probes.run_probes(log=say, backend=config.backend)
 
     document: dict[str, Any] = {
         "schema_version": results.SCHEMA_VERSION,
@@ -438,7 +440,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         document["workloads"] = runs
         document["status"] = file_status(runs, interrupted is not None)
         document["finished_at"] = results.utc_iso()
-        document["software"] = environment.capture_software(tf_info)
+        document["software"] = environment.capture_software(tf_info, backend=config.backend)
         path, problem = _keep(document, config.output)
         _report(runs, probes_block, chosen, say)
         for line in check_lines(document):
@@ -511,6 +513,7 @@ def _job(
         "weights_path": str(chosen.path) if chosen and chosen.path else None,
         "weights_note": chosen.note if chosen else None,
         "keras2": config.keras2,
+        "backend": config.backend,
         "generator_workers": config.generator_workers,
         "pipeline": config.pipeline,
         "attribution": config.attribution,

@@ -9,14 +9,14 @@ to load (tensorflow#81987, #84167) and a GPU silently unused.
 Three verdicts, each computed from what a results file stores, by one function each, used by the
 run summary, ``compare`` and the report:
 
-- `accelerator`: the machine has a GPU; did TensorFlow see it, and did the training run on it?
+- `accelerator`: the machine has a GPU; did the backend see it, and did the training run on it?
 - `learning`: a NaN or infinite loss, or validation accuracy on the separable stand-in that never
   rises clearly above chance (`DID_NOT_LEARN_SIGMAS` standard errors of chance accuracy).
 - `crosscheck`: before timing, the model trains a few steps from one seed on the same batches on
   the CPU and on the device it is timed on; their losses must agree within `CROSSCHECK_TOLERANCE`.
   On a machine without an accelerator this runs CPU against CPU (and proves the check itself).
 
-`measure_crosscheck` makes the measurement (in the worker; imports TensorFlow); the rest reads
+`measure_crosscheck` makes the measurement (in the worker; imports Keras); the rest reads
 stored numbers and imports nothing heavy.
 """
 
@@ -48,8 +48,8 @@ product). CPU against CPU here the losses were identical (difference 0.0) for al
 inputs scaled by 1.05 on one side (the injected fault of the tests) differ by more than this."""
 
 
-def _tf_gpus(tf_devices: Iterable[str]) -> list[str]:
-    return [d for d in tf_devices if d.split(":", 1)[0].upper() == "GPU"]
+def _gpus_seen(devices: Iterable[str]) -> list[str]:
+    return [d for d in devices if d.split(":", 1)[0].upper() == "GPU"]
 
 
 def accelerator(
@@ -60,16 +60,21 @@ def accelerator(
 ) -> dict[str, Any]:
     """Whether the machine's accelerator did the training, with the likely cause when not.
 
+    Judged for the run's backend (``software.backend``): the devices it saw
+    (``software.backend_devices``) and where the model's variables lived.
+
     Returns
     -------
     dict
-        ``status``: ``none`` (no GPU in the machine), ``used`` (training ran on a GPU TensorFlow
-        saw), ``not-visible`` (the machine has a GPU TensorFlow does not list) or ``not-used``
-        (TensorFlow lists a GPU, the training ran on the CPU); ``reason``: one line, or None.
+        ``status``: ``none`` (no GPU in the machine), ``used`` (training ran on a GPU the backend
+        saw), ``not-visible`` (the machine has a GPU the backend does not list) or ``not-used``
+        (the backend lists a GPU, the training ran on the CPU); ``reason``: one line, or None.
     """
     environ = software.get("env", {}) if environ is None else environ
     gpus = [g for g in machine.get("gpus") or [] if isinstance(g, Mapping)]
-    seen = _tf_gpus(software.get("tf_devices") or [])
+    backend = str(software.get("backend") or "tensorflow")
+    name = model.backend_title(backend)
+    seen = _gpus_seen(software.get("backend_devices") or [])
     kind = model.device_kind(run_device)
     if kind == "GPU":
         return {"status": "used", "reason": None}
@@ -79,23 +84,42 @@ def accelerator(
     if seen:
         return {
             "status": "not-used",
-            "reason": f"TensorFlow lists {seen[0]} but the training ran on {kind or 'an unknown device'}",
+            "reason": f"{name} lists {seen[0]} but the training ran on {kind or 'an unknown device'}",
         }
     return {
         "status": "not-visible",
-        "reason": f"{names} is not visible to TensorFlow: {_cause(gpus, software, environ)}",
+        "reason": f"{names} is not visible to {name}: {_cause(gpus, software, environ)}",
     }
 
 
 def _cause(
     gpus: Sequence[Mapping[str, Any]], software: Mapping[str, Any], environ: Mapping[str, str]
 ) -> str:
-    """The likeliest reason TensorFlow lists none of ``gpus``."""
+    """The likeliest reason the run's backend lists none of ``gpus``."""
     hidden = environ.get("CUDA_VISIBLE_DEVICES")
     if hidden is not None and hidden.strip() in {"", "-1"}:
         return f"CUDA_VISIBLE_DEVICES={hidden!r} hides every GPU; unset it"
     vendors = " ".join(str(g.get("vendor") or g.get("name") or "") for g in gpus).lower()
     packages = software.get("packages") or {}
+    backend = str(software.get("backend") or "tensorflow")
+    version = str(software.get("backend_version") or "")
+    if backend == "jax":
+        if "apple" in vendors:
+            return (
+                "JAX has no Apple GPU support (jax-metal is abandoned); "
+                "`nox -s bench-torch` reaches the GPU through PyTorch's MPS device"
+            )
+        if "nvidia" in vendors:
+            return "JAX's CPU build is installed; install jax[cuda12] for the GPU"
+        return "JAX has no plugin for this GPU"
+    if backend == "torch":
+        if "apple" in vendors:
+            return "PyTorch lists no MPS device (it needs macOS 12.3 or newer and an arm64 Python)"
+        if "nvidia" in vendors:
+            if version.endswith("+cpu"):
+                return f"PyTorch's CPU build ({version}) is installed; install a CUDA build"
+            return "PyTorch's CUDA build found no usable GPU (driver older than its CUDA?)"
+        return "PyTorch has no build for this GPU here"
     if "apple" in vendors:
         if not software.get("tensorflow_metal"):
             return "tensorflow-metal is not installed; run `nox -s bench`, which installs it"
@@ -231,11 +255,13 @@ def measure_crosscheck(
     batches: Sequence[tuple[Any, Any]],
     device: str,
     *,
-    reference: str = "/CPU:0",
+    reference: str | None = None,
     seed: int = 42,
     perturb: Callable[[Any], Any] | None = None,
+    backend: str = "tensorflow",
 ) -> dict[str, Any]:
-    """Train a fresh model from ``seed`` on ``batches`` on ``reference`` and on ``device``.
+    """Train a fresh model from ``seed`` on ``batches`` on ``reference`` (the CPU by default) and
+    on ``device``, both names of `bench.backends.scope` on ``backend``.
 
     ``build`` makes and compiles the model (called once per device, after seeding). ``perturb``
     (tests only) changes the inputs on ``device``: an injected fault the check must catch. Returns
@@ -243,13 +269,14 @@ def measure_crosscheck(
     """
     import time
 
-    import tensorflow as tf
+    from bench import backends
 
+    reference = backends.cpu_device(backend) if reference is None else reference
     started = time.perf_counter()
 
     def losses_on(where: str, change: Callable[[Any], Any] | None) -> list[float]:
-        with tf.device(where):
-            tf.keras.utils.set_random_seed(seed)
+        with backends.scope(backend, where):
+            backends.seed(seed)
             model = build()
             out = []
             for x, y in batches:

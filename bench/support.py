@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import platform
 
-BENCH_SESSIONS = frozenset({"bench", "bench-keras2", "data", "tests"})
-"""Sessions that install the platform's TensorFlow (CPU or Metal)."""
+BENCH_SESSIONS = frozenset({"bench", "bench-keras2", "bench-torch", "bench-jax", "data", "tests"})
+"""Sessions that install the platform's TensorFlow (CPU or Metal); bench-torch and bench-jax
+install it beside their backend, for the tf.data pipelines and the JPEG probe."""
 CUDA_SESSIONS = frozenset({"bench-cuda"})
 """Sessions that install TensorFlow's CUDA build."""
 

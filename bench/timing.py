@@ -27,13 +27,14 @@ def _metric(logs: dict[str, Any], name: str) -> float | None:
 def make_epoch_timer(
     train_images: int, report: Callable[[dict[str, Any]], None] | None = None
 ) -> Any:
-    """A ``tf.keras.callbacks.Callback`` that records one dict per epoch in ``.epochs``.
+    """A Keras ``Callback`` (of `bench.backends.keras`) that records one dict per epoch in
+    ``.epochs``.
 
     ``report`` is called with each finished epoch (the CLI prints a progress line).
     """
-    import tensorflow as tf
+    from bench import backends
 
-    class EpochTimer(tf.keras.callbacks.Callback):  # type: ignore[misc]
+    class EpochTimer(backends.keras().callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             self.epochs: list[dict[str, Any]] = []

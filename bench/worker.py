@@ -1,8 +1,9 @@
 """One workload run in a fresh process: ``python -m bench.worker JOB.json OUT.json``.
 
 Each run gets its own process so that memory and caches start clean, the peak resident memory
-belongs to that workload alone, and TensorFlow's thread settings (which must be set before its
-first operation) can differ between runs. The parent (`bench.runner`) never imports TensorFlow.
+belongs to that workload alone, the Keras backend (chosen by ``KERAS_BACKEND`` before Keras is
+first imported) is the job's, and the framework's thread settings (which must be set before its
+first operation) can differ between runs. The parent (`bench.runner`) never imports a framework.
 
 The worker writes its record to OUT.json (atomically) and exits 0, also when the workload itself
 failed (out of memory, an operation a plugin lacks): the record then says ``failed`` with the error.
@@ -57,35 +58,32 @@ def new_record(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def variable_device(variable: Any) -> str | None:
-    """Where TensorFlow placed a model variable: the device that runs its training step."""
-    device = getattr(variable, "device", None)  # tf.Variable (Keras 2)
-    if device is None:
-        device = variable.value.device  # Keras 3 wraps the tf.Variable
-    return str(device) or None
-
-
 def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     """Train one workload as ``job`` describes, filling ``record`` as it goes.
 
     Filling in place keeps what was measured (epochs done, memory) when training fails.
     """
-    from bench import attribution, environment, pipelines, timing, workloads
+    from bench import attribution, backends, environment, pipelines, timing, workloads
 
+    backend = job.get("backend", backends.DEFAULT_BACKEND)
+    backends.select(backend)  # before the first import of Keras
     if job.get("keras2"):
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     if job.get("cuda_cache"):  # read by the CUDA driver when TensorFlow initialises it
         os.environ.setdefault("CUDA_CACHE_PATH", job["cuda_cache"])
         os.environ.setdefault("CUDA_CACHE_MAXSIZE", str(CUDA_CACHE_MAXSIZE))
-    import tensorflow as tf
+    backends.framework(backend)
+    backends.keras()
 
     record["import_s"] = time.perf_counter() - _START
-    # Threads must be set before TensorFlow's first operation; 0 keeps its default (all cores).
-    tf.config.threading.set_intra_op_parallelism_threads(job["intra_op_threads"])
-    tf.config.threading.set_inter_op_parallelism_threads(job["inter_op_threads"])
-    record["tf"] = environment.tensorflow_info()
+    # Threads must be set before the framework's first operation; 0 keeps its default.
+    backends.set_threads(backend, job["intra_op_threads"], job["inter_op_threads"])
+    record["tf"] = (
+        environment.tensorflow_info() if backend == "tensorflow" else environment.keras_info()
+    )
+    record["tf"].update(backends.info(backend))
     workload = workloads.get(job["workload"])
-    tf.random.set_seed(job["seed"])
+    backends.seed(job["seed"])
 
     weights_path = Path(job["weights_path"]) if job.get("weights_path") else None
     data_root = Path(job["data_root"])
@@ -118,7 +116,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
     if job.get("crosscheck", True):
         # Before the timed model exists, so that its seeded start is the same with or without.
         record["crosscheck"] = _crosscheck(job, workload, weights_path, pipeline)
-        tf.random.set_seed(job["seed"])
+        backends.seed(job["seed"])
     with timing.Stopwatch() as sw:
         model = workloads.build(workload, job["image_size"], weights_path)
     record["build_s"] = sw.seconds
@@ -126,9 +124,9 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
         workloads.compile_model(model)
     record["compile_s"] = sw.seconds
     record["parameters"] = int(model.count_params())
-    record["trainable_parameters"] = int(sum(int(tf.size(w)) for w in model.trainable_weights))
+    record["trainable_parameters"] = sum(backends.count(w) for w in model.trainable_weights)
     record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
-    record["device"] = variable_device(model.trainable_weights[0])
+    record["device"] = backends.variable_device(backend, model.trainable_weights[0])
 
     timer = timing.make_epoch_timer(
         record["train_images"], _progress(job["workload"], job["repeat"])
@@ -208,12 +206,10 @@ def _crosscheck(
     """`bench.sanity.measure_crosscheck` for this job: the CPU against the device it trains on."""
     import gc
 
-    import tensorflow as tf
+    from bench import backends, sanity, workloads
 
-    from bench import sanity, workloads
-
-    gpus = tf.config.list_logical_devices("GPU")
-    device = gpus[0].name if gpus else "/CPU:0"
+    backend = job.get("backend", backends.DEFAULT_BACKEND)
+    device = backends.accelerator(backend) or backends.cpu_device(backend)
 
     def build() -> Any:
         model = workloads.build(workload, job["image_size"], weights_path)
@@ -222,7 +218,7 @@ def _crosscheck(
 
     try:
         batches = crosscheck_batches(pipeline, sanity.CROSSCHECK_STEPS, sanity.CROSSCHECK_BATCH)
-        block = sanity.measure_crosscheck(build, batches, device, seed=job["seed"])
+        block = sanity.measure_crosscheck(build, batches, device, seed=job["seed"], backend=backend)
     except Exception as exc:  # noqa: BLE001 (the timed run stands; the check says why it is missing)
         traceback.print_exc(file=sys.stderr)
         return {"error": one_line(exc)}

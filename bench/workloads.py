@@ -7,9 +7,10 @@ The article ("MacBook M1 vs M1 Pro for Data Science") trains on Kaggle Dogs vs C
 - each with (``-aug``) and without data augmentation by ``ImageDataGenerator``.
 
 Both compile with ``Adam()`` defaults, categorical cross-entropy and
-``BinaryAccuracy(name="accuracy")``, batch 64, ``tf.random.set_seed(42)``. Everything goes through
-``tf.keras`` so that ``TF_USE_LEGACY_KERAS=1`` switches the whole workload to Keras 2 (tf-keras).
-This module imports TensorFlow lazily: its constants are usable without it.
+``BinaryAccuracy(name="accuracy")``, batch 64, seed 42. Everything goes through `bench.backends.keras`:
+Keras 3 on the backend the run chose (TensorFlow, PyTorch or JAX: the same model on each), or
+Keras 2 (tf-keras) when ``TF_USE_LEGACY_KERAS=1``. This module imports Keras lazily: its constants
+are usable without it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench import backends
 
 WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
 WORKLOAD_TITLES = {
@@ -68,10 +71,9 @@ def generator_arguments(augment: bool) -> dict[str, Any]:
 
 def build_cnn(image_size: int = IMAGE_SIZE) -> Any:
     """The article's custom CNN (uncompiled)."""
-    import tensorflow as tf
-
-    layers = tf.keras.layers
-    return tf.keras.Sequential(
+    keras = backends.keras()
+    layers = keras.layers
+    return keras.Sequential(
         [
             layers.Input(shape=(image_size, image_size, 3)),
             layers.Conv2D(32, (3, 3), activation="relu"),
@@ -91,19 +93,18 @@ def build_vgg16(image_size: int = IMAGE_SIZE, weights: Path | None = None) -> An
     ``weights`` is the path of the no-top ImageNet weights file, or None for random
     initialisation (same timing, different accuracy).
     """
-    import tensorflow as tf
-
-    base = tf.keras.applications.VGG16(
+    keras = backends.keras()
+    base = keras.applications.VGG16(
         include_top=False,
         input_shape=(image_size, image_size, 3),
         weights=str(weights) if weights is not None else None,
     )
     for layer in base.layers:
         layer.trainable = False
-    x = tf.keras.layers.Flatten()(base.output)
-    x = tf.keras.layers.Dense(128, activation="relu")(x)
-    out = tf.keras.layers.Dense(2, activation="softmax")(x)
-    return tf.keras.Model(inputs=base.input, outputs=out)
+    x = keras.layers.Flatten()(base.output)
+    x = keras.layers.Dense(128, activation="relu")(x)
+    out = keras.layers.Dense(2, activation="softmax")(x)
+    return keras.Model(inputs=base.input, outputs=out)
 
 
 def build(workload: Workload, image_size: int = IMAGE_SIZE, weights: Path | None = None) -> Any:
@@ -115,12 +116,11 @@ def build(workload: Workload, image_size: int = IMAGE_SIZE, weights: Path | None
 
 def compile_model(model: Any) -> None:
     """Compile with the article's optimizer, loss and metric."""
-    import tensorflow as tf
-
+    keras = backends.keras()
     model.compile(
-        optimizer=tf.keras.optimizers.Adam(),
-        loss=tf.keras.losses.categorical_crossentropy,
-        metrics=[tf.keras.metrics.BinaryAccuracy(name="accuracy")],
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.categorical_crossentropy,
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
 
 
@@ -133,19 +133,17 @@ def legacy_generators(
 ) -> tuple[Any, Any]:
     """The article's training and validation iterators (``flow_from_directory``), shuffled with
     ``seed`` (the run's ``config.seed``)."""
-    import tensorflow as tf
-
-    image = tf.keras.preprocessing.image
+    generator = backends.image_data_generator()
     flow = {
         "target_size": (image_size, image_size),
         "class_mode": "categorical",
         "batch_size": batch_size,
         "seed": seed,
     }
-    train = image.ImageDataGenerator(**generator_arguments(augment)).flow_from_directory(
+    train = generator(**generator_arguments(augment)).flow_from_directory(
         str(data_root / "train"), **flow
     )
-    valid = image.ImageDataGenerator(**generator_arguments(False)).flow_from_directory(
+    valid = generator(**generator_arguments(False)).flow_from_directory(
         str(data_root / "validation"), **flow
     )
     return train, valid

@@ -135,7 +135,11 @@ def test_version_1_tfdata_files_are_read_by_what_they_applied(
 ) -> None:
     """Version 1 `tfdata` meant the layers before `tfdata-layers` existed: the upgrade tells
     them apart by the augmentation block these functions write."""
-    document = {"config": {"pipeline": "tfdata"}, "workloads": [{"augmentation": augmentation}]}
+    document = {
+        "config": {"pipeline": "tfdata"},
+        "software": {"tensorflow": "2.18.1", "tf_devices": []},
+        "workloads": [{"augmentation": augmentation}],
+    }
     assert upgrade(document, 1)["config"]["pipeline"] == expected
 
 

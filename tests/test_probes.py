@@ -244,7 +244,9 @@ def fake_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log.touch()
     monkeypatch.setenv("FAKE_LOG", str(log))
 
-    def command(section: str, output: Path, settings: Settings) -> list[str]:
+    def command(
+        section: str, output: Path, settings: Settings, backend: str = "tensorflow"
+    ) -> list[str]:
         return [sys.executable, str(script), section, str(output)]
 
     monkeypatch.setattr(probes, "_worker_command", command)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bench import results
 from bench.errors import UserError
-from bench.results import format
+from bench.results import format, model
 
 ROOT = Path(__file__).resolve().parents[1]
 V1_FILE = ROOT / "tests" / "data" / "results" / "fixture-laptop-a" / "20260101T100000Z.json"
@@ -39,8 +39,8 @@ def minimal() -> dict[str, Any]:
         "val_accuracy": 0.5,
     }
     return {
-        "schema_version": 2,
-        "benchbook_version": "0.2.0",
+        "schema_version": 3,
+        "benchbook_version": "0.3.0",
         "run_id": "0" * 32,
         "status": "complete",
         "started_at": "2026-11-28T17:00:00.000Z",
@@ -63,6 +63,9 @@ def minimal() -> dict[str, Any]:
             "tensorflow": "2.18.1",
             "keras": "3.15.1",
             "keras_major": 3,
+            "backend": "tensorflow",
+            "backend_version": "2.18.1",
+            "backend_devices": ["CPU:/physical_device:CPU:0"],
             "tensorflow_metal": None,
             "packages": {},
             "tf_devices": ["CPU:/physical_device:CPU:0"],
@@ -123,7 +126,7 @@ def test_minimal_document_validates() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(schema_version=3), "upgrade benchbook"),
+        (lambda d: d.update(schema_version=4), "upgrade benchbook"),
         (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
         (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
         (lambda d: d.pop("machine"), "'machine' is a required property"),
@@ -234,8 +237,16 @@ def test_rescue_keeps_the_document_where_it_can(tmp_path: Path) -> None:
     assert results.rescue(minimal(), [blocked / "sub"]) is None
 
 
-def _version_1(pipeline: str, augmentation: Any, **config: Any) -> dict[str, Any]:
+def _version_2() -> dict[str, Any]:
     document = minimal()
+    document["schema_version"] = 2
+    for name in ("backend", "backend_version", "backend_devices"):
+        del document["software"][name]
+    return document
+
+
+def _version_1(pipeline: str, augmentation: Any, **config: Any) -> dict[str, Any]:
+    document = _version_2()
     document["schema_version"] = 1
     document["config"].update(pipeline=pipeline, **config)
     document["workloads"][0]["augmentation"] = augmentation
@@ -252,7 +263,7 @@ def _version_1(pipeline: str, augmentation: Any, **config: Any) -> dict[str, Any
         ("legacy", {"rotation_range": 20}, "legacy"),
     ],
 )
-def test_a_version_1_file_reads_as_version_2(
+def test_a_version_1_file_reads_as_the_current_version(
     tmp_path: Path, pipeline: str, augmentation: Any, read_as: str
 ) -> None:
     """Version 1 names are upgraded at load: tfdata by its augmentation, legacy_keras as keras2;
@@ -261,41 +272,56 @@ def test_a_version_1_file_reads_as_version_2(
     text = json.dumps(_version_1(pipeline, augmentation, legacy_keras=True))
     path.write_text(text, encoding="utf-8")
     loaded = results.load(path)
-    assert loaded["schema_version"] == results.SCHEMA_VERSION == 2
+    assert loaded["schema_version"] == results.SCHEMA_VERSION == 3
     assert loaded["config"]["pipeline"] == read_as
     assert loaded["config"]["keras2"] is True
     assert "legacy_keras" not in loaded["config"]
     assert path.read_text(encoding="utf-8") == text
 
 
+def test_a_version_2_file_reads_as_tensorflow() -> None:
+    """Every file from before the backends existed trained on TensorFlow: it reads so, with
+    TensorFlow's version and devices, and compares with new TensorFlow files."""
+    old = _version_2()
+    loaded = results.loads(json.dumps(old), "old.json")
+    assert loaded["schema_version"] == 3
+    software = loaded["software"]
+    assert (software["backend"], software["backend_version"]) == ("tensorflow", "2.18.1")
+    assert software["backend_devices"] == ["CPU:/physical_device:CPU:0"]
+    assert "backend" not in old["software"]  # the parsed original is left as it is
+    new = minimal()
+    run = new["workloads"][0]
+    assert model.setting_of(loaded, loaded["workloads"][0]) == model.setting_of(new, run)
+
+
 def test_a_version_2_file_with_a_version_1_name_is_refused() -> None:
     """Version 2 has no `tfdata` pipeline and no `legacy_keras`: each is refused by field."""
-    document = minimal()
+    document = _version_2()
     document["config"]["pipeline"] = "tfdata"
     with pytest.raises(results.ResultsError, match="invalid at config/pipeline"):
         results.validate(document)
-    document = minimal()
+    document = _version_2()
     document["config"]["legacy_keras"] = False
     with pytest.raises(results.ResultsError, match="legacy_keras"):
         results.validate(document)
 
 
 def test_a_newer_version_is_refused_in_one_line() -> None:
-    """A version 3 file names the versions this benchbook reads and says to update."""
+    """A version 4 file names the versions this benchbook reads and says to update."""
     document = minimal()
-    document["schema_version"] = 3
+    document["schema_version"] = 4
     with pytest.raises(results.ResultsError) as info:
         results.loads(json.dumps(document), "future.json")
     message = str(info.value)
     assert message == (
-        "future.json: schema_version 3 is not supported (this benchbook reads versions 1, 2); "
+        "future.json: schema_version 4 is not supported (this benchbook reads versions 1, 2, 3); "
         "upgrade benchbook (git pull) to read it"
     )
 
 
 def test_writers_write_only_the_current_version(tmp_path: Path) -> None:
     """A version 1 document is readable but never written."""
-    with pytest.raises(results.ResultsError, match="new files are version 2"):
+    with pytest.raises(results.ResultsError, match="new files are version 3"):
         results.write(_version_1("legacy", None), tmp_path)
     assert not any(tmp_path.rglob("*.json"))
 
@@ -418,3 +444,11 @@ def test_a_run_is_read_through_the_model() -> None:
     )
     other = model.setting_of({**document, "config": {**document["config"], "batch_size": 32}}, run)
     assert model.differences(setting, other) == ["batch size 16 vs 32"]
+    software = {**document["software"], "backend": "jax", "backend_version": "0.10.2"}
+    on_jax = model.setting_of({**document, "software": software}, run)
+    assert model.describe(on_jax) == model.describe(setting) + ", JAX 0.10.2 backend"
+    assert model.differences(setting, on_jax) == [
+        "backend TensorFlow vs JAX",
+        "backend version 2.18.1 vs 0.10.2",
+    ]
+    assert model.preference(setting) < model.preference(on_jax)

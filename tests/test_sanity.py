@@ -24,11 +24,19 @@ CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
 def software(
-    *devices: str, metal: str | None = None, packages: dict[str, str] | None = None
+    *devices: str,
+    metal: str | None = None,
+    packages: dict[str, str] | None = None,
+    backend: str = "tensorflow",
+    version: str = "2.18.1",
 ) -> dict[str, Any]:
-    """A software block with TensorFlow's device list, the plugin and packages."""
+    """A software block with the backend's device list, the plugin and packages."""
+    listed = ["CPU:/physical_device:CPU:0", *devices]
     return {
-        "tf_devices": ["CPU:/physical_device:CPU:0", *devices],
+        "backend": backend,
+        "backend_version": version,
+        "backend_devices": listed,
+        "tf_devices": listed if backend == "tensorflow" else [],
         "tensorflow_metal": metal,
         "packages": packages or {},
         "env": {},
@@ -49,6 +57,22 @@ def software(
          "CUDA build found no usable GPU"),
         (NVIDIA, software("GPU:/physical_device:GPU:0"), CPU_DEVICE, "not-used",
          "the training ran on CPU"),
+        # The same verdicts on the other backends, from their own device names.
+        (NVIDIA, software("GPU:cuda:0", backend="torch", version="2.13.0"), "cuda:0", "used",
+         None),
+        (APPLE, software("GPU:mps:0", backend="torch", version="2.13.0"), "mps:0", "used", None),
+        (NVIDIA, software("GPU:cuda:0", backend="torch", version="2.13.0"), "cpu", "not-used",
+         "PyTorch lists GPU:cuda:0 but the training ran on CPU"),
+        (NVIDIA, software(backend="torch", version="2.13.0+cpu"), "cpu", "not-visible",
+         "not visible to PyTorch: PyTorch's CPU build (2.13.0+cpu) is installed"),
+        (APPLE, software(backend="torch", version="2.13.0"), "cpu", "not-visible",
+         "PyTorch lists no MPS device"),
+        (APPLE, software(backend="jax", version="0.10.2"), "cpu:0", "not-visible",
+         "JAX has no Apple GPU support"),
+        (NVIDIA, software(backend="jax", version="0.10.2"), "cpu:0", "not-visible",
+         "JAX's CPU build is installed"),
+        (NVIDIA, software("GPU:cuda:0", backend="jax", version="0.10.2"), "cuda:0", "used", None),
+        (NO_GPU, software(backend="jax", version="0.10.2"), "cpu:0", "none", None),
     ],
 )  # fmt: skip
 def test_a_gpu_present_but_unused_is_named_with_its_cause(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from documents import LAPTOP_A, committed_results, git, read, write
 
-from bench import share
+from bench import results, share
 from bench.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,7 +270,7 @@ def test_a_smoke_run_made_by_the_harness_shares_as_a_dry_run(
 
 
 def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
-    data = read(LAPTOP_A)
+    data = results.load(LAPTOP_A)  # as share reads it: validated and upgraded
     data["machine"]["label"] = "<img src=x onerror=alert(1)> ````\n# heading"
     path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
     summary = share.summarise({path: data}, {path: data})

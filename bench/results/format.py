@@ -22,7 +22,7 @@ import jsonschema
 from bench.errors import UserError
 from bench.terminal import printable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version every new file is written in."""
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -80,6 +80,28 @@ FORMAT_HISTORY = (
             (
                 "`peak_rss_bytes` is the peak over training alone, read before the attribution "
                 "measurement (version 1 files read it after)."
+            ),
+        ),
+    ),
+    FormatVersion(
+        3,
+        "0.3",
+        "The Keras backend: TensorFlow, PyTorch or JAX.",
+        (
+            (
+                "`software.backend` (`tensorflow`, `torch` or `jax`), `software.backend_version` "
+                "and `software.backend_devices` are new and required; the backend is part of the "
+                "comparability key. Version 1 and 2 files read as `tensorflow`, with TensorFlow's "
+                "version and `tf_devices`."
+            ),
+            (
+                "`software.tf_devices` is empty when another backend trained; `tensorflow` is the "
+                "TensorFlow installed beside it, or null."
+            ),
+            (
+                "On PyTorch and JAX the probes' matmul and conv2d use the backend's own "
+                "operations; jpeg_decode uses TensorFlow wherever it is installed and fails "
+                "(so the section has no score) where it is not."
             ),
         ),
     ),
@@ -297,6 +319,13 @@ def upgrade(data: Mapping[str, Any], version: int) -> Result:
             config["keras2"] = data["config"]["legacy_keras"]
         document["config"] = config
         document["schema_version"] = 2
+    if version <= 2:
+        software = dict(data["software"])
+        software["backend"] = "tensorflow"
+        software["backend_version"] = software["tensorflow"]
+        software["backend_devices"] = list(software["tf_devices"])
+        document["software"] = software
+        document["schema_version"] = 3
     return document
 
 

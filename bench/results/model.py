@@ -45,6 +45,17 @@ def pipeline_name(pipeline: Any) -> str:
     return PIPELINE_NAMES.get(str(pipeline), str(pipeline))
 
 
+BACKENDS = ("tensorflow", "torch", "jax")
+"""The Keras 3 backends a run can train on (`bench.backends` runs them)."""
+BACKEND_TITLES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX"}
+"""How readers are shown each backend."""
+
+
+def backend_title(backend: Any) -> str:
+    """A backend's name for readers (`BACKEND_TITLES`), else its own."""
+    return BACKEND_TITLES.get(str(backend), str(backend))
+
+
 def _threads(value: Any) -> str:
     return "default" if value == 0 else str(value)
 
@@ -82,10 +93,14 @@ KEY: tuple[Field, ...] = (
     Field("pipeline", "input pipeline", "config.pipeline", pipeline_name),
     Field("intra_op_threads", "intra-op threads", "config.intra_op_threads", _threads),
     Field("keras", "Keras", "software.keras"),
+    Field("backend", "backend", "software.backend", backend_title),
+    Field("backend_version", "backend version", "software.backend_version"),
 )
 """Runs are comparable only when they agree on every one of these (the Methodology page says
 why). The Keras version is one: with tensorflow-metal, Keras 3.7 and newer trained differently
-from 3.6 (keras-team/keras#21668), and `nox -s bench-keras2` runs Keras 2."""
+from 3.6 (keras-team/keras#21668), and `nox -s bench-keras2` runs Keras 2. The backend is one:
+the same model on PyTorch or JAX is a different program (the "Which framework?" page compares
+them, one machine at a time), and so is another release of the framework."""
 FIELDS = tuple(f.name for f in KEY)
 """The names of `KEY`, in order: the columns of a setting in the report's tables."""
 
@@ -122,6 +137,14 @@ def describe(setting: Any, *, leave_out: Iterable[str] = ()) -> str:
         "pipeline": f"{pipeline_name(s['pipeline'])} pipeline",
         "intra_op_threads": f"{_threads(s['intra_op_threads'])} intra-op threads",
         "keras": f"Keras {s['keras']}",
+        # TensorFlow, the article's and the default, goes unsaid: descriptions (and the
+        # configuration ids made from them) stay as they were before other backends existed.
+        "backend": (
+            ""
+            if s["backend"] == "tensorflow"
+            else f"{backend_title(s['backend'])} {s['backend_version']} backend"
+        ),
+        "backend_version": "",  # read with the backend: "JAX 0.10.2 backend"
     }
     return ", ".join(words[f] for f in FIELDS if f not in skip and words[f])
 
@@ -149,6 +172,7 @@ def preference(setting: Any) -> tuple[Any, ...]:
         -int(s["image_size"]),
         s["pipeline"] != "legacy",
         s["intra_op_threads"] != 0,
+        s["backend"] != "tensorflow",
         str(s["dataset_fingerprint"]),
     )
 
@@ -235,12 +259,20 @@ def short_device(device: str | None) -> str | None:
     return match.group(1) if match else device
 
 
+_ACCELERATORS = frozenset({"GPU", "CUDA", "MPS", "ROCM"})
+"""Device types that are a GPU: TensorFlow's ``GPU``, PyTorch's ``cuda`` and ``mps``, JAX's
+``gpu``, ``cuda`` and ``rocm``."""
+
+
 def device_kind(device: str | None) -> str | None:
-    """``/job:localhost/replica:0/task:0/device:GPU:0`` -> ``GPU``; None when unknown."""
+    """``CPU`` or ``GPU`` (else the type as written) from any backend's device name:
+    ``/job:localhost/replica:0/task:0/device:GPU:0`` (TensorFlow), ``cuda:0``, ``mps:0``,
+    ``cpu`` (PyTorch), ``cpu:0``, ``gpu:0`` (JAX); None when unknown."""
     short = short_device(device)
     if short is None:
         return None
-    return short.rsplit("device:", 1)[-1].split(":", 1)[0].upper() or None
+    kind = short.rsplit("device:", 1)[-1].split(":", 1)[0].upper()
+    return "GPU" if kind in _ACCELERATORS else (kind or None)
 
 
 # --- The machine block ---------------------------------------------------------------------------

@@ -1,0 +1,294 @@
+"""The Keras 3 backends: one model definition on TensorFlow, JAX and (where installed) PyTorch.
+
+The suite installs JAX (its CPU wheels are small) and runs the smoke profile on it. PyTorch's
+Linux x86_64 wheel on PyPI is the CUDA build (about 3 GB with NVIDIA's libraries): the suite
+installs PyTorch only from a CPU wheel on disk (``BENCHBOOK_TORCH_WHEEL``, which `.ci/run` sets
+where one is present) and otherwise skips the PyTorch tests, saying so.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_bench
+
+from bench import backends, baselines, environment, probes, results
+from bench.cli import config_from_args
+from bench.errors import UserError
+from bench.probes import Settings
+from bench.results import model
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+NO_TORCH = "PyTorch is not installed (the suite installs it from BENCHBOOK_TORCH_WHEEL only)"
+
+# The article's parameter counts at the smoke profile's 64 px (the article's 224 px counts are
+# checked in test_workloads.py on TensorFlow).
+SMOKE_PARAMETERS = {
+    "cnn": (932_130, 932_130),
+    "vgg16": (14_977_218, 262_530),
+}
+
+
+def installed_backends() -> list[Any]:
+    return [
+        "tensorflow",
+        "jax",
+        pytest.param("torch", marks=pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)),
+    ]
+
+
+def in_worker(backend: str, code: str, tmp_path: Path) -> Any:
+    """Run ``code`` in a fresh Python on ``backend`` (Keras picks its backend once per process);
+    it prints one JSON value, which is returned."""
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND=backend, KERAS_HOME=str(tmp_path / "k")
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+COUNTS = """
+import json
+from bench import backends, workloads
+out = {}
+for name in ("cnn", "vgg16"):
+    model = workloads.build(workloads.get(name), 64)
+    workloads.compile_model(model)
+    out[name] = [int(model.count_params()), sum(backends.count(w) for w in model.trainable_weights)]
+out["optimizer"] = type(model.optimizer).__name__
+out["loss"] = model.loss.__name__
+out["metric"] = [type(m).__name__ for m in model.metrics][-1]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", installed_backends())
+def test_the_same_models_on_every_backend(backend: str, tmp_path: Path) -> None:
+    """The four workloads' two models have the article's parameter counts, optimizer, loss and
+    metric on each installed backend."""
+    found = in_worker(backend, COUNTS, tmp_path)
+    for name, counts in SMOKE_PARAMETERS.items():
+        assert tuple(found[name]) == counts, (backend, name)
+    assert found["optimizer"] == "Adam"
+    assert found["loss"] == "categorical_crossentropy"
+
+
+GENERATOR = """
+import json
+from bench import backends
+cls = backends.image_data_generator()
+print(json.dumps(f"{cls.__module__}.{cls.__qualname__}"))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_image_data_generator_is_the_class_tensorflow_gives(backend: str, tmp_path: Path) -> None:
+    """Keras 3.15 dropped keras.preprocessing.image.ImageDataGenerator; the private legacy class
+    that `backends.image_data_generator` uses is the very one tf.keras gives."""
+    import tensorflow as tf
+
+    expected = tf.keras.preprocessing.image.ImageDataGenerator
+    name = f"{expected.__module__}.{expected.__qualname__}"
+    assert in_worker(backend, GENERATOR, tmp_path) == name
+
+
+def test_device_names_of_every_backend_read_as_cpu_or_gpu() -> None:
+    """TensorFlow's, PyTorch's and JAX's device names come to one kind."""
+    assert model.device_kind("/job:localhost/replica:0/task:0/device:GPU:0") == "GPU"
+    assert model.device_kind("cuda:0") == "GPU"
+    assert model.device_kind("mps:0") == "GPU"
+    assert model.device_kind("gpu:0") == "GPU"
+    assert model.device_kind("cpu") == "CPU"
+    assert model.device_kind("cpu:0") == "CPU"
+    assert model.device_kind(None) is None
+
+
+def test_unknown_or_missing_backends_are_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backend that does not exist, or whose framework is missing, is refused before any work,
+    naming the nox session that installs it."""
+    with pytest.raises(UserError, match="unknown backend 'mxnet'; choose one of tensorflow"):
+        backends.check("mxnet")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    with pytest.raises(UserError) as info:
+        config_from_args(["--backend", "torch"])
+    assert str(info.value) == (
+        "the torch backend needs torch, which is not installed here; "
+        "run `nox -s bench-torch`, which installs it"
+    )
+
+
+def test_options_a_backend_cannot_honour_are_refused() -> None:
+    """JAX has no thread settings; Keras 2 is TensorFlow's only."""
+    with pytest.raises(UserError, match="the jax backend has no thread settings"):
+        config_from_args(["--backend", "jax", "--threads", "1"])
+    with pytest.raises(UserError, match="--keras2 trains on TensorFlow only"):
+        config_from_args(["--backend", "jax", "--keras2"])
+    assert config_from_args(["--backend", "jax"]).backend == "jax"
+    assert config_from_args([]).backend == "tensorflow"
+
+
+def test_tfdata_pipelines_need_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without TensorFlow the tf.data pipelines are refused in one line; legacy runs anywhere."""
+    monkeypatch.setattr(backends, "tensorflow_installed", lambda: False)
+    with pytest.raises(UserError) as info:
+        config_from_args(["--backend", "jax", "--pipeline", "tfdata-affine"])
+    assert "needs TensorFlow, which is not installed here; use --pipeline legacy" in str(info.value)
+    assert config_from_args(["--backend", "jax"]).pipeline == "legacy"
+
+
+def test_the_software_block_records_the_backend() -> None:
+    """What the worker reports on JAX lands in the software block; TensorFlow's devices stay
+    empty because TensorFlow did not run."""
+    versions = {"tensorflow-cpu": "2.18.1", "keras": "3.15.1", "jax": "0.10.2", "jaxlib": "0.10.2"}
+    software = environment.capture_software(
+        {
+            "keras": "3.15.1",
+            "keras_major": 3,
+            "backend": "jax",
+            "backend_version": "0.10.2",
+            "backend_devices": ["CPU:cpu:0"],
+        },
+        backend="jax",
+        version=versions.get,
+        environ={"KERAS_BACKEND": "jax"},
+        run=lambda *_a, **_k: None,
+    )
+    assert software["backend"] == "jax"
+    assert software["backend_version"] == "0.10.2"
+    assert software["backend_devices"] == ["CPU:cpu:0"]
+    assert software["tf_devices"] == []
+    assert software["tensorflow"] == "2.18.1"
+    assert software["packages"]["jaxlib"] == "0.10.2"
+    assert software["env"] == {"KERAS_BACKEND": "jax"}
+
+
+@pytest.fixture(scope="module")
+def jax_smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One real smoke-profile run of the four workloads on the JAX backend, probes skipped."""
+    work = tmp_path_factory.mktemp("jax-smoke")
+    proc = run_bench(
+        "--backend", "jax", "--profile", "smoke", "--skip-probes", "--weights", "random",
+        "--output", str(work / "results"), "--cache", str(work / "cache"),
+        cwd=work,
+    )  # fmt: skip
+    files = sorted((work / "results").glob("*/*.json"))
+    return {"proc": proc, "files": files}
+
+
+@pytest.mark.slow
+def test_the_smoke_profile_runs_on_jax(jax_smoke: dict[str, Any]) -> None:
+    """`--backend jax` trains all four workloads on the CPU and writes a valid file that says
+    so, with the article's parameter counts and a passing cross-check."""
+    proc = jax_smoke["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(jax_smoke["files"]) == 1
+    document = results.load(jax_smoke["files"][0])
+    software = document["software"]
+    assert software["backend"] == "jax"
+    assert software["backend_version"] == importlib.metadata.version("jax")
+    assert "CPU:cpu:0" in software["backend_devices"]
+    runs = {run["workload"]: run for run in document["workloads"]}
+    assert sorted(runs) == ["cnn", "cnn-aug", "vgg16", "vgg16-aug"]
+    for name, run in runs.items():
+        assert run["status"] == "ok", run["error"]
+        assert run["device"] == "cpu:0"
+        assert model.device_kind(run["device"]) == "CPU"
+        counts = SMOKE_PARAMETERS[name.partition("-")[0]]
+        assert (run["parameters"], run["trainable_parameters"]) == counts
+        assert run["crosscheck"]["max_relative_difference"] is not None
+        assert run["crosscheck"]["max_relative_difference"] <= run["crosscheck"]["tolerance"]
+        assert len(model.epoch_seconds(run)) >= 1
+    setting = model.setting_of(document, runs["cnn"])
+    assert model.as_dict(setting)["backend"] == "jax"
+    assert "JAX" in model.describe(setting)
+
+
+@pytest.mark.slow
+def test_runs_of_two_backends_are_not_compared_unless_forced(
+    jax_smoke: dict[str, Any], smoke_run: dict[str, Any]
+) -> None:
+    """A TensorFlow and a JAX file of one machine share no setting: compare refuses them and
+    names the backend; --force compares them and marks the difference."""
+    assert jax_smoke["files"]
+    assert smoke_run["files"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [sys.executable, "-m", "bench.compare", str(smoke_run["files"][0]),
+            str(jax_smoke["files"][0])]  # fmt: skip
+    refused = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    assert refused.returncode != 0
+    assert "backend TensorFlow vs JAX" in refused.stdout + refused.stderr
+    forced = subprocess.run(
+        [*args, "--force"], env=env, capture_output=True, text=True, check=False
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert "backend TensorFlow vs JAX" in forced.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "backend",
+    ["jax", pytest.param("torch", marks=pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH))],
+)
+def test_the_probes_run_on_the_backend(backend: str, tmp_path: Path) -> None:
+    """A real single-core worker on the backend measures matmul and conv2d with its own
+    operations on one thread, and every probe (TensorFlow, installed here, decodes the JPEGs)."""
+    output = tmp_path / "single.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_HOME=str(tmp_path / "keras"))
+    command = probes._worker_command(
+        "single_core", output, Settings(scale=0.05, min_time_s=0.02, max_repeats=3), backend
+    )
+    subprocess.run(
+        command, env=probes._worker_env("single_core", backend) | env, check=True,
+        capture_output=True, timeout=180,
+    )  # fmt: skip
+    section = json.loads(output.read_text(encoding="utf-8"))["section"]
+    title = model.backend_title(backend)
+    assert section["intra_op_threads"] == 1
+    assert [p["name"] for p in section["probes"]] == list(probes.PROBES)
+    assert all(p["status"] == "ok" and p["value"] > 0 for p in section["probes"]), section
+    matmul = section["probes"][0]
+    assert matmul["parallelism"] == f"1 thread ({title} intra- and inter-op threads 1)"
+    scored = baselines.rescore({"sections": {"single_core": section}})["sections"]["single_core"]
+    assert scored["score"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)
+def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
+    """`--backend torch` trains the CNN on PyTorch's CPU device and records it."""
+    proc = run_bench(
+        "--backend", "torch", "--profile", "smoke", "--skip-probes", "--workload", "cnn",
+        "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (path,) = sorted((tmp_path / "results").glob("*/*.json"))
+    document = results.load(path)
+    assert document["software"]["backend"] == "torch"
+    (run,) = document["workloads"]
+    assert run["status"] == "ok", run["error"]
+    assert run["device"] == "cpu"
+    assert (run["parameters"], run["trainable_parameters"]) == SMOKE_PARAMETERS["cnn"]
