@@ -28,7 +28,7 @@ import pandas as pd
 
 from bench import stats
 from bench.report import markup, training
-from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results
+from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results, on_tensorflow
 from bench.results import model
 
 SCORES_ONLY = "scores"
@@ -105,7 +105,7 @@ def score_verdict(a: list[list[float]], b: list[list[float]]) -> str:
 
 def _score_groups(results: Results) -> dict[tuple[str, str], list[list[float]]]:
     """Per (machine, section), each file's score as a one-value group, in file order."""
-    sections = results.probe_sections
+    sections = on_tensorflow(results.probe_sections)
     ok = sections[(sections["status"] == "ok") & sections["score"].notna()]
     groups: dict[tuple[str, str], list[list[float]]] = {}
     ordered = ok.sort_values(["machine", "path"])

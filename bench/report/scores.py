@@ -7,18 +7,28 @@ from typing import Any
 
 import pandas as pd
 
-from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results, newest_row
+from bench.report.tables import (
+    SECTION_TITLES,
+    SECTIONS,
+    WORKLOAD_TITLES,
+    Results,
+    newest_row,
+    on_tensorflow,
+)
 
 
 def probe_scores(results: Results) -> pd.DataFrame:
-    """One row per machine and section: median score over the files where it ran.
+    """One row per machine and section: median score over the files where it ran on TensorFlow
+    (`tables.on_tensorflow`).
 
     ``status`` is ``ok`` when any file has a score, else the newest file's status (e.g.
     ``unavailable``, with its ``reason``), or ``not run`` when no file of the machine has the
     section. A score that is not ``ok`` is NaN, never zero.
     """
     rows = []
-    sections = results.probe_sections
+    sections = on_tensorflow(results.probe_sections)
+    everything = results.probe_sections
+    elsewhere = set(everything[everything["backend"] != "tensorflow"]["machine"])
     for machine in results.machines:
         for section in SECTIONS:
             mine = sections[(sections["machine"] == machine) & (sections["section"] == section)]
@@ -34,6 +44,9 @@ def probe_scores(results: Results) -> pd.DataFrame:
                 rows.append(
                     [machine, section, newest["status"], math.nan, 0, None, None, newest["reason"]]
                 )
+            elif machine in elsewhere:
+                reason = "probes measured on another backend only (see Which framework?)"
+                rows.append([machine, section, "not run", math.nan, 0, None, None, reason])
             else:
                 reason = "no probes in this machine's results (skipped, or recorded before them)"
                 rows.append([machine, section, "not run", math.nan, 0, None, None, reason])
@@ -47,7 +60,7 @@ def probe_details(results: Results) -> pd.DataFrame:
     Only probes that were measured count; ``files`` says how many files measured each.
     """
     columns = ["machine", "section", "probe", "unit", "value", "spread", "score", "files"]
-    values = results.probe_values
+    values = on_tensorflow(results.probe_values)
     values = values[(values["status"] == "ok") & values["value"].notna()]
     if values.empty:
         return pd.DataFrame(columns=columns)

@@ -114,13 +114,13 @@ _ATTRIBUTION_COLUMNS = [
 
 _SECTION_COLUMNS = [
     "machine", "path", "started_at", "baseline_version", "section", "status", "score",
-    "threads", "device", "reason",
+    "threads", "device", "reason", "backend", "backend_version",
 ]  # fmt: skip
 
 
 _PROBE_COLUMNS = [
     "machine", "path", "started_at", "section", "probe", "status", "unit", "value", "spread",
-    "score",
+    "score", "backend", "backend_version",
 ]  # fmt: skip
 
 
@@ -215,8 +215,14 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                      model.as_float(e["val_accuracy"])]
                 )  # fmt: skip
         scored, problem = _rescored(data.get("probes"))
-        sections.extend(_probe_sections(machine, str(path), started, scored, problem))
-        probes.extend(_probe_values(machine, str(path), started, scored))
+        framework = [software["backend"], software["backend_version"]]
+        sections.extend(
+            [*row, *framework]
+            for row in _probe_sections(machine, str(path), started, scored, problem)
+        )
+        probes.extend(
+            [*row, *framework] for row in _probe_values(machine, str(path), started, scored)
+        )
         gb = data.get("geekbench")
         if gb:
             geekbench.append(
@@ -347,6 +353,13 @@ def overview(results: Results) -> Overview:
         interrupted_files=int((results.files["status"] == "interrupted").sum()),
         newest_date=newest,
     )
+
+
+def on_tensorflow(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a probe table measured on TensorFlow, the article's framework and the
+    default: the Scores and Compare pages rank machines by these alone, so a machine's score is
+    never a mix of frameworks; the other backends' scores are on the "Which framework?" page."""
+    return frame[frame["backend"] == "tensorflow"]
 
 
 def measured_epochs(epochs: pd.DataFrame) -> pd.DataFrame:
