@@ -292,3 +292,25 @@ def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
     assert run["status"] == "ok", run["error"]
     assert run["device"] == "cpu"
     assert (run["parameters"], run["trainable_parameters"]) == SMOKE_PARAMETERS["cnn"]
+
+
+def test_carried_wheels_are_the_few_a_gpu_server_lacks() -> None:
+    """scripts/carry_wheels.py fetches the pinned Keras, its two small dependencies and
+    benchbook's own, for the server's Python and platform, and no framework."""
+    spec = importlib.util.spec_from_file_location(
+        "carry_wheels", ROOT / "scripts" / "carry_wheels.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    carry_wheels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(carry_wheels)
+    command = carry_wheels.download_command(Path("w"), "3.12", ["manylinux_2_28_x86_64"])
+    assert command[command.index("--python-version") + 1] == "3.12"
+    assert "--no-deps" in command
+    wanted = carry_wheels.requirements()
+    assert wanted[0] == "keras==3.15.1"
+    assert {"namex", "optree", "jsonschema>=4.18", "psutil>=5.9"} <= set(wanted)
+    assert not any(w.startswith(("tensorflow", "torch", "jax")) for w in wanted)
+    assert command[-len(wanted) :] == wanted
+    lines = carry_wheels.server_commands("wheels", "jax")
+    assert lines[-1] == "python3 -m bench --backend jax --profile quick"
