@@ -250,6 +250,31 @@ def synchronise(backend: str, value: Any) -> None:
         value[0, 0].numpy()
 
 
+def current() -> str:
+    """The backend Keras runs on in this process (TensorFlow under Keras 2)."""
+    if legacy_keras():
+        return "tensorflow"
+    return str(keras().backend.backend())
+
+
+def wait_for_model(model: Any) -> None:
+    """Wait until every step queued on ``model`` has run: JAX dispatches steps asynchronously
+    (Keras hands back the step's arrays before they are computed) and so do GPUs, so a clock
+    read without this counts the launch of the work, not the work."""
+    backend = current()
+    variables = list(model.trainable_variables) or list(model.variables)
+    if not variables:
+        return
+    if backend == "jax":
+        import jax
+
+        jax.block_until_ready([v.value for v in variables])
+    elif backend == "torch":
+        synchronise("torch", variables[0].value)
+    else:
+        variables[0].numpy()  # a read waits for the kernels that write the variable
+
+
 def seed(value: int) -> None:
     """Seed Python, NumPy and the backend: the same start for every backend's model."""
     keras().utils.set_random_seed(value)

@@ -318,6 +318,21 @@ def _decoded_images(tf: Any, jpegs: Sequence[bytes]) -> list[Any]:
     return out
 
 
+def _one_core_for_jax() -> None:
+    """Keep this process, and so JAX's threads, on one CPU core.
+
+    XLA starts its CPU thread pool over every core and JAX 0.10 has no setting for it (the
+    ``XLA_FLAGS`` ``intra_op_parallelism_threads=1`` and ``--xla_cpu_multi_thread_eigen=false``
+    still used both cores of a 2-core machine: CPU time 1.94x wall time in a matmul loop; pinned,
+    1.0x). Where the system cannot pin a process (macOS) the section is refused rather than
+    measured on every core under the name single-core.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        msg = "JAX cannot be held to one core on this system (no CPU affinity): not measured"
+        raise UserError(msg)
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def _thread_settings(backend: str, tf: Any) -> tuple[int | None, int | None]:
     """The framework's intra- and inter-op thread counts now (0: its default)."""
     if backend == "tensorflow":
@@ -329,7 +344,8 @@ def _thread_settings(backend: str, tf: Any) -> tuple[int | None, int | None]:
         import torch
 
         return torch.get_num_threads(), torch.get_num_interop_threads()
-    return (1, 1) if "intra_op_parallelism_threads=1" in os.environ.get("XLA_FLAGS", "") else (0, 0)
+    pinned = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) == 1
+    return (1, 1) if pinned else (0, 0)
 
 
 def _device_name(backend: str) -> str | None:
@@ -612,6 +628,8 @@ def run_section(
         msg = f"unknown probes section {section!r}; choose one of {', '.join(SECTIONS)}"
         raise UserError(msg)
     backends.select(backends.check(backend))
+    if section == "single_core" and backend == "jax":
+        _one_core_for_jax()
     started = time.perf_counter()
     tf: Any = None
     if backend == "tensorflow" or (section != "gpu" and backends.tensorflow_installed()):
@@ -777,12 +795,6 @@ def _worker_env(section: str, backend: str = "tensorflow") -> dict[str, str]:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
         env["VECLIB_MAXIMUM_THREADS"] = "1"
-    if section == "single_core" and backend == "jax":
-        # JAX's CPU threads are fixed when XLA starts: only its flags can make them one.
-        flags = env.get("XLA_FLAGS", "")
-        env["XLA_FLAGS"] = (
-            f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
-        )
     return env
 
 

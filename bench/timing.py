@@ -2,7 +2,9 @@
 
 Wall time with `time.perf_counter`. In ``fit``, validation runs at the end of each epoch between
 ``on_test_begin`` and ``on_test_end``, so the training phase is the epoch start to the validation
-start. The first epoch is kept but marked as warm-up: it includes graph tracing (about 2x slower
+start. Before each clock reading the queued work is waited for (`bench.backends.wait_for_model`,
+and reading the metrics): JAX and GPUs run steps asynchronously, so without it the training
+steps of an epoch would be counted as validation. The first epoch is kept but marked as warm-up: it includes graph tracing (about 2x slower
 on a 2-core CPU) and is left out of the headline average.
 """
 
@@ -22,6 +24,14 @@ def _metric(logs: dict[str, Any], name: str) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _metrics(logs: dict[str, Any]) -> dict[str, float | None]:
+    """The epoch's metrics as numbers: converting them waits for the device to compute them."""
+    return {name: _metric(logs, name) for name in METRICS}
 
 
 def make_epoch_timer(
@@ -46,15 +56,22 @@ def make_epoch_timer(
             self._test_start = self._test_end = None
             self._epoch_start = time.perf_counter()
 
+        # Each clock reading waits for the queued steps first (`backends.wait_for_model`): on
+        # JAX the training steps would otherwise be counted as validation time.
         def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+            backends.wait_for_model(self.model)
             self._test_start = time.perf_counter()
 
         def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
+            # Reading the validation metrics waits for the evaluation steps.
+            _metrics(logs or {})
             self._test_end = time.perf_counter()
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            end = time.perf_counter()
+            backends.wait_for_model(self.model)
             logs = logs or {}
+            metrics = _metrics(logs)
+            end = time.perf_counter()
             train_end = self._test_start if self._test_start is not None else end
             validation_s = (
                 self._test_end - self._test_start
@@ -69,10 +86,7 @@ def make_epoch_timer(
                 "train_s": train_s,
                 "validation_s": validation_s,
                 "images_per_s": train_images / train_s,
-                "loss": _metric(logs, "loss"),
-                "accuracy": _metric(logs, "accuracy"),
-                "val_loss": _metric(logs, "val_loss"),
-                "val_accuracy": _metric(logs, "val_accuracy"),
+                **metrics,
             }
             self.epochs.append(record)
             if report is not None:
