@@ -115,7 +115,7 @@ def bench_keras2(session: nox.Session) -> None:
     )
 
 
-def install_torch(session: nox.Session) -> None:
+def install_torch(session: nox.Session, *, required: bool = True) -> None:
     """PyTorch: a wheel file named by ``BENCHBOOK_TORCH_WHEEL`` (an offline machine, or a CPU
     build already on disk), else the pinned release from the index (PyPI's Linux x86_64 build
     is CUDA's; ``UV_TORCH_BACKEND=cpu`` makes uv take the CPU build instead)."""
@@ -123,6 +123,16 @@ def install_torch(session: nox.Session) -> None:
     if wheel:
         if not Path(wheel).is_file():
             session.error(f"BENCHBOOK_TORCH_WHEEL={wheel}: no such file; unset it or fix the path")
+        found = session.run(
+            "python", "-c", "import sys; print(f'cp3{sys.version_info[1]}')", silent=True
+        )
+        tag = str(found).strip()
+        if f"-{tag}-" not in Path(wheel).name:
+            problem = f"BENCHBOOK_TORCH_WHEEL={wheel} is not built for this session's {tag}"
+            if required:
+                session.error(problem)
+            session.warn(f"{problem}: the PyTorch tests are skipped")
+            return
         session.install(wheel)
     else:
         install(session, "torch", project=False)
@@ -194,7 +204,7 @@ def tests(session: nox.Session) -> None:
     # PyTorch only from a wheel file on disk: PyPI's Linux build is CUDA's (about 3 GB). Without
     # one the PyTorch tests are skipped, and say why.
     if os.environ.get("BENCHBOOK_TORCH_WHEEL"):
-        install_torch(session)
+        install_torch(session, required=False)
     session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,28 @@ def test_carried_wheels_are_the_few_a_gpu_server_lacks() -> None:
     assert command[-len(wanted) :] == wanted
     lines = carry_wheels.server_commands("wheels", "jax")
     assert lines[-1] == "python3 -m bench --backend jax --profile quick"
+
+
+def test_the_epoch_clock_waits_for_queued_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each clock reading of the epoch timer comes after `backends.wait_for_model`: work still
+    queued when validation starts (JAX, GPUs) counts as training, not as validation."""
+    from bench import timing
+
+    waited: list[str] = []
+
+    def slow_wait(model: Any) -> None:
+        waited.append("wait")
+        time.sleep(0.2)
+
+    monkeypatch.setattr(backends, "wait_for_model", slow_wait)
+    timer = timing.make_epoch_timer(100)
+    timer.on_epoch_begin(0)
+    timer.on_test_begin()
+    timer.on_test_end({"loss": 0.5})
+    timer.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.6})
+    (epoch,) = timer.epochs
+    assert waited == ["wait", "wait"]
+    assert epoch["train_s"] >= 0.2  # the queued steps' wait is training time
+    assert epoch["validation_s"] < 0.2
+    assert epoch["epoch_s"] >= 0.4
+    assert (epoch["loss"], epoch["val_loss"]) == (0.5, 0.6)
