@@ -54,7 +54,7 @@ def _gpus(machine: Mapping[str, Any]) -> str:
 
 HARDWARE_ROWS = (
     "Label", "Chip or CPU", "CPU cores", "GPU", "Memory", "OS", "Python", "TensorFlow", "Keras",
-    "tensorflow-metal", "Device used", "Dataset (newest file)", "Results files",
+    "Keras backends", "tensorflow-metal", "Device used", "Dataset (newest file)", "Results files",
 )  # fmt: skip
 
 
@@ -70,7 +70,8 @@ def dataset_label(dataset: Mapping[str, Any]) -> str:
 def hardware(results: Results) -> pd.DataFrame:
     """The machines side by side (one column each), from each machine's newest file.
 
-    "Device used" lists every device that ran training for the machine, across all files.
+    "Device used" lists every device that ran training for the machine, and "Keras backends"
+    every backend with its version, across all files.
     """
     columns = {}
     for slug in results.machines:
@@ -78,7 +79,14 @@ def hardware(results: Results) -> pd.DataFrame:
         m, sw = doc["machine"], doc["software"]
         apple = m.get("apple") or {}
         os_info = m["os"]
-        devices = results.runs.loc[results.runs["machine"] == slug, "device"].dropna().unique()
+        runs = results.runs[results.runs["machine"] == slug]
+        devices = runs["device"].dropna().unique()
+        frameworks = sorted(
+            {
+                f"{model.backend_title(b)} {v}"
+                for b, v in zip(runs["backend"], runs["backend_version"], strict=True)
+            }
+        )
         columns[slug] = [
             m["label"] or "\u2014",
             apple.get("chip") or m["cpu"]["model"] or m["cpu"]["architecture"],
@@ -89,6 +97,7 @@ def hardware(results: Results) -> pd.DataFrame:
             sw["python"],
             sw["tensorflow"] or "\u2014",
             sw["keras"] or "\u2014",
+            ", ".join(frameworks) or "\u2014",
             sw["tensorflow_metal"] or "\u2014",
             ", ".join(sorted(devices)) or "\u2014",
             dataset_label(doc["dataset"]),
