@@ -110,6 +110,14 @@ def test_one_backend_per_machine_means_no_section(loaded: tables.Results) -> Non
     assert frameworks.by_machine(loaded) == []
 
 
+def test_the_hardware_page_lists_each_backend(two_backends: tables.Results) -> None:
+    from bench.report import hardware
+
+    table = hardware.hardware(two_backends)
+    assert table.loc["Keras backends", MACHINE] == "JAX 0.10.2, TensorFlow 2.18.1"
+    assert table.loc["Keras backends", "fixture-laptop-b"] == "TensorFlow 2.18.1"
+
+
 def test_compare_refuses_two_backends_and_force_marks_them(
     two_backends: tables.Results, tmp_path: Path
 ) -> None:
