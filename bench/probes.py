@@ -282,6 +282,35 @@ def _sized(base: int, scale: float, multiple: int) -> int:
     return max(multiple, round(base * scale / multiple) * multiple)
 
 
+def _matmul(size: int, parallelism: str, run: Callable[[int], object]) -> Probe:
+    """The matmul probe around ``run`` (any framework's): its work and units."""
+    return Probe(
+        name="matmul",
+        unit=UNITS["matmul"],
+        work=f"{size}x{size} by {size}x{size} float32 matrix product",
+        work_per_iteration=2 * size**3 / 1e9,
+        parallelism=parallelism,
+        run=run,
+    )
+
+
+def _conv2d(batch: int, spatial: int, parallelism: str, run: Callable[[int], object]) -> Probe:
+    """The conv2d probe around ``run`` (any framework's): its work and units."""
+    channels, kernel = CONV_CHANNELS, CONV_KERNEL
+    flops = 2 * batch * spatial * spatial * channels * channels * kernel * kernel
+    return Probe(
+        name="conv2d",
+        unit=UNITS["conv2d"],
+        work=(
+            f"VGG-16 block3_conv2-like forward: {batch}x{spatial}x{spatial}x{channels} input, "
+            f"{kernel}x{kernel}x{channels}x{channels} kernel, stride 1, same padding, float32"
+        ),
+        work_per_iteration=flops / 1e9,
+        parallelism=parallelism,
+        run=run,
+    )
+
+
 def _needs(tf: Any) -> Any:
     """TensorFlow, or the reason a probe that needs it cannot run."""
     if tf is None:
@@ -374,14 +403,7 @@ def _matmul_probe(tf: Any, device: str, size: int, parallelism: str) -> Probe:
             # Reading one element waits for the device to finish (GPUs queue the work).
             product[0, 0].numpy()
 
-    return Probe(
-        name="matmul",
-        unit=UNITS["matmul"],
-        work=f"{size}x{size} by {size}x{size} float32 matrix product",
-        work_per_iteration=2 * size**3 / 1e9,
-        parallelism=parallelism,
-        run=run,
-    )
+    return _matmul(size, parallelism, run)
 
 
 def _conv2d_probe(tf: Any, device: str, batch: int, spatial: int, parallelism: str) -> Probe:
@@ -396,18 +418,7 @@ def _conv2d_probe(tf: Any, device: str, batch: int, spatial: int, parallelism: s
                 y = tf.nn.conv2d(x, w, strides=1, padding="SAME")
             y[0, 0, 0, 0].numpy()
 
-    flops = 2 * batch * spatial * spatial * channels * channels * kernel * kernel
-    return Probe(
-        name="conv2d",
-        unit=UNITS["conv2d"],
-        work=(
-            f"VGG-16 block3_conv2-like forward: {batch}x{spatial}x{spatial}x{channels} input, "
-            f"{kernel}x{kernel}x{channels}x{channels} kernel, stride 1, same padding, float32"
-        ),
-        work_per_iteration=flops / 1e9,
-        parallelism=parallelism,
-        run=run,
-    )
+    return _conv2d(batch, spatial, parallelism, run)
 
 
 class NativeOps:
@@ -492,14 +503,7 @@ class NativeOps:
 def _native_matmul_probe(ops: NativeOps, size: int, parallelism: str) -> Probe:
     scale = 1 / math.sqrt(size)
     a, b = ops.normal((size, size), 1, scale), ops.normal((size, size), 3, scale)
-    return Probe(
-        name="matmul",
-        unit=UNITS["matmul"],
-        work=f"{size}x{size} by {size}x{size} float32 matrix product",
-        work_per_iteration=2 * size**3 / 1e9,
-        parallelism=parallelism,
-        run=ops.run(ops.matmul(), a, b),
-    )
+    return _matmul(size, parallelism, ops.run(ops.matmul(), a, b))
 
 
 def _native_conv2d_probe(ops: NativeOps, batch: int, spatial: int, parallelism: str) -> Probe:
@@ -510,18 +514,7 @@ def _native_conv2d_probe(ops: NativeOps, batch: int, spatial: int, parallelism: 
     else:
         x = ops.normal((batch, channels, spatial, spatial), 5, 1.0)
         w = ops.normal((channels, channels, kernel, kernel), 7, 1 / 48)
-    flops = 2 * batch * spatial * spatial * channels * channels * kernel * kernel
-    return Probe(
-        name="conv2d",
-        unit=UNITS["conv2d"],
-        work=(
-            f"VGG-16 block3_conv2-like forward: {batch}x{spatial}x{spatial}x{channels} input, "
-            f"{kernel}x{kernel}x{channels}x{channels} kernel, stride 1, same padding, float32"
-        ),
-        work_per_iteration=flops / 1e9,
-        parallelism=parallelism,
-        run=ops.run(ops.conv2d(), x, w),
-    )
+    return _conv2d(batch, spatial, parallelism, ops.run(ops.conv2d(), x, w))
 
 
 def _jpeg_decode_probe(tf: Any, jpegs: Sequence[bytes], threads: int) -> Probe:

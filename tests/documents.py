@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +48,25 @@ def committed_results(work: Path) -> Path:
     git("add", ".", cwd=work)
     git("-c", "user.name=Up", "-c", "user.email=up@example.org", "commit", "-qm", "seed", cwd=work)
     return work
+
+
+def on_jax(document: dict[str, Any], slower: float) -> dict[str, Any]:
+    """A copy of a TensorFlow file as if measured on JAX, every epoch ``slower`` times longer
+    and every probe rate ``slower`` times lower."""
+    out = copy.deepcopy(document)
+    out["run_id"] = "f" + document["run_id"][1:]
+    # Twelve hours on, as the file name says, and long enough to hold the slower epochs.
+    for field, hours in (("started_at", 12), ("finished_at", 12 + 3 * slower)):
+        when = datetime.fromisoformat(out[field]) + timedelta(hours=hours)
+        out[field] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    out["software"].update(backend="jax", backend_version="0.10.2", backend_devices=["CPU:cpu:0"])
+    for run in out["workloads"]:
+        for epoch in run["epochs"]:
+            for field in ("epoch_s", "train_s", "validation_s"):
+                epoch[field] *= slower
+            epoch["images_per_s"] /= slower
+    for section in (out.get("probes") or {}).get("sections", {}).values():
+        for probe in section.get("probes", []):
+            if probe.get("value"):
+                probe["value"] /= slower
+    return out

@@ -340,3 +340,14 @@ def test_the_epoch_clock_waits_for_queued_steps(monkeypatch: pytest.MonkeyPatch)
     assert epoch["validation_s"] < 0.2
     assert epoch["epoch_s"] >= 0.4
     assert (epoch["loss"], epoch["val_loss"]) == (0.5, 0.6)
+
+
+def test_a_backend_version_is_a_version_not_free_text() -> None:
+    """The backend's version reaches every page: the schema takes version characters only."""
+    document = json.loads(
+        (ROOT / "results" / "amd-epyc-zen3-2c" / "20261202T022845Z.json").read_text()
+    )
+    results.validate(document)
+    document["software"]["backend_version"] = "0.10.2<script>"
+    with pytest.raises(results.ResultsError, match="backend_version"):
+        results.validate(document)

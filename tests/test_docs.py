@@ -22,19 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from documents import FIXTURES, on_jax, read, write
 
 from bench import attribution as measurement
 from bench import results
 from bench.report import article, attribution, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "data" / "results"
 PAGES = [
-    "index", "hardware", "scores", "training", "compare", "attribution", "article",
+    "index", "hardware", "scores", "training", "compare", "frameworks", "attribution", "article",
     "methodology", "reproduce", "results-format", "machines/index",
 ]  # fmt: skip
 NOTEBOOK_PAGES = [
-    "index", "hardware", "scores", "training", "attribution", "article", "results-format",
+    "index", "hardware", "scores", "training", "frameworks", "attribution", "article",
+    "results-format",
 ]  # fmt: skip
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -439,3 +440,34 @@ def test_browser_pages_read_at_a_phone_width(site: Path, served: str, browser: A
             assert overflow <= 1, name
     finally:
         browser.set_window_size(1280, 900)
+
+
+@pytest.fixture(scope="module")
+def site_two_backends(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report built from the fixtures plus laptop A's files again on JAX, twice as slow."""
+    folder = tmp_path_factory.mktemp("two-backends")
+    for path in sorted(FIXTURES.glob("*/*.json")):
+        write(folder / path.parent.name / path.name, read(path))
+        if path.parent.name == "fixture-laptop-a":
+            twin = on_jax(results.load(path), 2.0)
+            write(folder / path.parent.name / f"{path.stem.replace('T10', 'T22')}.json", twin)
+    out = tmp_path_factory.mktemp("site-two-backends")
+    proc = build(folder, out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out / "html"
+
+
+def test_which_framework_page_sets_one_machines_backends_side_by_side(
+    site: Path, site_two_backends: Path
+) -> None:
+    """Without a machine on two backends the page says so; with laptop A on TensorFlow and JAX
+    it shows each workload on both, JAX's verdict against TensorFlow, and the probe scores."""
+    assert "No machine has results on two backends yet" in text_of(page(site, "frameworks"))
+    text = text_of(page(site_two_backends, "frameworks"))
+    assert "Machines with more than one backend: 1." in text
+    assert "Backends: TensorFlow 2.18.1, JAX 0.10.2." in text
+    assert "2.00x slower" in text
+    assert "against TensorFlow 2.18.1" in text
+    assert "Probe scores on each backend" in text
+    hardware = text_of(page(site_two_backends, "hardware"))
+    assert "JAX 0.10.2, TensorFlow 2.18.1" in hardware
