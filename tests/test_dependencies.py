@@ -6,6 +6,7 @@ the package registry, hence the `network` marker; the default test command runs 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def compile_group(group: str, platform: str) -> dict[str, str]:
-    """Resolve a dependency group for a platform; return {package: version}."""
+def compile_group(
+    group: str, platform: str, python: str = "3.11", macos: str | None = None
+) -> dict[str, str]:
+    """Resolve a dependency group for a platform (``macos``: the lowest macOS release to
+    resolve for, uv's default 13.0 when None); return {package: version}."""
+    env = dict(os.environ)
+    if macos is not None:
+        env["MACOSX_DEPLOYMENT_TARGET"] = macos
     proc = subprocess.run(
         [
             sys.executable,
@@ -31,12 +38,13 @@ def compile_group(group: str, platform: str) -> dict[str, str]:
             "--python-platform",
             platform,
             "--python-version",
-            "3.11",
+            python,
             "--no-header",
             "--no-annotate",
             "--quiet",
         ],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -74,6 +82,29 @@ def test_cuda_group_resolves_for_linux() -> None:
     pins = compile_group("cuda", "x86_64-manylinux_2_28")
     assert pins["tensorflow"] == "2.18.1"
     assert any(name.startswith("nvidia-") for name in pins)
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("python", ["3.11", "3.12"])
+def test_macos_arm64_gets_every_backend_beside_tensorflow_metal(python: str) -> None:
+    """On Apple silicon (macOS 14 or newer, which PyTorch 2.13.0's wheels need) the PyTorch and
+    JAX sets resolve with the same TensorFlow, Metal plugin and Keras."""
+    torch = compile_group("bench-torch", "aarch64-apple-darwin", python, macos="14.0")
+    assert (torch["torch"], torch["tensorflow"], torch["tensorflow-metal"]) == (
+        "2.13.0",
+        "2.18.1",
+        "1.2.0",
+    )
+    assert torch["keras"] == "3.15.1"
+    jax = compile_group("bench-jax", "aarch64-apple-darwin", python, macos="14.0")
+    assert (jax["jax"], jax["jaxlib"], jax["tensorflow"]) == ("0.10.2", "0.10.2", "2.18.1")
+
+
+@pytest.mark.network
+def test_linux_gets_the_jax_set_beside_tensorflow_cpu() -> None:
+    """The test environment's JAX resolves beside tensorflow-cpu on Linux x86_64."""
+    pins = compile_group("test", "x86_64-manylinux_2_28")
+    assert (pins["jax"], pins["tensorflow-cpu"], pins["keras"]) == ("0.10.2", "2.18.1", "3.15.1")
 
 
 def test_docs_group_has_no_tensorflow() -> None:
