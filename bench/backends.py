@@ -37,15 +37,22 @@ def check(backend: str) -> str:
     return backend
 
 
+def _findable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, a broken half-install
+        return False
+
+
 def installed(backend: str) -> bool:
     """Whether ``backend``'s framework can be imported here (without importing it)."""
-    return importlib.util.find_spec(MODULES[check(backend)]) is not None
+    return _findable(MODULES[check(backend)])
 
 
 def tensorflow_installed() -> bool:
     """Whether TensorFlow can be imported here: the tf.data pipelines and the JPEG probe need it
     whatever the backend."""
-    return importlib.util.find_spec("tensorflow") is not None
+    return _findable("tensorflow")
 
 
 def refusal(backend: str) -> str | None:

@@ -351,3 +351,60 @@ def test_a_backend_version_is_a_version_not_free_text() -> None:
     document["software"]["backend_version"] = "0.10.2<script>"
     with pytest.raises(results.ResultsError, match="backend_version"):
         results.validate(document)
+
+
+HIDE_TENSORFLOW = '''
+import sys
+
+class _NoTensorFlow:
+    """As on a GPU server without TensorFlow: importing it fails."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "tf_keras"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, _NoTensorFlow())
+'''
+
+
+@pytest.mark.slow
+def test_jax_trains_and_probes_without_tensorflow(tmp_path: Path) -> None:
+    """The GPU-server route: with TensorFlow not importable, the JAX backend trains the CNN on
+    the article's pipeline, the tf.data pipelines are refused in one line, and the probe worker
+    measures matmul and conv2d while jpeg_decode says it needs TensorFlow."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(HIDE_TENSORFLOW, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(hide), str(ROOT)]),
+               KERAS_HOME=str(tmp_path / "keras"))  # fmt: skip
+    bench = [sys.executable, "-m", "bench", "--backend", "jax"]
+    refused = subprocess.run(
+        [*bench, "--pipeline", "tfdata-affine"], env=env, cwd=tmp_path, capture_output=True,
+        text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "needs TensorFlow, which is not installed here" in refused.stderr
+    proc = subprocess.run(
+        [*bench, "--profile", "smoke", "--skip-probes", "--workload", "cnn", "--output",
+         str(tmp_path / "results"), "--cache", str(tmp_path / "cache")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (path,) = sorted((tmp_path / "results").glob("*/*.json"))
+    document = results.load(path)
+    assert document["software"]["backend"] == "jax"
+    assert document["software"]["tf_devices"] == []
+    (run,) = document["workloads"]
+    assert run["status"] == "ok", run["error"]
+    output = tmp_path / "single.json"
+    command = probes._worker_command(
+        "single_core", output, Settings(scale=0.05, min_time_s=0.02, max_repeats=3), "jax"
+    )
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=180)
+    section = json.loads(output.read_text(encoding="utf-8"))["section"]
+    by_name = {p["name"]: p for p in section["probes"]}
+    assert by_name["matmul"]["status"] == by_name["conv2d"]["status"] == "ok"
+    assert by_name["augment"]["status"] == "ok"
+    assert by_name["jpeg_decode"]["status"] == "failed"
+    assert "needs TensorFlow" in by_name["jpeg_decode"]["reason"]
