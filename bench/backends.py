@@ -23,8 +23,6 @@ from bench.errors import UserError
 from bench.results.model import BACKENDS
 
 DEFAULT_BACKEND = "tensorflow"
-MODULES: Mapping[str, str] = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
-"""The module each backend imports (its version is the backend's version)."""
 SESSIONS: Mapping[str, str] = {"tensorflow": "bench", "torch": "bench-torch", "jax": "bench-jax"}
 """The nox session that installs each backend's set."""
 
@@ -46,7 +44,7 @@ def _findable(module: str) -> bool:
 
 def installed(backend: str) -> bool:
     """Whether ``backend``'s framework can be imported here (without importing it)."""
-    return _findable(MODULES[check(backend)])
+    return _findable(check(backend))  # each backend's module is named as it is
 
 
 def tensorflow_installed() -> bool:
@@ -60,7 +58,7 @@ def refusal(backend: str) -> str | None:
     if installed(backend):
         return None
     return (
-        f"the {backend} backend needs {MODULES[backend]}, which is not installed here; "
+        f"the {backend} backend needs {backend}, which is not installed here; "
         f"run `nox -s {SESSIONS[backend]}`, which installs it"
     )
 
@@ -107,7 +105,7 @@ def image_data_generator() -> Any:
 
 def framework(backend: str) -> Any:
     """Import and return ``backend``'s framework module."""
-    return importlib.import_module(MODULES[check(backend)])
+    return importlib.import_module(check(backend))
 
 
 def version(backend: str) -> str | None:
@@ -239,22 +237,20 @@ def variable_device(backend: str, variable: Any) -> str | None:
 
 
 def synchronise(backend: str, value: Any) -> None:
-    """Wait until the device has computed ``value`` (and, on PyTorch, everything queued before
-    it), so that a clock stopped afterwards measures the work, not its launch."""
+    """Wait until the device has computed ``value`` (a JAX array or a PyTorch tensor; on PyTorch
+    everything queued before it too), so that a clock stopped afterwards measures the work, not
+    its launch. TensorFlow's probes read an element back instead."""
     if backend == "jax":
         value.block_until_ready()
-    elif backend == "torch":
-        import torch
+        return
+    import torch
 
-        device = getattr(value, "device", None)
-        kind = getattr(device, "type", "cpu")
-        if kind == "cuda":
-            torch.cuda.synchronize(device)
-        elif kind == "mps":
-            torch.mps.synchronize()
-    else:
-        # TensorFlow runs eagerly; reading one element back waits for the kernel.
-        value[0, 0].numpy()
+    device = getattr(value, "device", None)
+    kind = getattr(device, "type", "cpu")
+    if kind == "cuda":
+        torch.cuda.synchronize(device)
+    elif kind == "mps":
+        torch.mps.synchronize()
 
 
 def current() -> str:
