@@ -160,11 +160,15 @@ def speedup_bound(input_wait_share: float, compute_factor: float) -> float:
 
     With the input wait unchanged and the compute part ``compute_factor`` times faster
     (``math.inf``: instant), Amdahl's law: ``1 / (wait + (1 - wait) / factor)``. NaN when the
-    share is unknown.
+    share is unknown; ``math.inf`` when nothing is left to wait for (no input wait, instant
+    compute).
     """
-    if not math.isfinite(input_wait_share):
+    if not math.isfinite(input_wait_share) or math.isnan(compute_factor):
         return math.nan
-    return 1.0 / (input_wait_share + (1.0 - input_wait_share) / compute_factor)
+    # No input wait and an instant computation leave nothing to wait for: no finite bound
+    # (a fast machine's noise gives a zero wait share; the quotient would divide by zero).
+    remaining = input_wait_share + (1.0 - input_wait_share) / compute_factor
+    return math.inf if remaining <= 0 else 1.0 / remaining
 
 
 def derive(input_only: float, compute_only: float, end_to_end: float) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from bench import (
 )
 from bench.errors import UserError
 from bench.profiles import PROFILES
+from bench.report import standings
 from bench.results import model
 
 
@@ -443,6 +444,8 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         document["software"] = environment.capture_software(tf_info, backend=config.backend)
         path, problem = _keep(document, config.output)
         _report(runs, probes_block, chosen, say)
+        for line in _standing(document, config.output):
+            say(line)
         for line in check_lines(document):
             say(line)
         if problem is None:
@@ -558,6 +561,17 @@ def _keep(document: dict[str, Any], output: Path) -> tuple[Path | None, str | No
         f"benchbook: error: the results could not be written to {folder}/ ({why}) nor to any of "
         f"{places}; the document was printed above on stderr: save it as a .json file"
     )
+
+
+def _standing(document: dict[str, Any], output: Path) -> list[str]:
+    """Where the new result ranks among the valid files in ``output`` (offline; files that do
+    not validate are left out, as the report leaves them out)."""
+    try:
+        found = results.check_tree(output).documents
+    except (OSError, UserError):
+        return []
+    lines = standings.where_it_stands(found, document, str(output))
+    return ["", *lines] if lines else []
 
 
 def _report(

@@ -35,12 +35,13 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bench import compare, results, stats
 from bench.errors import UserError
 from bench.escaping import escape_markdown
+from bench.report import standings
 from bench.results import model
 from bench.terminal import OneLineParser, printable
 
@@ -287,6 +288,9 @@ class Summary:
     comparison: str
     """`bench.compare.report` of the closest machine (A) against the shared runs (B), or why
     there is none."""
+    standing: list[str] = field(default_factory=list)
+    """Where the machine ranks per workload among the machines in results/
+    (`bench.report.standings.where_it_stands`)."""
 
     @property
     def machine(self) -> str:
@@ -399,7 +403,9 @@ def summarise(
             "workload, profile, image size, batch, data, weights, pipeline, threads and Keras): "
             "this is the first of its kind."
         )
+    standing = standings.where_it_stands({**committed, **shared}, latest, RESULTS)
     return Summary(
+        standing=standing,
         slug=slug,
         label=latest["machine"].get("label"),
         files=files,
@@ -429,6 +435,8 @@ def summary_markdown(summary: Summary) -> str:
         *[f"  {printable(r, 300)}" for r in summary.runs],
         "Workloads (median of the measured epochs, warm-up left out):",
         *[f"  {printable(w, 300)}" for w in summary.workloads],
+        *[printable(line, 600) for line in summary.standing[:1]],
+        *[f"  {printable(line.strip(), 600)}" for line in summary.standing[1:]],
         "",
         f"The new runs (B) {closest}:",
         *summary.comparison.splitlines(),
@@ -557,6 +565,8 @@ def shown(p: Plan, *, base: str) -> str:
         *[f"  {printable(x, 300)}" for x in s.runs],
         "Workloads:",
         *[f"  {printable(x, 300)}" for x in s.workloads],
+        *[printable(line, 600) for line in s.standing[:1]],
+        *[f"  {printable(line.strip(), 600)}" for line in s.standing[1:]],
         "",
         (
             f"Against the closest machine in {RESULTS}/ ({s.closest}, as A):"

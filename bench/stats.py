@@ -20,6 +20,12 @@ plain bootstrap of its epochs, and the interval only speaks for that one process
 The ratio of two medians is resampled the same way, each side independently, and its interval
 is the percentile interval of the resampled ratios.
 
+Each side's resamples depend on that side's data alone: the random stream is derived from the
+values (`stream_of`), not from the side's role. So a machine's resamples are drawn once and
+stored (the Compare page fetches them, `bench.report.summaries`), and any pair's interval is
+the same percentiles (`percentile`, a plain linear interpolation the page repeats exactly) of
+the same elementwise ratios, whoever computes it.
+
 How honest the interval is, simulated (400 trials, true median known): three runs of five epochs,
 each run offset by N(0, 0.2) s and each epoch by N(0, 0.3) s around 10 s, the 95 % interval held
 the true median in 90 % of trials (80 % when the epochs were pooled and the runs ignored); ten
@@ -29,6 +35,7 @@ to 75 %: with few runs the interval is optimistic, and more repeats are the cure
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,28 +161,75 @@ def bootstrap_medians(
     return out
 
 
+def percentile(ordered: npt.NDArray[np.float64], q: float) -> float:
+    """The ``q`` quantile of sorted ``ordered`` by linear interpolation between closest ranks
+    (NumPy's default method), written out so the Compare page's script can repeat it exactly:
+    index ``h = (n - 1) q``, then ``x[lo] + (x[hi] - x[lo]) (h - lo)``."""
+    h = (len(ordered) - 1) * q
+    lo = math.floor(h)
+    hi = min(lo + 1, len(ordered) - 1)
+    below, above = float(ordered[lo]), float(ordered[hi])
+    if below == above:  # also keeps inf - inf from making a NaN
+        return below
+    return below + (above - below) * (h - lo)
+
+
 def _percentiles(samples: npt.NDArray[np.float64], confidence: float) -> tuple[float, float]:
     if not 0 < confidence < 1:
         msg = f"confidence must be between 0 and 1, not {confidence}"
         raise ValueError(msg)
     tail = (1 - confidence) / 2
-    low, high = np.quantile(samples, [tail, 1 - tail])
-    return float(low), float(high)
+    ordered = np.sort(samples)
+    return percentile(ordered, tail), percentile(ordered, 1 - tail)
 
 
 def _key(groups: Groups) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(x) for x in a) for a in as_groups(groups))
 
 
+def stream_of(groups: tuple[tuple[float, ...], ...]) -> int:
+    """The random stream of a side's resamples: a digest of its values (in run order), so the
+    same data always draw the same resamples, whichever side of a comparison they are on."""
+    digest = hashlib.sha256(repr(groups).encode("ascii")).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
 @lru_cache(maxsize=1024)
 def _resampled(
-    groups: tuple[tuple[float, ...], ...], resamples: int, seed: int, stream: int
+    groups: tuple[tuple[float, ...], ...], resamples: int, seed: int
 ) -> npt.NDArray[np.float64]:
-    """`bootstrap_medians` of ``groups`` from random stream ``stream`` of ``seed``, kept: the
-    report compares every machine with one baseline, whose resamples are then drawn once."""
-    medians = bootstrap_medians(groups, resamples, np.random.default_rng([seed, stream]))
+    """`bootstrap_medians` of ``groups`` from their own stream (`stream_of`) of ``seed``, kept:
+    the report compares every machine with one baseline, whose resamples are then drawn once."""
+    rng = np.random.default_rng([seed, stream_of(groups)])
+    medians = bootstrap_medians(groups, resamples, rng)
     medians.setflags(write=False)
     return medians
+
+
+def resampled_medians(
+    groups: Groups, *, resamples: int = RESAMPLES, seed: int = SEED
+) -> npt.NDArray[np.float64]:
+    """The seeded bootstrap medians of ``groups`` that every interval of these data uses
+    (read-only; the same array for the same data)."""
+    return _resampled(_key(groups), resamples, seed)
+
+
+def ratio_from_resamples(
+    baseline_median: float,
+    baseline: npt.NDArray[np.float64],
+    other_median: float,
+    other: npt.NDArray[np.float64],
+    *,
+    confidence: float = CONFIDENCE,
+) -> Interval:
+    """``baseline_median / other_median`` with the percentile interval of the elementwise
+    ratios of two sides' stored resamples (`resampled_medians`)."""
+    # Times near the float limits (a denormal epoch_s is schema-valid) overflow to inf or 0:
+    # the verdict copes with both, so no warning is worth raising.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        low, high = _percentiles(np.asarray(baseline) / np.asarray(other), confidence)
+        value = float(np.float64(baseline_median) / np.float64(other_median))
+    return Interval(value, low, high, confidence)
 
 
 def median_interval(
@@ -203,7 +257,7 @@ def median_interval(
     Interval
         ``value`` is the median of all values pooled.
     """
-    low, high = _percentiles(_resampled(_key(groups), resamples, seed, 0), confidence)
+    low, high = _percentiles(_resampled(_key(groups), resamples, seed), confidence)
     return Interval(pooled_median(groups), low, high, confidence)
 
 
@@ -218,8 +272,8 @@ def ratio_interval(
     """How many times faster ``other`` is than ``baseline``: median time over median time.
 
     Above 1, ``other`` is faster. Each side is resampled independently (two-level bootstrap),
-    the baseline from random stream 0 of ``seed`` and the other side from stream 1, so the
-    same two sides always give the same interval, whoever asks.
+    each from the random stream of its own values (`stream_of`), so the same two sides always
+    give the same interval, whoever asks and in whichever role.
 
     Parameters
     ----------
@@ -237,14 +291,13 @@ def ratio_interval(
     Interval
         ``value`` is ``pooled_median(baseline) / pooled_median(other)``.
     """
-    base = _resampled(_key(baseline), resamples, seed, 0)
-    rest = _resampled(_key(other), resamples, seed, 1)
-    # Times near the float limits (a denormal epoch_s is schema-valid) overflow to inf or 0:
-    # the verdict copes with both, so no warning is worth raising.
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
-        low, high = _percentiles(base / rest, confidence)
-        value = float(np.float64(pooled_median(baseline)) / np.float64(pooled_median(other)))
-    return Interval(value, low, high, confidence)
+    return ratio_from_resamples(
+        pooled_median(baseline),
+        _resampled(_key(baseline), resamples, seed),
+        pooled_median(other),
+        _resampled(_key(other), resamples, seed),
+        confidence=confidence,
+    )
 
 
 def coefficient_of_variation(values: npt.ArrayLike) -> float:

@@ -24,7 +24,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 import matplotlib.font_manager  # noqa: F401
 
 from bench.errors import UserError
-from bench.report import downloads, machines, markup, pairs, tables, training
+from bench.report import downloads, machines, markup, summaries, tables, training
 
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
@@ -34,15 +34,14 @@ try:
 except UserError as exc:
     raise ConfigError(str(exc)) from None
 
-# Every comparable pair of machines, computed once: the Compare page's rows and the machine
-# pages' links. The machine pages (docs/machines/) and the Compare page's fragments
-# (docs/_generated/) are written here, before Sphinx reads the sources.
+# Computed once per build, linear in the machines: each machine's comparison data (the Compare
+# page fetches the two a reader picks, docs/_generated/site/compare-data/, copied to the site's
+# root) and its page (docs/machines/), written before Sphinx reads the sources.
 DOCS = Path(__file__).resolve().parent
 COMPARISONS = training.comparisons(RESULTS.epochs)
-PAIRS = pairs.all_pairs(RESULTS, COMPARISONS)
 markup.link_machines(RESULTS.labels)
-pairs.write_fragments(PAIRS, machines.fresh_folder(DOCS / "_generated"))
-machines.write_pages(RESULTS, DOCS, PAIRS, COMPARISONS)
+summaries.write(RESULTS, machines.fresh_folder(DOCS / "_generated") / "site", COMPARISONS)
+machines.write_pages(RESULTS, DOCS, COMPARISONS)
 
 project = "benchbook"
 author = "benchbook contributors"
@@ -71,6 +70,7 @@ nb_render_markdown_format = "myst"
 
 html_theme = "furo"
 html_static_path = ["_static"]
+html_extra_path = ["_generated/site"]
 html_css_files = ["benchbook.css"]
 html_js_files = [("compare.js", {"defer": "defer"})]
 html_favicon = "_static/favicon.svg"

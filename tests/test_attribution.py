@@ -68,6 +68,11 @@ def test_speedup_bound_is_amdahls_law() -> None:
     assert math.isnan(attribution.speedup_bound(math.nan, 2.0))
 
 
+def test_speedup_bound_without_input_wait_and_instant_compute_has_no_limit() -> None:
+    """No input wait and an instant computation give an unbounded speed-up, not a crash."""
+    assert attribution.speedup_bound(0.0, math.inf) == math.inf
+
+
 def _batches(sizes: list[int]) -> Iterator[tuple[Any, Any]]:
     for n in sizes:
         yield np.zeros((n, 4, 4, 3), dtype=np.float32), np.zeros((n, 2), dtype=np.float32)

@@ -31,7 +31,7 @@ from bench.report import article, attribution, tables, training
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index", "hardware", "scores", "training", "compare", "frameworks", "attribution", "article",
-    "methodology", "reproduce", "results-format", "machines/index",
+    "methodology", "reproduce", "results-format", "machines/all_machines",
 ]  # fmt: skip
 NOTEBOOK_PAGES = [
     "index", "hardware", "scores", "training", "frameworks", "attribution", "article",
@@ -338,29 +338,54 @@ def test_each_machine_has_its_page_and_names_link_to_it(site: Path) -> None:
     )
 
 
-def test_compare_page_without_javascript_shows_every_pair(site: Path) -> None:
-    from bench.report import pairs
+def test_compare_page_is_linear_in_the_machines(site: Path) -> None:
+    """No pair is built into the site: the page holds no rows, and says without JavaScript
+    how to compare; the data are an index and one file per machine and configuration."""
+    from bench.report import summaries
 
     markup = page(site, "compare")
-    found = pairs.all_pairs(tables.load_results(FIXTURES))
-    assert markup.count("<tr>") - markup.count("<tr><th>") >= len(pairs.full_table(found))
-    assert "id='benchbook-compare' class='benchbook-compare' hidden" in markup
+    assert "<tbody></tbody>" in markup
+    assert "nox -s compare -- results/A" in markup
     assert "<script>alert" not in markup
+    data = site / summaries.FOLDER
+    index = json.loads((data / summaries.INDEX).read_text(encoding="utf-8"))
+    assert [m[0] for m in index["machines"]] == tables.load_results(FIXTURES).machines
+    assert sorted(p.stem for p in (data / "m").glob("*.json")) == [m[0] for m in index["machines"]]
 
 
-def _choose(browser: Any, name: str, value: str) -> None:
-    from selenium.webdriver.support.ui import Select
+def _type(browser: Any, name: str, value: str) -> None:
+    field = browser.find_element("css selector", f"#benchbook-compare input[name='{name}']")
+    field.clear()
+    field.send_keys(value)
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", field
+    )
 
-    select = browser.find_element("css selector", f"#benchbook-compare select[name='{name}']")
-    Select(select).select_by_value(value)
 
+def _shown_rows(browser: Any, count: int | None = None) -> list[list[str]]:
+    from selenium.webdriver.support.ui import WebDriverWait
 
-def _shown_rows(browser: Any) -> list[list[str]]:
-    rows: list[list[str]] = browser.execute_script(
+    script = (
         "return Array.from(document.querySelectorAll('#benchbook-compare-table tbody tr'))"
         ".map(tr => Array.from(tr.cells).map(td => td.textContent))"
     )
+    # The rows arrive after two fetches: wait for them (no fixed sleep).
+    WebDriverWait(browser, 30).until(
+        lambda b: len(b.execute_script(script)) > 0 if count is None else
+        len(b.execute_script(script)) == count
+    )  # fmt: skip
+    rows: list[list[str]] = browser.execute_script(script)
     return rows
+
+
+def _expected(site: Path, a: str, b: str, config: str) -> list[list[str]]:
+    from bench.report import summaries
+
+    data = site / summaries.FOLDER
+    index = json.loads((data / summaries.INDEX).read_text(encoding="utf-8"))
+    return summaries.pair_rows(
+        summaries.read(data, a, config), summaries.read(data, b, config), config, index
+    )
 
 
 @pytest.mark.browser
@@ -369,35 +394,33 @@ def test_browser_compare_page_picks_a_pair_keeps_it_in_the_url_and_reopens_it(
 ) -> None:
     from urllib.parse import parse_qs, urlparse
 
-    from bench.report import pairs
-
-    found = pairs.all_pairs(tables.load_results(FIXTURES))
     browser.get(f"{served}/compare.html")
     assert (
         browser.execute_script("return document.getElementById('benchbook-compare').hidden")
         is False
     )
-    assert browser.execute_script("return document.getElementById('benchbook-compare-all').hidden")
-    _choose(browser, "a", "fixture-laptop-b")
-    _choose(browser, "b", "fixture-laptop-a")
+    _type(browser, "a", "laptop-b")  # part of a name finds the machine
+    _type(browser, "b", "fixture-laptop-a")
+    rows = _shown_rows(browser)
     query = parse_qs(urlparse(browser.current_url).query)
     assert query["a"] == ["fixture-laptop-b"]
     assert query["b"] == ["fixture-laptop-a"]
     config = query["config"][0]
-    expected = [r.cells() for r in found.rows[("fixture-laptop-b", "fixture-laptop-a", config)]]
-    assert _shown_rows(browser) == expected
+    expected = _expected(site, "fixture-laptop-b", "fixture-laptop-a", config)
+    assert rows == expected
     # A copied address opens the same pair, in a fresh page.
     copied = browser.current_url
     browser.get(f"{served}/index.html")
     browser.get(copied)
-    assert _shown_rows(browser) == expected
+    assert _shown_rows(browser, len(expected)) == expected
     chosen = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#benchbook-compare select'))"
-        ".map(s => s.value)"
+        "return Array.from(document.querySelectorAll('#benchbook-compare input, "
+        "#benchbook-compare select')).map(s => s.value)"
     )
     assert chosen == ["fixture-laptop-b", "fixture-laptop-a", config]
     # The hostile label of fixture-desktop-c is shown as text, not run.
-    _choose(browser, "a", "fixture-desktop-c")
+    _type(browser, "a", "fixture-desktop-c")
+    _shown_rows(browser)
     heading = browser.find_element("css selector", ".benchbook-compare-heading").text
     assert "<script>alert(1)</script>" in heading
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

@@ -10,7 +10,7 @@ import pytest
 from documents import FIXTURES, on_jax, read, write
 
 from bench import results, stats
-from bench.report import frameworks, pairs, scores, tables, training
+from bench.report import frameworks, scores, summaries, tables, training
 from bench.results import model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,8 +61,9 @@ def test_backends_are_never_pooled_across_machines(two_backends: tables.Results)
     """The JAX runs form their own comparable groups; no group holds two backends."""
     for comparison in training.comparisons(two_backends.epochs):
         assert comparison.epochs["backend"].nunique() == 1
-    found = pairs.all_pairs(two_backends)
-    assert any("JAX 0.10.2 backend" in text for text in found.configs.values())
+    configs, _ = summaries.machine_summaries(two_backends)
+    assert any("JAX 0.10.2 backend" in text for text in configs.values())
+    assert any("TensorFlow 2.18.1 backend" in text for text in configs.values())
 
 
 def test_scores_stay_on_tensorflow_and_each_backend_shows_here(

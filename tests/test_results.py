@@ -440,7 +440,7 @@ def test_a_run_is_read_through_the_model() -> None:
     assert model.as_dict(setting)["pipeline"] == "legacy"
     assert model.describe(setting) == (
         "smoke profile, 64 px, batch 16, synthetic data aaaaaaaa, weights none, legacy pipeline, "
-        "default intra-op threads, Keras 3.15.1"
+        "default intra-op threads, Keras 3.15.1, TensorFlow 2.18.1 backend"
     )
     other = model.setting_of({**document, "config": {**document["config"], "batch_size": 32}}, run)
     assert model.differences(setting, other) == ["batch size 16 vs 32"]

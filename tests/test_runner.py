@@ -585,3 +585,39 @@ def test_conditions_are_sampled_while_the_worker_runs(
     assert all(s["cpu_speed_limit"] == 60 for s in during)
     assert run["conditions"]["before"]["cpu_speed_limit"] == 100
     assert sanity.throttled(run["conditions"]) == "CPU speed limited to 60 %"
+
+
+def test_summary_says_where_the_new_result_ranks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a run, the summary ranks the new result among the machines already in results/."""
+    first: list[str] = []
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    path, status = runner.run(_config(tmp_path), say=first.append)
+    assert (status, path is not None) == (0, True)
+    assert any("the only machine with runs of this setting so far" in line for line in first)
+    # The same runs, twice as slow, from a second machine folder.
+    assert path is not None
+    other = results.load(path)
+    other["machine"]["slug"] = "slower-box"
+    other["run_id"] = "0" * 32
+    other["started_at"], other["finished_at"] = (
+        "2026-01-01T00:00:00.000Z",
+        "2026-01-01T00:01:00.000Z",
+    )
+    for run in other["workloads"]:
+        for epoch in run["epochs"]:
+            epoch.update(epoch_s=2.0, train_s=1.6, images_per_s=20.0)
+    results.write(other, tmp_path / "results")
+    said: list[str] = []
+    path, status = runner.run(_config(tmp_path), say=said.append)
+    assert status == 0
+    head = next(i for i, line in enumerate(said) if line.startswith("Where "))
+    assert "among the 2 machines in" in said[head]
+    assert (
+        said[head + 1]
+        .strip()
+        .startswith(
+            "cnn: 1st of 2 (faster than 100 % of the others), 1 s/epoch; next slower: slower-box (2 s)"
+        )
+    )

@@ -133,6 +133,9 @@ def test_shares_for_real_to_the_fork_and_opens_the_pull_request(checkout: Checko
     body = Path(f"{checkout.log}.body").read_text(encoding="utf-8")
     assert "fixture-laptop-b (A)" in body  # the closest committed machine
     assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in body
+    # Where the machine stands among the committed machines, per workload.
+    assert "Where fixture-laptop-a stands among the" in body
+    assert re.search(r"  cnn: \d+(st|nd|rd|th) of \d+ \(faster than \d+ % of the others\)", body)
     assert "opened https://github.com/owner/benchbook/pull/7" in proc.stdout
     # The checkout is as it was: on main, the file still there and still new.
     assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=checkout.work).strip() == "main"

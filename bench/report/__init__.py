@@ -7,7 +7,8 @@ One module per page, the display helpers and the charts beside them:
   functions; a page's cells load, glue and display, and compute nothing of their own.
 - `utilisation`: the floating-point work of a training image, and each configuration's share of
   the measured peak (the Scores page).
-- `pairs`: every comparable pair of machines, for the Compare page; `machines`: the page per
+- `summaries`: per machine, what any comparison needs (the Compare page fetches two);
+  `standings`: where each machine ranks per workload; `machines`: the page per
   machine, written at build time; `downloads`: the raw data the site offers.
 - `markup`: escaping of untrusted text, HTML tables (machine names linked), glue; `charts`: the
   figures.

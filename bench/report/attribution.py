@@ -332,6 +332,8 @@ def _share(value: float) -> str:
 
 
 def _times(value: float) -> str:
+    if value == math.inf:
+        return "no limit (no input wait was measured)"
     return f"{value:.2f}x" if math.isfinite(value) else MISSING
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench import stats
 from bench.report import training
-from bench.report.pairs import score_verdict
+from bench.report.summaries import score_groups_verdict as score_verdict
 from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results
 from bench.results import model
 

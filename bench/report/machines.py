@@ -9,6 +9,7 @@ caption. The other pages link machine names here (`markup.link_machines`).
 
 from __future__ import annotations
 
+import html
 import math
 import shutil
 from collections.abc import Sequence
@@ -20,8 +21,9 @@ import pandas as pd
 
 from bench import stats
 from bench.escaping import escape_markdown
-from bench.report import charts, hardware, markup, pairs, scores, training
+from bench.report import hardware, markup, scores, standings, summaries, training
 from bench.report.tables import WORKLOAD_TITLES, Results
+from bench.results import model
 
 FOLDER = "machines"
 """The pages' folder under docs/ (generated, not committed)."""
@@ -55,20 +57,15 @@ def _runs(results: Results, slug: str) -> pd.DataFrame:
     )
 
 
-def _training(
-    comparisons: Sequence[training.Comparison], slug: str
-) -> tuple[pd.DataFrame, list[training.Comparison]]:
-    """One row per configuration and workload of the machine; the first configuration of each
-    workload (the one charted) restricted to this machine."""
+def _training(comparisons: Sequence[training.Comparison], slug: str) -> pd.DataFrame:
+    """One row per configuration and workload of the machine."""
     rows = []
-    charted: dict[str, training.Comparison] = {}
     for comparison in comparisons:
         if slug not in comparison.machines:
             continue
         own = training.Comparison(
             comparison.setting, comparison.epochs[comparison.epochs["machine"] == slug]
         )
-        charted.setdefault(comparison.workload, own)
         summary = training.summarise(own).iloc[0]
         median = stats.median_interval(own.groups(slug))
         rows.append(
@@ -86,7 +83,7 @@ def _training(
                 "Other machines": len(comparison.machines) - 1,
             }
         )
-    return pd.DataFrame(rows), list(charted.values())
+    return pd.DataFrame(rows)
 
 
 def _scores(probe_scores: pd.DataFrame, slug: str) -> pd.DataFrame:
@@ -102,19 +99,52 @@ def _scores(probe_scores: pd.DataFrame, slug: str) -> pd.DataFrame:
     )
 
 
-def _compare_links(found: pairs.Pairs, slug: str) -> list[str]:
-    """Links to the Compare page with this machine as A and each other machine as B (HTML: a
-    Markdown link with a query string reads as a missing cross-reference)."""
-    others: dict[str, str] = {}
-    for a, b, config in sorted(found.rows):
-        if a == slug:
-            others.setdefault(b, config)
-    return [
-        markup.machine_html(
-            b, "../compare.html?" + urlencode({"a": slug, "b": b, "config": c}), found.labels.get(b)
+def _compare_href(a: str, b: str, setting: model.Setting) -> str:
+    query = {"a": a, "b": b, "config": summaries.configuration_id(model.as_dict(setting))}
+    return "../compare.html?" + urlencode(query)
+
+
+def _standing_table(found: Sequence[standings.Standing], labels: dict[str, str | None]) -> str:
+    """Per workload and setting: the machine's rank, percentile and neighbours, as HTML (the
+    neighbours link to their pages and to the Compare page with this machine as A)."""
+    head = "".join(
+        f"<th>{html.escape(c)}</th>"
+        for c in (
+            "Workload",
+            "Setting",
+            "Median s/epoch",
+            "Rank",
+            "Faster than",
+            "Next faster",
+            "Next slower",
         )
-        for b, c in others.items()
-    ]
+    )
+    rows = []
+    for s in found:
+        near = []
+        for other in (s.faster, s.slower):
+            if other is None:
+                near.append("-")
+                continue
+            page = markup.machine_html(
+                other.machine, f"{other.machine}.html", labels.get(other.machine)
+            )
+            link = f"<a href='{html.escape(_compare_href(s.machine, other.machine, s.setting))}'>compare</a>"
+            near.append(f"{page} ({other.median_s:.3g} s, {link})")
+        percent = "-" if s.percentile is None else f"{s.percentile:.0f} % of the others"
+        cells = [
+            html.escape(WORKLOAD_TITLES.get(s.workload, s.workload)),
+            html.escape(model.describe(s.setting)),
+            f"{s.median_s:.3g}",
+            f"{standings.ordinal(s.rank)} of {s.machines}",
+            percent,
+            *near,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        "<div class='benchbook-table-wrap'><table class='benchbook-table'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 @dataclass(frozen=True)
@@ -126,26 +156,28 @@ class Shared:
     comparisons: list[training.Comparison]
     probe_scores: pd.DataFrame
     """`scores.probe_scores`."""
-    colours: dict[str, str]
+    standings: dict[model.Setting, dict[str, standings.Standing]]
+    """Every machine's rank in every setting (`bench.report.standings`)."""
 
     @classmethod
     def of(cls, results: Results, comparisons: Sequence[training.Comparison]) -> Shared:
+        paths = [str(p) for p in results.files["path"]]
         return cls(
             hardware.hardware(results),
             list(comparisons),
             scores.probe_scores(results),
-            charts.machine_colours(results.machines),
+            standings.standings(zip(paths, results.documents, strict=True)),
         )
 
 
-def page_markdown(results: Results, slug: str, found: pairs.Pairs, shared: Shared) -> str:
+def page_markdown(results: Results, slug: str, shared: Shared) -> str:
     """The page of one machine, as MyST Markdown."""
     label = results.labels[slug]
     files = int((results.files["machine"] == slug).sum())
     own = shared.hardware[[slug]].rename(columns={slug: "This machine"})
-    trained, charted = _training(shared.comparisons, slug)
+    trained = _training(shared.comparisons, slug)
     probe = _scores(shared.probe_scores, slug)
-    links = _compare_links(found, slug)
+    found = standings.of_machine(shared.standings, slug)
     lines = [
         f"# {escape_markdown(slug)}",
         "",
@@ -175,21 +207,31 @@ def page_markdown(results: Results, slug: str, found: pairs.Pairs, shared: Share
             "",
             _raw(markup.table_html(trained)),
         ]
-        # Each chart holds this machine's runs only: "the only machine so far", the Training
-        # page's title for a group of one, would be untrue here.
+    lines += ["## Where it stands", ""]
+    if found:
         lines += [
-            charts.training_chart(
-                c,
-                shared.colours,
-                finding=f"{training.summarise(c).iloc[0]['median_epoch_s']:.1f} s per epoch on this machine",
-            ).markdown()
-            for c in charted
+            (
+                "Per workload and setting, this machine's rank among every machine with runs of "
+                "the same setting, by median seconds per epoch (1st is the fastest), the share of "
+                "the other machines it is faster than, and its neighbours in the ranking, each "
+                "with a link to the two machines side by side."
+            ),
+            "",
+            _raw(_standing_table(found, results.labels)),
         ]
-    lines += ["## Scores", "", _raw(markup.table_html(probe)), "## Compare", ""]
-    if links:
-        lines += [_raw("<p>Side by side with: " + ", ".join(links) + ".</p>")]
     else:
-        lines += ["No other machine has comparable runs or scores yet.", ""]
+        lines += ["No finished training run with measured epochs yet.", ""]
+    lines += [
+        "## Scores",
+        "",
+        _raw(markup.table_html(probe)),
+        "## Compare",
+        "",
+        _raw(
+            f"<p><a href='../compare.html?{html.escape(urlencode({'a': slug}))}'>Compare this "
+            "machine with any other</a> (type the other machine's name on the Compare page).</p>"
+        ),
+    ]
     return "\n".join(lines)
 
 
@@ -222,13 +264,17 @@ def fresh_folder(folder: Path) -> Path:
     return folder
 
 
+INDEX = "all_machines"
+"""The list of machine pages (``machines/all_machines.html``): an underscore cannot be in a
+slug, so no machine's page can overwrite it (a machine named ``index`` once did)."""
+
+
 def write_pages(
     results: Results,
     docs: Path,
-    found: pairs.Pairs,
     comparisons: Sequence[training.Comparison] | None = None,
 ) -> Path:
-    """Write ``docs/machines/`` anew (index and one page per machine); its path.
+    """Write ``docs/machines/`` anew (the list and one page per machine); its path.
 
     ``comparisons`` are `training.comparisons` of the results, when the caller has them.
     """
@@ -238,7 +284,7 @@ def write_pages(
         comparisons = training.comparisons(results.epochs)
     shared = Shared.of(results, comparisons)
     for slug in results.machines:
-        text = page_markdown(results, slug, found, shared)
+        text = page_markdown(results, slug, shared)
         (folder / f"{slug}.md").write_text(text, encoding="utf-8")
-    (folder / "index.md").write_text(index_markdown(results), encoding="utf-8")
+    (folder / f"{INDEX}.md").write_text(index_markdown(results), encoding="utf-8")
     return folder

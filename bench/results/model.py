@@ -137,13 +137,9 @@ def describe(setting: Any, *, leave_out: Iterable[str] = ()) -> str:
         "pipeline": f"{pipeline_name(s['pipeline'])} pipeline",
         "intra_op_threads": f"{_threads(s['intra_op_threads'])} intra-op threads",
         "keras": f"Keras {s['keras']}",
-        # TensorFlow, the article's and the default, goes unsaid: descriptions (and the
-        # configuration ids made from them) stay as they were before other backends existed.
-        "backend": (
-            ""
-            if s["backend"] == "tensorflow"
-            else f"{backend_title(s['backend'])} {s['backend_version']} backend"
-        ),
+        # Every field is named, the framework's version too: two TensorFlow releases are two
+        # settings, and a reader must see which is which.
+        "backend": f"{backend_title(s['backend'])} {s['backend_version']} backend",
         "backend_version": "",  # read with the backend: "JAX 0.10.2 backend"
     }
     return ", ".join(words[f] for f in FIELDS if f not in skip and words[f])
