@@ -6,6 +6,7 @@ not asserted: timings on shared machines vary too much to gate a test on.
 
     python scripts/benchmark_report.py                 # both figures
     python scripts/benchmark_report.py --skip-docs     # the analysis only
+    python scripts/benchmark_report.py --fleet 10 100 1000   # the report at community size
 
 The 1,000 files are copies of the test fixtures (tests/data/results) spread over 50 fictional
 machines, written to a temporary folder. The docs build runs the same sphinx-build command as
@@ -18,6 +19,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +36,11 @@ from bench.report import article, hardware, scores, tables, training
 from bench.results.checks import parse_timestamp
 
 FIXTURES = ROOT / "tests" / "data" / "results"
+TEMPLATES = [
+    ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json",
+    *sorted((FIXTURES / "fixture-laptop-a").glob("*.json")),
+]
+"""The files the scale fleet's machines are made from (`bench.results.fleet`)."""
 
 
 def make_files(folder: Path, count: int, machines: int = 50) -> None:
@@ -93,6 +100,42 @@ def build_docs(results_dir: Path, out: Path) -> float:
     return elapsed
 
 
+def _peak_rss_kb(usage: resource.struct_rusage) -> int:
+    return int(usage.ru_maxrss)
+
+
+def scale(machines: int, workdir: Path) -> dict[str, float]:
+    """Build the report over a generated fleet of ``machines`` machines x 2 files and measure
+    it: build seconds and peak RSS of the build, the largest HTML page, what the Compare page
+    fetches for one pair (index, both machines' heads and one configuration each), site size."""
+    from bench.report import summaries
+    from bench.results import fleet
+
+    folder = workdir / f"fleet-{machines}"
+    fleet.write_fleet(folder, machines, TEMPLATES)
+    out = workdir / f"site-{machines}"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = build_docs(folder, out)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    html = out / "html"
+    pages = list(html.rglob("*.html"))
+    data = html / summaries.FOLDER
+    a, b = "fleet-0000", f"fleet-{machines - 1:04d}"
+    config = min(json.loads((data / "m" / f"{a}.json").read_text())["configs"])
+    pair = [data / summaries.INDEX, data / "m" / f"{a}.json", data / "m" / f"{b}.json",
+            data / "c" / a / f"{config}.json", data / "c" / b / f"{config}.json"]  # fmt: skip
+    return {
+        "machines": machines,
+        "build_s": seconds,
+        # ru_maxrss of children is the largest single child (sphinx-build or a page's kernel).
+        "peak_rss_gb": max(_peak_rss_kb(after), _peak_rss_kb(before)) / 1e6,
+        "largest_page_mb": max(p.stat().st_size for p in pages) / 1e6,
+        "largest_page": max(pages, key=lambda p: p.stat().st_size).name,
+        "pair_kb": sum(p.stat().st_size for p in pair if p.exists()) / 1e3,
+        "site_mb": sum(p.stat().st_size for p in html.rglob("*") if p.is_file()) / 1e6,
+    }
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,7 +145,28 @@ def main() -> None:
         "--results", type=Path, default=ROOT / "results", help="folder the docs build reads"
     )
     parser.add_argument("--skip-docs", action="store_true", help="measure the analysis only")
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        nargs="*",
+        metavar="MACHINES",
+        help="instead: build the report over generated fleets of these sizes (2 files each) and "
+        "print build time, peak RSS, largest page, one comparison's transfer and site size",
+    )
     args = parser.parse_args()
+    if args.fleet:
+        with tempfile.TemporaryDirectory(prefix="benchbook-scale-") as tmp:
+            print("machines  build s  peak RSS GB  largest page MB  one pair KB  site MB")
+            for count in args.fleet:
+                f = scale(count, Path(tmp))
+                print(
+                    f"{count:>8}  {f['build_s']:>7.0f}  {f['peak_rss_gb']:>11.2f}  "
+                    f"{f['largest_page_mb']:>9.2f} ({f['largest_page']})  {f['pair_kb']:>11.0f}  "
+                    f"{f['site_mb']:>7.0f}",
+                    flush=True,
+                )
+        print("targets at 1,000: build <= 600 s, RSS <= 4 GB, pages <= 2 MB, one pair < 300 KB")
+        return
     with tempfile.TemporaryDirectory(prefix="benchbook-report-") as tmp:
         folder = Path(tmp) / "results"
         make_files(folder, args.files)

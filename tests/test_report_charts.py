@@ -283,3 +283,14 @@ def test_axis_labels_stay_inside_the_figure(
             box = ax.xaxis.label.get_window_extent(renderer)
             assert box.x0 >= 0, (chart.title, box)
             assert box.x1 <= figure.bbox.width + 1, (chart.title, box)
+
+
+def test_a_training_chart_shows_a_chosen_few_of_many_machines() -> None:
+    """At 40 machines: the 12 fastest, the median machine and the slowest, in ranking order."""
+    import pandas as pd
+
+    summary = pd.DataFrame({"machine": [f"m{i:02d}" for i in range(40)],
+                            "median_epoch_s": [1.0 + i for i in range(40)]})  # fmt: skip
+    few = charts.chosen_few(summary)
+    assert few["machine"].tolist() == [f"m{i:02d}" for i in range(12)] + ["m20", "m39"]
+    assert charts.chosen_few(summary.head(14)).equals(summary.head(14))

@@ -160,11 +160,16 @@ def training_chart(
 
     The title states ``finding``; by default the fastest machine against the slowest.
     """
-    summary = training.summarise(comparison)
+    full = training.summarise(comparison)
+    summary = chosen_few(full)
     workload = tables.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
     machines = summary["machine"].tolist()
     medians = summary["median_epoch_s"].to_numpy(dtype=float)
     title = finding or training.fastest_against_slowest(comparison)
+    if len(summary) < len(full):
+        title = finding or (
+            f"{len(full)} machines; fastest {machines[0]} ({medians[0]:.3g} s per epoch)"
+        )
     with _style():
         figure = _new_figure(1.7 + 0.55 * len(machines))
         ax = figure.add_subplot()
@@ -177,7 +182,12 @@ def training_chart(
             ax.scatter(values, y + offsets, s=22, color=INK, alpha=0.8, edgecolors="white",
                        linewidths=0.6, zorder=3)  # fmt: skip
             ends.append(float(values.max()))
-        ax.set_xlim(0, max(ends) * 1.2)
+        if max(ends) / float(medians.min()) > WIDE_SPREAD:
+            # One slow machine would squeeze every other bar flat on a linear axis.
+            ax.set_xscale("log")
+            ax.set_xlim(float(medians.min()) / 2, max(ends) * 2)
+        else:
+            ax.set_xlim(0, max(ends) * 1.2)
         _value_labels(ax, ys, ends, [f"{m:.1f} s" for m in medians])
         ax.set_yticks(ys, machines)
         ax.invert_yaxis()
@@ -191,7 +201,28 @@ def training_chart(
         f"({comparison.describe()}). Dots are the individual measured epochs of every run; "
         "a wide cloud means a noisy measurement. Shorter bars are faster."
     )
+    if len(summary) < len(full):
+        caption += (
+            f" Shown: {len(summary)} of {len(full)} machines (the {TOP} fastest, the median "
+            "machine and the slowest); the table below ranks them all, and each machine's page "
+            "says where it stands."
+        )
     return Chart(figure, title, alt, caption)
+
+
+TOP = 12
+"""The fastest machines a training chart always shows."""
+WIDE_SPREAD = 10.0
+"""Above this slowest-to-fastest ratio a training chart's axis is logarithmic."""
+
+
+def chosen_few(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `training.summarise` table (fastest first) a chart can show legibly: all of
+    them up to ``TOP + 2``, else the ``TOP`` fastest, the median machine and the slowest."""
+    if len(summary) <= TOP + 2:
+        return summary
+    keep = sorted({*range(TOP), len(summary) // 2, len(summary) - 1})
+    return summary.iloc[keep].reset_index(drop=True)
 
 
 def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Chart:

@@ -270,15 +270,31 @@ def format_ratio(ratio: float) -> str:
 
 
 def headlines(results: Results) -> list[str]:
-    """Plain-text findings for the front page, one per workload with two or more machines.
+    """Plain-text findings for the front page that hold at any number of machines: per workload
+    (the charted configuration), how many machines ran it, the median machine, and the fastest
+    machine of each hardware family (`model.hardware_family`), fastest family first.
 
     Untrusted text (slugs are safe, labels are not) is not included; escape before display.
     """
+    family = {m: model.hardware_family(results.newest(m)["machine"]) for m in results.machines}
     lines = []
     for comparison in main_comparisons(results).values():
-        if len(comparison.machines) < 2:
+        summary = summarise(comparison)
+        if len(summary) < 2:
             continue
-        lines.append(training_finding(comparison))
+        title = WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
+        middle = float(np.median(summary["median_epoch_s"]))
+        best: dict[str, tuple[float, str]] = {}
+        for machine, seconds in zip(summary["machine"], summary["median_epoch_s"], strict=True):
+            best.setdefault(family[str(machine)], (float(seconds), str(machine)))
+        fastest = "; ".join(
+            f"{name}: {slug} ({seconds:.3g} s)"
+            for name, (seconds, slug) in sorted(best.items(), key=lambda item: item[1])
+        )
+        lines.append(
+            f"{title}: {len(summary)} machines, median machine {middle:.3g} s per epoch; "
+            f"fastest per family: {fastest}"
+        )
     return lines
 
 

@@ -305,3 +305,24 @@ def hardware_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str
     """The fields of `hardware_signature` where two machines differ (fields both have)."""
     sa, sb = hardware_signature(a), hardware_signature(b)
     return [f"{k} {sa[k]!r} vs {sb[k]!r}" for k in sa if k in sb and sa[k] != sb[k]]
+
+
+FAMILIES = ("Apple M-series", "NVIDIA GPU", "x86 CPU", "Arm CPU", "other")
+"""Hardware families the report groups machines into, in the order it shows them."""
+
+
+def hardware_family(machine: Mapping[str, Any]) -> str:
+    """The family of a machine block: an NVIDIA GPU (whatever the CPU), an Apple M-series chip,
+    else the CPU's architecture (x86 or Arm); ``other`` when nothing says."""
+    if any("nvidia" in str(g.get("name", "")).lower() for g in machine.get("gpus") or []):
+        return "NVIDIA GPU"
+    apple = machine.get("apple") or {}
+    cpu = machine.get("cpu") or {}
+    if str(apple.get("chip") or cpu.get("model") or "").startswith("Apple M"):
+        return "Apple M-series"
+    architecture = str(cpu.get("architecture") or "").lower()
+    if architecture in {"x86_64", "amd64", "i686", "x86"}:
+        return "x86 CPU"
+    if architecture in {"arm64", "aarch64"}:
+        return "Arm CPU"
+    return "other"
