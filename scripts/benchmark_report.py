@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -104,7 +105,7 @@ def _peak_rss_kb(usage: resource.struct_rusage) -> int:
     return int(usage.ru_maxrss)
 
 
-def scale(machines: int, workdir: Path) -> dict[str, float]:
+def scale(machines: int, workdir: Path) -> dict[str, Any]:
     """Build the report over a generated fleet of ``machines`` machines x 2 files and measure
     it: build seconds and peak RSS of the build, the largest HTML page, what the Compare page
     fetches for one pair (index, both machines' heads and one configuration each), site size."""
