@@ -219,17 +219,22 @@ def docs(session: nox.Session) -> None:
         shutil.rmtree(DOCS_BUILD)
     # -E with force execution: MyST-NB keys its cache on code cells only, so a new results
     # file would otherwise not re-execute a page.
+    # The doctrees go beside the site, not in it: Pages publishes docs/_build/html whole, and
+    # the pickled doctrees were half its size (.buildinfo, for incremental builds, goes too).
     session.run(
         "sphinx-build",
         "-W",
         "--keep-going",
         "-E",
+        "-d",
+        str(DOCS_BUILD / "doctrees"),
         "-b",
         "html",
         "docs",
         str(DOCS_BUILD / "html"),
         *session.posargs,
     )
+    (DOCS_BUILD / "html" / ".buildinfo").unlink(missing_ok=True)
     session.log(f"Open {(DOCS_BUILD / 'html' / 'index.html').as_uri()}")
 
 

@@ -1,11 +1,13 @@
 """The check on a pull request's results: ``python scripts/check_contribution.py BASE``.
 
-Run by `.github/workflows/results.yml` (through ``nox -s contribution``) on the pull request's
-merge checkout, with ``BASE`` the branch it goes into (``origin/main``). It
+Run by `.github/workflows/results.yml` (through ``nox -s contribution``) from a checkout of the
+base branch, over the pull request's merge checkout (``--checkout``), with ``BASE`` the branch it
+goes into (``origin/main``): the code that judges a contribution is never the contribution's. It
 
 - lists the results files the pull request adds, changes or deletes (``git diff BASE...HEAD``);
 - refuses a change to a committed results file (a measurement is never edited: a correction is
-  a new file) and anything under ``results/`` that is not a results file;
+  a new file), anything under ``results/`` that is not a results file, and any change outside
+  ``results/``;
 - validates the whole merged ``results/`` tree with `bench.results.check_tree`, what
   ``nox -s validate`` and `benchbook share` run;
 - writes, per machine with new files, the summary `benchbook share` shows (its runs, one line
@@ -35,9 +37,10 @@ from bench.terminal import printable
 
 def changed(git: share.Git, base: str) -> dict[str, list[PurePosixPath]]:
     """The results paths the branch adds, modifies and deletes against ``base``, by kind."""
+    # --end-of-options: a BASE such as "--output=FILE" must never be read as an option.
     entries = git.lines(
-        "diff", "--name-status", "--no-renames", f"{base}...HEAD", "--", share.RESULTS,
-        what=f"list the results changed since {base}",
+        "diff", "--name-status", "--no-renames", "--end-of-options", f"{base}...HEAD", "--",
+        share.RESULTS, what=f"list the results changed since {base}",
     )  # fmt: skip
     kinds: dict[str, list[PurePosixPath]] = {"added": [], "modified": [], "deleted": []}
     names = {"A": "added", "D": "deleted"}
@@ -54,6 +57,25 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
         f"{p}: a committed results file was changed; never edit one: restore it and add a new "
         "run as a new file"
         for p in kinds["modified"]
+    ]
+    # A result must come from committed code: a pull request that adds results changes nothing
+    # else (the check itself runs from the base branch, but the rule keeps reviews simple).
+    outside = git.lines(
+        "diff", "--name-only", "--no-renames", "--end-of-options", f"{base}...HEAD", "--", ".",
+        f":(exclude){share.RESULTS}", what=f"list the other files changed since {base}",
+    )  # fmt: skip
+    if any(kinds.values()):
+        problems += [
+            f"{printable(p)}: changed outside results/; a pull request of results changes only "
+            "results/ (send code changes as their own pull request)"
+            for p in outside
+        ]
+    # What the validator skips (.DS_Store, .gitkeep, a README) has no place in a contribution.
+    problems += [
+        f"{printable(p)}: not a results file; remove it from the pull request (results/ holds "
+        "only results/<machine>/<stamp>.json files)"
+        for p in kinds["added"]
+        if p.suffix != ".json" or p.name.startswith(".") or len(p.parts) != 3  # noqa: PLR2004
     ]
     report = results.check_tree(git.root / share.RESULTS)
     problems += [
@@ -74,7 +96,8 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
     }
     folders: dict[str, dict[PurePosixPath, results.Result]] = {}
     for path in kinds["added"]:
-        folders.setdefault(path.parent.name, {})[path] = loaded[path]
+        if path in loaded:
+            folders.setdefault(path.parent.name, {})[path] = loaded[path]
     for shared in folders.values():
         summary = share.summarise(shared, loaded)
         lines += ["", f"### {escape_markdown(summary.slug)}", "", share.summary_markdown(summary)]
@@ -86,9 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when the results pass, 1 when they do not, 2 on a bad argument."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("base", help="the branch the pull request goes into, e.g. origin/main")
+    p.add_argument(
+        "--checkout",
+        type=Path,
+        default=Path.cwd(),
+        help="the pull request's checkout to check (default: the current folder); the check "
+        "runs with this script's own code, never the pull request's",
+    )
     args = p.parse_args(argv)
+    if args.base.startswith("-"):
+        print(
+            f"check_contribution: error: BASE {printable(args.base, 100)!r} starts with '-'; "
+            "give a branch name such as origin/main",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        problems, summary = check(Path.cwd(), args.base)
+        problems, summary = check(args.checkout.resolve(), args.base)
     except UserError as exc:
         print(f"check_contribution: error: {printable(exc, 1000)}", file=sys.stderr)
         return 2

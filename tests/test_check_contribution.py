@@ -129,9 +129,74 @@ def test_the_workflow_runs_the_check_and_builds_the_report_on_results_pull_reque
     assert workflow["permissions"] == {"contents": "read"}
     steps = workflow["jobs"]["check"]["steps"]
     runs = [s.get("run", "") for s in steps]
-    assert 'nox -s contribution -- "$BASE"' in runs
+    assert 'nox -s contribution -- "$BASE" --checkout ../pr' in runs
     assert runs[-1] == "nox -s docs"
-    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
-    assert checkout["with"]["fetch-depth"] == 0
+    # The code that checks comes from the base branch; the pull request is only data.
+    checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout")]
+    pr, base = (c["with"] for c in checkouts)
+    assert (pr["path"], pr["fetch-depth"]) == ("pr", 0)
+    assert (base["path"], base["ref"]) == ("base", "${{ github.base_ref }}")
+    assert all(c["with"]["persist-credentials"] is False for c in checkouts)
+    for step in steps:
+        if "run" in step and step["run"].startswith("nox -s"):
+            assert step["working-directory"] == "base"
+    docs = next(s for s in steps if s.get("run") == "nox -s docs")
+    assert docs["env"]["BENCHBOOK_RESULTS"].endswith("/pr/results")
     noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
     assert '"scripts/check_contribution.py"' in noxfile
+
+
+def test_the_checker_is_never_the_pull_requests(repo: Path, tmp_path: Path) -> None:
+    """A pull request that replaces the checker with `sys.exit(0)` and adds a non-result still
+    fails: this script (the base branch's) checks its checkout as data, and refuses changes
+    outside results/."""
+    (repo / "scripts" / "check_contribution.py").parent.mkdir(exist_ok=True)
+    (repo / "scripts" / "check_contribution.py").write_text("import sys\nsys.exit(0)\n")
+    (repo / "results" / "fixture-laptop-a").mkdir()
+    (repo / "results" / "fixture-laptop-a" / "20260101T000000Z.json").write_text(
+        '{"not": "a result"}', encoding="utf-8"
+    )
+    commit(repo)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "main", "--checkout", str(repo)],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "scripts/check_contribution.py: changed outside results/" in proc.stderr
+    assert "20260101T000000Z.json" in proc.stderr
+
+
+@pytest.mark.parametrize("name", [".DS_Store", ".gitkeep"])
+def test_files_the_validator_skips_are_refused_in_one_line_not_a_crash(
+    repo: Path, name: str
+) -> None:
+    """A Mac's .DS_Store beside a new result gets a problem line and the job summary."""
+    (repo / NEW).parent.mkdir()
+    shutil.copyfile(LAPTOP_A, repo / NEW)
+    (repo / NEW.parent / name).write_bytes(b"\0\1")
+    commit(repo)
+    proc = run_check(repo)
+    assert proc.returncode == 1, proc.stderr
+    assert f"{NEW.parent.as_posix()}/{name}: not a results file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "### Problems" in proc.stdout
+
+
+def test_a_readme_in_results_is_refused_in_one_line(repo: Path) -> None:
+    (repo / "results" / "README.md").write_text("notes\n", encoding="utf-8")
+    commit(repo)
+    proc = run_check(repo)
+    assert proc.returncode == 1
+    assert "results/README.md: not a results file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_base_that_looks_like_an_option_is_refused(repo: Path) -> None:
+    """`-- --output=FILE` must not make git write a file and the check pass."""
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--", "--output=written"],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "starts with '-'" in proc.stderr
+    assert not (repo / "written").exists()
