@@ -294,3 +294,12 @@ def test_a_training_chart_shows_a_chosen_few_of_many_machines() -> None:
     few = charts.chosen_few(summary)
     assert few["machine"].tolist() == [f"m{i:02d}" for i in range(12)] + ["m20", "m39"]
     assert charts.chosen_few(summary.head(14)).equals(summary.head(14))
+
+
+def test_the_family_chart_groups_every_machine_by_family(loaded: tables.Results) -> None:
+    """One panel per workload; every machine is a dot in its family; the alt text counts them."""
+    chart = charts.family_chart(loaded)
+    assert chart.title == f"Where {len(loaded.machines)} machines stand, by hardware family"
+    assert "Custom CNN: " in chart.alt
+    assert "machines, median" in chart.alt or "machine, median" in chart.alt
+    assert chart.png().startswith(b"\x89PNG")

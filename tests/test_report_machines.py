@@ -17,7 +17,7 @@ def test_a_page_per_machine_and_an_index(loaded: tables.Results, tmp_path: Path)
     for slug in loaded.machines:
         assert f"]({slug}.md)" in index
     page = (folder / "fixture-laptop-a.md").read_text(encoding="utf-8")
-    assert page.startswith("# fixture\\-laptop\\-a\n")
+    assert page.startswith("---\norphan: true\n---\n\n# fixture\\-laptop\\-a\n")
     for heading in ("Hardware and software", "Runs", "Training time", "Where it stands",
                     "Scores", "Compare"):  # fmt: skip
         assert f"\n## {heading}\n" in page

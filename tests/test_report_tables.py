@@ -205,3 +205,12 @@ def test_labels_are_each_machines_newest_label(loaded: tables.Results) -> None:
     for slug, label in loaded.labels.items():
         assert label == loaded.newest(slug)["machine"].get("label")
     assert loaded.labels["fixture-laptop-a"] == "MacBook Air (M1, 2020), fixture"
+
+
+def test_newest_machines_are_listed_newest_first(loaded: tables.Results) -> None:
+    """The front page's newest contributions: one entry per machine, by its newest file."""
+    found = tables.newest_machines(loaded, count=2)
+    assert len(found) == 2
+    assert found[0][1] >= found[1][1]
+    assert len({slug for slug, _ in found}) == 2
+    assert tables.newest_machines(loaded, count=100)[-1][0] in loaded.machines

@@ -446,7 +446,9 @@ def test_a_run_is_read_through_the_model() -> None:
     assert model.differences(setting, other) == ["batch size 16 vs 32"]
     software = {**document["software"], "backend": "jax", "backend_version": "0.10.2"}
     on_jax = model.setting_of({**document, "software": software}, run)
-    assert model.describe(on_jax) == model.describe(setting) + ", JAX 0.10.2 backend"
+    assert model.describe(on_jax) == model.describe(setting).replace(
+        "TensorFlow 2.18.1 backend", "JAX 0.10.2 backend"
+    )
     assert model.differences(setting, on_jax) == [
         "backend TensorFlow vs JAX",
         "backend version 2.18.1 vs 0.10.2",

@@ -104,3 +104,15 @@ def hardware(results: Results) -> pd.DataFrame:
             str(int((results.files["machine"] == slug).sum())),
         ]
     return pd.DataFrame(columns, index=pd.Index(HARDWARE_ROWS, name=""))
+
+
+COLUMNS_AT_MOST = 8
+"""Above this many machines the hardware table turns to one row per machine."""
+
+
+def by_row(table: pd.DataFrame) -> pd.DataFrame:
+    """`hardware`'s table turned to one row per machine (a "Machine" column, linked on the
+    pages), for any number of machines."""
+    turned = table.T.reset_index(names="Machine")
+    turned.columns = [str(c) for c in turned.columns]
+    return turned

@@ -179,6 +179,12 @@ def page_markdown(results: Results, slug: str, shared: Shared) -> str:
     probe = _scores(shared.probe_scores, slug)
     found = standings.of_machine(shared.standings, slug)
     lines = [
+        # In no toctree: a sidebar listing every machine on every page would make the site
+        # grow with the square of the machines. The list of machines links to each page.
+        "---",
+        "orphan: true",
+        "---",
+        "",
         f"# {escape_markdown(slug)}",
         "",
         (
@@ -236,18 +242,17 @@ def page_markdown(results: Results, slug: str, shared: Shared) -> str:
 
 
 def index_markdown(results: Results) -> str:
-    """The list of machine pages, with the toctree that puts them in the site."""
+    """The list of machine pages (the pages themselves are orphans: in no sidebar)."""
     found = results.labels
     listed = [
         f"- [{escape_markdown(slug)}]({slug}.md)" + (f": {escape_markdown(label)}" if label else "")
         for slug, label in found.items()
     ]
-    toctree = "\n".join(found)
     return (
         "# Machines\n\nOne page per machine folder of `results/`: its hardware and software, its "
-        "runs, training times and scores.\n\n"
+        "runs, training times, where it ranks per workload, and its scores.\n\n"
         + ("\n".join(listed) if listed else "No results yet.")
-        + f"\n\n```{{toctree}}\n:hidden:\n\n{toctree}\n```\n"
+        + "\n"
     )
 
 

@@ -116,9 +116,31 @@ def table_html(frame: pd.DataFrame, *, index: bool = False, caption: str | None 
     return f"<div class='benchbook-table-wrap'>{head}{body}</div>"
 
 
-def table(frame: pd.DataFrame, *, index: bool = False, caption: str | None = None) -> Any:
-    """`table_html` as an IPython display object, for the last line of a page cell."""
-    return _display("HTML", table_html(frame, index=index, caption=caption))
+ROWS_SHOWN = 60
+"""The most rows a page's table shows: with 1,000 machines a table per workload would hold
+1,000 rows (and a page tens of megabytes). The rest are in the data downloads (data/) and on
+each machine's page."""
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    index: bool = False,
+    caption: str | None = None,
+    limit: int | None = ROWS_SHOWN,
+) -> Any:
+    """`table_html` as an IPython display object, for the last line of a page cell; at most
+    ``limit`` rows (None: all), the first ones in the frame's order, saying how many are left."""
+    if limit is None or len(frame) <= limit:
+        return _display("HTML", table_html(frame, index=index, caption=caption))
+    shown = f"The first {limit} of {len(frame):,} rows"
+    caption = f"{caption} {shown}." if caption else f"{shown}."
+    more = (
+        f"<p class='benchbook-more'>{len(frame) - limit:,} more rows are in the "
+        "<a href='results-format.html#download-the-data'>data downloads</a>; each machine's page has its "
+        "own.</p>"
+    )
+    return _display("HTML", table_html(frame.head(limit), index=index, caption=caption) + more)
 
 
 NO_RESULTS = (

@@ -355,6 +355,16 @@ def overview(results: Results) -> Overview:
     )
 
 
+def newest_machines(results: Results, count: int = 5) -> list[tuple[str, str]]:
+    """The ``count`` machines with the most recent results files, newest first, as
+    ``(slug, date of its newest file)``."""
+    if results.empty:
+        return []
+    newest = results.files.groupby("machine")["finished_at"].max().astype(str)
+    ordered = sorted(newest.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    return [(str(slug), str(stamp)[:10]) for slug, stamp in ordered[:count]]
+
+
 def on_tensorflow(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of a probe table measured on TensorFlow, the article's framework and the
     default: the Scores and Compare pages rank machines by these alone, so a machine's score is
