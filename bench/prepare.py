@@ -586,6 +586,8 @@ def _init_worker(source: Path, kind: str, staging: Path) -> None:
     # Ctrl-C reaches the whole process group; the parent alone handles it (and stops the pool),
     # so workers print no "Exception in initializer ... KeyboardInterrupt" tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Started with SIGINT blocked (`processes.blocked`): once ignored, a pending one is dropped.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER = Checker(source, kind, staging, worker=True)
     # Import TensorFlow now (9 s here), so every worker does it at once and none takes
     # files it cannot start on.
@@ -653,9 +655,11 @@ def check_all(
     try:
         # Submit everything at once: the pool starts a worker per submission until it has
         # `workers`, and a worker started late would spend its TensorFlow import idle. The
-        # workers start with Ctrl-C ignored (an ignored signal stays ignored across exec), so a
-        # Ctrl-C reaching the whole process group stops the parent alone, with one clean line.
-        with processes.handling([signal.SIGINT], signal.SIG_IGN):
+        # workers start with Ctrl-C blocked (a blocked signal stays blocked across exec) and
+        # then ignore it, so a Ctrl-C reaching the whole process group stops the parent alone,
+        # with one clean line; one that arrives while they start waits, and is not lost (it
+        # once was, when the parent ignored it here).
+        with processes.blocked([signal.SIGINT]):
             asked = pool.submit(_worker_versions)
             futures: list[Future[list[Verdict]]] = [pool.submit(_check_chunk, c) for c in chunks]
         for future in as_completed(futures):

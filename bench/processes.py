@@ -56,10 +56,6 @@ def exit_status(exc: BaseException) -> int:
     return 128 + int(signum)
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
 Handler = Callable[[int, FrameType | None], Any] | int
 
 
@@ -82,9 +78,47 @@ def handling(signals: Iterable[int], handler: Handler) -> Iterator[None]:
             signal.signal(s, old)
 
 
-def stop_signals() -> contextlib.AbstractContextManager[None]:
-    """Inside the block, SIGTERM and SIGHUP raise `Stopped` (a `KeyboardInterrupt`)."""
-    return handling(STOP_SIGNALS, _raise_stopped)
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """Inside the block, SIGINT raises `KeyboardInterrupt` and SIGTERM and SIGHUP raise
+    `Stopped` (a `KeyboardInterrupt`), the first one only: a signal that arrives while the
+    first is being handled is noted and dropped, so the first decides the exit status.
+
+    Python runs every pending handler at its next check, in signal-number order: a Ctrl-C and
+    nox's SIGTERM 0.3 s later that both arrive while the process waits for the CPU would
+    otherwise raise twice, the second inside the first one's ``except`` block, and the run would
+    end as SIGTERM (143) instead of Ctrl-C (130).
+    """
+    raised: list[int] = []
+
+    def first_only(signum: int, frame: FrameType | None) -> None:
+        if raised:
+            return
+        raised.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Stopped(signum)
+
+    with handling((signal.SIGINT, *STOP_SIGNALS), first_only):
+        yield
+
+
+@contextlib.contextmanager
+def blocked(signals: Iterable[int]) -> Iterator[None]:
+    """Inside the block, ``signals`` wait (blocked) instead of arriving; they arrive at its end.
+
+    Children started inside inherit the block (across exec too), so a Ctrl-C sent to the whole
+    process group while they start reaches only the parent, and never gets lost: unlike an
+    ignored signal, a blocked one is kept pending until the block ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

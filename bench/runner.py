@@ -478,10 +478,16 @@ def default_cooldown() -> float:
     return LAPTOP_COOLDOWN_S if has_battery else 0.0
 
 
+def idle(seconds: float) -> None:
+    """Wait ``seconds`` between workload runs (--cooldown). A name of this module's own, so a
+    test replaces this wait, never `time.sleep` that every thread of the process shares."""
+    time.sleep(seconds)
+
+
 def _cool_down(seconds: float, name: str, say: Callable[[str], None]) -> None:
     if seconds > 0:
         say(f"Cooling down for {seconds:g} s before {name} (--cooldown) ...")
-        time.sleep(seconds)
+        idle(seconds)
 
 
 def file_status(runs: Sequence[dict[str, Any]], interrupted: bool) -> str:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -85,6 +86,36 @@ def test_stop_signals_raise_a_keyboard_interrupt_naming_the_signal() -> None:
     assert processes.exit_status(caught.value) == 143
     assert processes.exit_status(KeyboardInterrupt()) == 130
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_first_stop_signal_decides_when_two_arrive_at_once() -> None:
+    """Ctrl-C and nox's SIGTERM both pending when Python next checks: KeyboardInterrupt (130)
+    is raised and the SIGTERM is dropped, not raised inside its ``except`` block (143)."""
+    with processes.stop_signals():
+        caught = None
+        try:
+            with processes.blocked([signal.SIGINT, signal.SIGTERM]):
+                # To this thread: a signal to the process may go to any other thread.
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+                # Both are pending now; they arrive together as the block ends.
+        except KeyboardInterrupt as exc:
+            caught = exc
+            for _ in range(1000):  # bytecodes at which a second handler would raise
+                pass
+    assert type(caught) is KeyboardInterrupt
+    assert processes.exit_status(caught) == 130
+
+
+def test_a_blocked_signal_waits_and_is_not_lost() -> None:
+    """A Ctrl-C that arrives while children start (`blocked`) is raised when the block ends."""
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt), processes.blocked([signal.SIGINT]):  # noqa: PT012
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        assert signal.SIGINT in signal.sigpending()
+        reached_end = True
+    assert reached_end
+    assert signal.SIGINT not in signal.sigpending()
 
 
 def test_shielded_notes_signals_instead_of_acting_on_them() -> None:
