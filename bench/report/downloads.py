@@ -7,6 +7,7 @@ results data is shared under CC BY 4.0 (`DATA_LICENCE`); the code stays under th
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -20,17 +21,33 @@ DATA_LICENCE = "CC BY 4.0"
 DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 TABLES = ("files", "runs", "epochs", "attribution", "probe_sections", "probe_values", "geekbench")
 """The tidy tables written as CSV, one file each (`bench.report.tables.Results`)."""
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_FIELD_SEPARATORS = ";,|"
+"""Excel splits a line at the locale's separator (``;`` in much of Europe), so a field
+``;=cmd`` can become a cell ``=cmd``."""
+
+
+def _dangerous(value: str) -> bool:
+    """Whether a spreadsheet could read ``value`` (or a piece of it after a separator) as a
+    formula: a formula character after any whitespace (no-break spaces included), separators
+    or line breaks."""
+    if value[:1] in {"\t", "\r", "\n"}:
+        return True
+    stripped = value.lstrip()
+    while stripped[:1] and stripped[0] in _FIELD_SEPARATORS:
+        stripped = stripped[1:].lstrip()
+    return stripped.startswith(_FORMULA_STARTS)
 
 
 def _inert(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
-    ``@``...) prefixed by an apostrophe: results files are contributors' text."""
+    ``@`` first, after whitespace or a separator) prefixed by an apostrophe: results files are
+    contributors' text."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
+                lambda v: "'" + v if isinstance(v, str) and _dangerous(v) else v
             )
     return out
 
@@ -46,7 +63,10 @@ def write(results: Results, folder: Path) -> list[Path]:
     for name in TABLES:
         path = folder / f"{name}.csv"
         table = getattr(results, name)
-        _inert(table.drop(columns=["path"], errors="ignore")).to_csv(path, index=False)
+        # Every text field quoted, so no separator inside one can start a new cell.
+        _inert(table.drop(columns=["path"], errors="ignore")).to_csv(
+            path, index=False, quoting=csv.QUOTE_NONNUMERIC
+        )
         written.append(path)
     for source in results.files["path"]:
         source_path = Path(source)
