@@ -75,7 +75,7 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
         f"{printable(p)}: not a results file; remove it from the pull request (results/ holds "
         "only results/<machine>/<stamp>.json files)"
         for p in kinds["added"]
-        if p.suffix != ".json" or p.name.startswith(".") or len(p.parts) != 3  # noqa: PLR2004
+        if p.suffix != ".json" or p.name.startswith(".") or len(p.parts) != 3
     ]
     report = results.check_tree(git.root / share.RESULTS)
     problems += [
