@@ -15,6 +15,7 @@ PyTorch and JAX images; add them with ``--also`` where they are not.
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -71,15 +72,30 @@ def download_command(
                "--python-version", python_version, "--implementation", "cp", "-d", str(folder)]  # fmt: skip
     for platform in platforms:
         command += ["--platform", platform]
-    return [*command, *requirements(also)]
+    # "--": a requirement is never read as a pip option.
+    return [*command, "--", *requirements(also)]
+
+
+TARGET = ".carried"
+"""Where the server installs the wheels: a fresh folder inside the checkout (ignored by git).
+
+Not a fixed folder in /tmp: on a shared server another user could make it first (with a
+``sitecustomize.py`` or a ``keras/`` package of their own) and ``pip --target`` would keep their
+files with only a warning; an existing folder, stale or not, is refused by ``mkdir``."""
 
 
 def server_commands(folder: str, backend: str) -> list[str]:
-    """What to run on the server, in the checkout, with the wheels in ``folder``."""
+    """What to run on the server, in the checkout, with the wheels in ``folder`` (quoted for
+    the shell: a folder name is never read as a command)."""
     return [
-        f"python3 -m pip install -q --no-index --no-deps --target /tmp/benchbook-site {folder}/*.whl",
-        "export PYTHONPATH=/tmp/benchbook-site:$PWD",
-        f"python3 -m bench --backend {backend} --profile quick",
+        f"mkdir {TARGET}  # fails if it exists: remove an old one first (rm -r {TARGET})",
+        (
+            "python3 -m pip install -q --no-index --no-deps --target "
+            f"{TARGET} {shlex.quote(folder)}/*.whl"
+        ),
+        # The checkout first: nothing carried can shadow benchbook's own modules.
+        f'export PYTHONPATH="$PWD:$PWD/{TARGET}"',
+        f"python3 -m bench --backend {shlex.quote(backend)} --profile quick",
     ]
 
 
@@ -99,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--backend", choices=("torch", "jax"), default="torch")
     args = parser.parse_args(argv)
+    options = [a for a in args.also if a.startswith("-")]
+    if options:
+        parser.error(f"--also {options[0]!r} looks like an option; give a requirement (name==1.2)")
     args.folder.mkdir(parents=True, exist_ok=True)
     command = download_command(
         args.folder, args.python_version, args.platforms or DEFAULT_PLATFORMS, args.also

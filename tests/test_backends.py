@@ -312,9 +312,50 @@ def test_carried_wheels_are_the_few_a_gpu_server_lacks() -> None:
     assert wanted[0] == "keras==3.15.1"
     assert {"namex", "optree", "jsonschema>=4.18", "psutil>=5.9"} <= set(wanted)
     assert not any(w.startswith(("tensorflow", "torch", "jax")) for w in wanted)
-    assert command[-len(wanted) :] == wanted
+    assert command[-len(wanted) - 1 :] == ["--", *wanted]
     lines = carry_wheels.server_commands("wheels", "jax")
     assert lines[-1] == "python3 -m bench --backend jax --profile quick"
+
+
+def _carry_wheels() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "carry_wheels", ROOT / "scripts" / "carry_wheels.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_carried_wheels_go_into_a_fresh_folder_of_the_checkout_after_it() -> None:
+    """No fixed /tmp folder another user could prepare: a new folder in the checkout, made by
+    a mkdir that refuses an existing one, and the checkout first on PYTHONPATH."""
+    lines = _carry_wheels().server_commands("wheels", "torch")
+    assert "/tmp" not in "\n".join(lines)
+    assert lines[0].startswith("mkdir .carried ")
+    assert "--target .carried wheels/*.whl" in lines[1]
+    assert lines[2] == 'export PYTHONPATH="$PWD:$PWD/.carried"'
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/.carried/" in ignored
+
+
+def test_carried_wheels_commands_quote_the_folder_and_refuse_option_like_extras(
+    tmp_path: Path,
+) -> None:
+    """A folder named with a space or $(...) is quoted in the printed command; an --also value
+    that starts with '-' is refused before pip runs."""
+    carry = _carry_wheels()
+    line = carry.server_commands("my wheels $(touch x)", "torch")[1]
+    assert "'my wheels $(touch x)'/*.whl" in line
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "carry_wheels.py"), str(tmp_path / "w"),
+         "--also=--index-url=http://evil"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "looks like an option" in proc.stderr
+    assert not (tmp_path / "w").exists()
 
 
 def test_the_epoch_clock_waits_for_queued_steps(monkeypatch: pytest.MonkeyPatch) -> None:
