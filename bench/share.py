@@ -141,6 +141,14 @@ def github_repo(url: str | None) -> str | None:
     return found.group("repo") if found else None
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redacted(url: str | None) -> str | None:
+    """``url`` without the credentials a remote URL can carry (``https://user:token@host``)."""
+    return None if url is None else _USERINFO.sub("***@", url)
+
+
 def changes_outside_results(git: Git) -> list[str]:
     """Paths changed, staged or untracked (not ignored) outside ``results/``."""
     entries = git.lines(
@@ -497,6 +505,29 @@ def _branch_name(summary: Summary) -> str:
     return re.sub(r"[^A-Za-z0-9._/-]", "-", name)
 
 
+def _check_recorded_code(git: Git, path: PurePosixPath, document: results.Result) -> None:
+    """Refuse a file whose own record says it was not made by committed code of this repository:
+    a checkout with changes (``git.dirty``) or a commit this repository does not have.
+
+    A file that recorded no commit (benchbook run outside a git checkout) passes: there is
+    nothing to check it against, and the report shows the commit as unknown.
+    """
+    recorded = document.get("software", {}).get("git") or {}
+    if recorded.get("dirty") is True:
+        msg = (
+            f"{path}: the run recorded uncommitted changes to benchbook's code (git.dirty); a "
+            "shared result must come from committed code: commit or stash them and run again"
+        )
+        raise ShareError(msg)
+    commit = recorded.get("commit")
+    if isinstance(commit, str) and commit and not git.has(f"{commit}^{{commit}}"):
+        msg = (
+            f"{path}: the run recorded commit {printable(commit[:12])}, which this repository "
+            "does not have; share from the checkout that ran it (pull first if it is behind)"
+        )
+        raise ShareError(msg)
+
+
 def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMOTE) -> Plan:
     """Check everything and work out what to do; changes nothing.
 
@@ -519,8 +550,17 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
         raise ShareError(msg)
     new = [_relative(git, f) for f in new_results(git)]
     files = chosen_files(git, given, new)
+    machines = sorted({f.parent.name for f in files})
+    if len(machines) > 1:
+        msg = (
+            f"these files are of {len(machines)} machines ({printable(', '.join(machines), 200)}); "
+            "share one machine folder at a time, so each pull request summarises one machine"
+        )
+        raise ShareError(msg)
     loaded = validate_as_ci(git, files)
     shared = {p: loaded[p] for p in files}
+    for path, document in shared.items():
+        _check_recorded_code(git, path, document)
     summary = summarise(shared, loaded)
     branch = _branch_name(summary)
     if git.has(f"refs/heads/{branch}"):
@@ -535,15 +575,18 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
         "Shared with `nox -s share`: validated as `nox -s validate` does.\n"
     )
     url = git.remote_url(upstream_remote)
+    upstream = github_repo(url)
     return Plan(
         summary=summary,
         branch=branch,
         message=message,
         body=pull_request_body(summary),
-        upstream=github_repo(url),
-        upstream_url=url,
-        gh=_gh_ready(git),
-        fork_url=git.remote_url(FORK_REMOTE),
+        upstream=upstream,
+        upstream_url=redacted(url),
+        # gh needs a GitHub upstream to aim the pull request at; without one it could open it
+        # against the contributor's own fork, so the branch is made and the steps printed.
+        gh=upstream is not None and _gh_ready(git),
+        fork_url=redacted(git.remote_url(FORK_REMOTE)),
         left_out=[] if given else [f for f in new if f not in files],
     )
 
@@ -590,6 +633,11 @@ def shown(p: Plan, *, base: str) -> str:
     if p.gh:
         target = "the remote 'fork'" if p.fork_url else "your fork (gh repo fork adds it as 'fork')"
         lines.append(f"Send: push {p.branch} to {target}, then `gh pr create`")
+    elif p.upstream is None:
+        lines.append(
+            "Send: the upstream remote is not a GitHub repository, so gh cannot aim the pull "
+            "request at it: the branch is made here and the commands to push it are printed"
+        )
     else:
         lines.append(
             "Send: gh (the GitHub CLI) is not installed or not logged in: the branch is made "
@@ -640,7 +688,8 @@ def send(git: Git, p: Plan, *, base: str, out: Callable[[str], None]) -> None:
     commit = _commit(git, p)
     out(f"share: made branch {p.branch} (commit {commit[:12]}) with {len(p.summary.files)} file(s)")
     if not p.gh:
-        out("share: gh is not installed or not logged in; nothing was pushed. To send it:")
+        why = "gh is not installed or not logged in" if p.upstream else "no GitHub upstream"
+        out(f"share: {why}; nothing was pushed. To send it:")
         for line in _manual_steps(p, base):
             out(line)
         return

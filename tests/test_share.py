@@ -95,6 +95,8 @@ def checkout(tmp_path: Path) -> Checkout:
     git("clone", "-q", str(upstream), str(work), cwd=tmp_path)
     git("config", "user.name", "Contributor", cwd=work)
     git("config", "user.email", "contributor@example.org", cwd=work)
+    # The upstream as a contributor's clone names it (share never contacts it; gh is a stand-in).
+    git("remote", "set-url", "origin", "https://github.com/owner/benchbook.git", cwd=work)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"
@@ -104,9 +106,13 @@ def checkout(tmp_path: Path) -> Checkout:
 
 
 def add_new(c: Checkout, source: Path = LAPTOP_A, relative: Path = NEW) -> Path:
+    """A new results file in the clone, recording the clone's HEAD as the code that ran it."""
     target = c.work / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    data = read(source)
+    data["software"]["git"] = {"commit": git("rev-parse", "HEAD", cwd=c.work).strip(),
+                               "dirty": False}  # fmt: skip
+    write(target, data)
     return target
 
 
@@ -298,3 +304,64 @@ def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
 )
 def test_github_repo_of_a_remote(url: str | None, expected: str | None) -> None:
     assert share.github_repo(url) == expected
+
+
+def test_files_of_two_machines_are_refused_not_pooled(checkout: Checkout) -> None:
+    """Two machine folders in one share would be summarised as one machine: refused."""
+    add_new(checkout)
+    other = add_new(checkout, relative=Path("results", "fixture-other", LAPTOP_A.name))
+    data = read(other)
+    data["machine"]["slug"] = "fixture-other"
+    data["run_id"] = "f" * 32
+    write(other, data)
+    before = checkout.state()
+    proc = checkout.share("--dry-run", str(NEW), str(other.relative_to(checkout.work)))
+    assert proc.returncode != 0
+    assert "of 2 machines (fixture-laptop-a, fixture-other)" in proc.stderr
+    assert "share one machine folder at a time" in proc.stderr
+    assert checkout.state() == before
+
+
+@pytest.mark.parametrize(
+    ("recorded", "says"),
+    [
+        ({"commit": None, "dirty": True}, "recorded uncommitted changes"),
+        ({"commit": "ab" * 20, "dirty": False}, "recorded commit abababababab"),
+    ],
+)
+def test_a_file_whose_record_says_it_ran_uncommitted_code_is_refused(
+    checkout: Checkout, recorded: dict[str, Any], says: str
+) -> None:
+    """The file's own git record is checked, not only the checkout at share time."""
+    target = add_new(checkout)
+    data = read(target)
+    data["software"]["git"] = recorded
+    write(target, data)
+    proc = checkout.share("--dry-run")
+    assert proc.returncode != 0
+    assert says in proc.stderr
+
+
+def test_credentials_in_a_remote_url_are_never_printed(checkout: Checkout) -> None:
+    add_new(checkout)
+    git("remote", "add", "fork", "https://someone:ghp_SECRET@example.org/fork.git",
+        cwd=checkout.work)  # fmt: skip
+    git("remote", "set-url", "origin", "https://someone:ghp_SECRET@git.example.org/b.git",
+        cwd=checkout.work)  # fmt: skip
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "ghp_SECRET" not in proc.stdout + proc.stderr
+    assert "***@git.example.org/b.git" in proc.stdout
+
+
+def test_without_a_github_upstream_gh_is_not_used(checkout: Checkout) -> None:
+    """gh would aim the pull request at the contributor's fork: the branch is made and the
+    steps to send it are printed instead."""
+    add_new(checkout)
+    git("remote", "set-url", "origin", str(checkout.upstream), cwd=checkout.work)
+    proc = checkout.share("--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "the upstream remote is not a GitHub repository" in proc.stdout
+    assert "share: no GitHub upstream; nothing was pushed" in proc.stdout
+    assert not [c for c in checkout.gh_calls() if c.startswith(("repo fork", "pr create"))]
+    assert BRANCH in git("branch", "--list", BRANCH, cwd=checkout.work)
