@@ -431,7 +431,13 @@ def summary_markdown(summary: Summary) -> str:
     shows as plain text: printable text has no line break, and a run of four backticks, the
     fence, is replaced.
     """
-    label = escape_markdown(summary.label) if summary.label else "(no label)"
+    # The label in a code span: GitHub applies @mentions and #references after Markdown, so an
+    # escaped "\\@user" would still ping; inside code it is text.
+    label = (
+        f"`{printable(summary.label, 200).replace('`', chr(39))}`"
+        if summary.label
+        else "(no label)"
+    )
     fence = "````"
     closest = (
         f"compared with the closest machine in results/, {summary.closest} (A)"

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from bench.escaping import FILLERS
+
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the 8-bit CSI.
 _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
@@ -33,7 +35,10 @@ def printable(text: object, limit: int = LIMIT) -> str:
     shown as its Python escape, e.g. ``\\x07`` or ``\\u202e``, so nothing is hidden.
     """
     plain = _ANSI.sub("", str(text))
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in plain)
+    shown = "".join(
+        f"\\u{ord(c):04x}" if c in FILLERS else c if c.isprintable() else repr(c)[1:-1]
+        for c in plain
+    )
     return shown if len(shown) <= limit else shown[:limit] + "..."
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -99,3 +100,23 @@ def test_format_history_comes_from_the_results_package() -> None:
     versions = [line for line in lines if line.startswith("- ")]
     assert len(versions) == len(results.FORMAT_HISTORY)
     assert any("`tfdata-affine`" in line for line in lines if line.startswith("  - "))
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["\u202e", "\u2066", "\u200b", "\u2060", "\u00ad", "\u3164", "\U000e0041", "\ufeff"],
+)
+def test_hidden_characters_are_shown_as_escapes_everywhere(hidden: str) -> None:
+    """Bidi overrides, zero-width and tag characters, soft hyphens and fillers in any free text
+    (a label, a device, a version) reach tables, Markdown and the terminal as escapes."""
+    from bench.escaping import escape_markdown, one_line
+    from bench.terminal import printable
+
+    text = f"Keras 3{hidden}.15"
+    code = f"u{ord(hidden):04x}" if ord(hidden) <= 0xFFFF else f"U{ord(hidden):08x}"
+    table = markup.table_html(pd.DataFrame({"Keras": [text]}))
+    for shown in (table, escape_markdown(text), one_line(text)):
+        assert hidden not in shown
+        assert code.lower() in shown.lower()
+    assert hidden not in printable(text)  # Python's escape there: \xad, \u202e, ...
+    assert "\\" in printable(text)

@@ -171,3 +171,12 @@ def test_the_pages_script_computes_what_python_computes(
     assert answer["rows"] == [c["rows"] for c in cases]
     assert answer["fixed"] == [f"{x:.2f}" for x in ties]
     assert len(cases) >= 10
+
+
+def test_the_compare_pages_texts_show_hidden_characters_as_escapes() -> None:
+    """A label or a version with a bidi override reaches the Compare page's data escaped."""
+    assert summaries._label("MacBook\u202e Air") == "MacBook\\u202e Air"
+    setting = dict.fromkeys(summaries.CONFIGURATION, "x")
+    setting.update(workload="cnn", weights="none", backend="tensorflow", intra_op_threads=0,
+                   image_size=224, dataset_fingerprint="ab", keras="3.15\u200b.1")  # fmt: skip
+    assert "3.15\\u200b.1" in summaries.configuration_text(setting)

@@ -284,8 +284,15 @@ def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
     path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
     summary = share.summarise({path: data}, {path: data})
     body = share.pull_request_body(summary)
-    assert re.search(r"(?<!\\)[<>]", body) is None  # every angle bracket escaped
-    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in body
+    # The label is one line inside a code span (GitHub shows its markup as text); its
+    # backticks cannot close the span.
+    first = body.splitlines()[0]
+    assert first == (
+        "A new result of **fixture\\-laptop\\-a**: `<img src=x onerror=alert(1)> QQQQ\\n# heading`."
+    ).replace("Q", "'")
+    assert first.count("`") == 2
+    outside = re.sub(r"`[^`]*`", "", body.split("````")[0])
+    assert re.search(r"[<>]", outside) is None
     fence_lines = [line for line in body.splitlines() if line.startswith("````")]
     assert fence_lines == ["````", "````"]
     assert json.dumps(data)  # the document itself is untouched
@@ -365,3 +372,15 @@ def test_without_a_github_upstream_gh_is_not_used(checkout: Checkout) -> None:
     assert "share: no GitHub upstream; nothing was pushed" in proc.stdout
     assert not [c for c in checkout.gh_calls() if c.startswith(("repo fork", "pr create"))]
     assert BRANCH in git("branch", "--list", BRANCH, cwd=checkout.work)
+
+
+def test_a_label_cannot_mention_or_reference_on_github() -> None:
+    """GitHub links @mentions and #references after Markdown, so an escaped "\\@home" would
+    still ping someone: the label sits in a code span, where GitHub links nothing."""
+    data = results.load(LAPTOP_A)
+    data["machine"]["label"] = "MacBook @home #12"
+    path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
+    body = share.pull_request_body(share.summarise({path: data}, {path: data}))
+    assert "`MacBook @home #12`" in body.splitlines()[0]
+    outside = re.sub(r"`[^`]*`", "", body.split("````")[0])
+    assert "@" not in outside

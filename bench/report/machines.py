@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from bench import stats
-from bench.escaping import escape_markdown
+from bench.escaping import escape_markdown, one_line
 from bench.report import hardware, markup, scores, standings, summaries, training
 from bench.report.tables import WORKLOAD_TITLES, Results
 from bench.results import model
@@ -134,7 +134,7 @@ def _standing_table(found: Sequence[standings.Standing], labels: dict[str, str |
         percent = "-" if s.percentile is None else f"{s.percentile:.0f} % of the others"
         cells = [
             html.escape(WORKLOAD_TITLES.get(s.workload, s.workload)),
-            html.escape(model.describe(s.setting)),
+            html.escape(one_line(model.describe(s.setting))),
             f"{s.median_s:.3g}",
             f"{standings.ordinal(s.rank)} of {s.machines}",
             percent,

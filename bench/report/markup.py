@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from bench import results as results_io
-from bench.escaping import escape_markdown, one_line
+from bench.escaping import escape_markdown, one_line, visible
 
 __all__ = [
     "NO_RESULTS",
@@ -103,8 +103,12 @@ def table_html(frame: pd.DataFrame, *, index: bool = False, caption: str | None 
 
     A cell that names a machine `link_machines` registered links to the machine's page.
     """
+    # Hidden characters (bidi overrides, zero-width, fillers) in any cell shown as escapes.
+    shown = frame.map(lambda v: visible(v) if isinstance(v, str) else v)
+    shown.index = [visible(i) if isinstance(i, str) else i for i in frame.index]
+    shown.columns = [visible(c) if isinstance(c, str) else c for c in frame.columns]
     body = _linked(
-        frame.to_html(
+        shown.to_html(
             escape=True, index=index, na_rep="\u2014", border=0, classes=["benchbook-table"]
         )
     )

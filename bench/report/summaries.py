@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench import stats
+from bench.escaping import one_line, visible
 from bench.report import training
 from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results, on_tensorflow
 from bench.results import model
@@ -54,8 +55,13 @@ def configuration_id(setting: Mapping[str, Any]) -> str:
 
 
 def configuration_text(setting: Mapping[str, Any]) -> str:
-    """A configuration in words (`model.describe` without the workload and weights)."""
-    return model.describe(setting, leave_out=("weights",))
+    """A configuration in words (`model.describe` without the workload and weights); hidden
+    characters a file's version strings may hold are shown as escapes."""
+    return visible(model.describe(setting, leave_out=("weights",)))
+
+
+def _label(label: str | None) -> str | None:
+    return None if label is None else one_line(label)
 
 
 def _seconds(interval: stats.Interval) -> str:
@@ -148,7 +154,12 @@ def machine_summaries(
     """
     configs: dict[str, str] = {}
     machines: dict[str, dict[str, Any]] = {
-        slug: {"slug": slug, "label": results.labels.get(slug), "configs": {}, "scores": {}}
+        slug: {
+            "slug": slug,
+            "label": _label(results.labels.get(slug)),
+            "configs": {},
+            "scores": {},
+        }
         for slug in results.machines
     }
     if comparisons is None:
