@@ -454,3 +454,20 @@ def test_a_run_is_read_through_the_model() -> None:
         "backend version 2.18.1 vs 0.10.2",
     ]
     assert model.preference(setting) < model.preference(on_jax)
+
+
+@pytest.mark.parametrize("version_text", ["2.18.1\n<b>x</b>", "2.18\x1b[31m", "<b>2.18</b>"])
+def test_an_older_file_meets_the_newest_formats_rules_after_its_upgrade(
+    tmp_path: Path, version_text: str
+) -> None:
+    """A v1 file's free ``software.tensorflow`` text becomes v3's constrained backend_version:
+    the upgraded document is validated again, so it cannot split comparisons or carry markup."""
+    data = json.loads(
+        (
+            ROOT / "tests" / "data" / "results" / "fixture-laptop-a" / "20260101T100000Z.json"
+        ).read_text()
+    )
+    assert data["schema_version"] == 1
+    data["software"]["tensorflow"] = version_text
+    with pytest.raises(results.ResultsError, match="after upgrading it from format version 1"):
+        results.loads(json.dumps(data), "old.json")

@@ -330,9 +330,25 @@ def upgrade(data: Mapping[str, Any], version: int) -> Result:
 
 
 def loads(text: str, source: str = "results") -> Result:
-    """Parse, validate and upgrade the text of a results file."""
+    """Parse, validate and upgrade the text of a results file.
+
+    An upgraded file is validated again, against the current schema: an older format's looser
+    field (v1 and v2 let ``software.tensorflow`` hold any text) becomes a field the current
+    format constrains (``backend_version``), and must meet the current rules like any new file.
+    """
     data = parse(text, source)
-    return upgrade(data, validate(data, source))
+    version = validate(data, source)
+    document = upgrade(data, version)
+    if version != SCHEMA_VERSION:
+        try:
+            validate(document, source, current_only=True)
+        except ResultsError as exc:
+            msg = (
+                f"{exc} (after upgrading it from format version {version}; the newest format's "
+                "rules apply to every file)"
+            )
+            raise ResultsError(msg) from None
+    return document
 
 
 def load(path: str | Path) -> Result:
