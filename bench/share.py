@@ -83,8 +83,15 @@ def _run(
         msg = f"could not run {args[0]} to {what}: {exc.strerror}"
         raise ShareError(msg) from None
     if done.returncode != 0:
-        said = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        detail = printable(said[-1], 300) if said else f"exit status {done.returncode}"
+        said = [
+            line
+            for line in (done.stderr.strip() or done.stdout.strip()).splitlines()
+            if line.strip() and not line.startswith("hint:")
+        ]
+        # git's own error, not its last hint: "! [rejected] ... (fetch first)", "fatal: ...".
+        errors = [x for x in said if x.lstrip().startswith(("error:", "fatal:", "!"))]
+        chosen = errors[0] if errors else (said[-1] if said else "")
+        detail = printable(chosen.strip(), 300) if chosen else f"exit status {done.returncode}"
         msg = f"could not {what}: {' '.join(args[:2])} said: {detail}"
         raise ShareError(msg)
     return done.stdout
@@ -245,7 +252,16 @@ def _committed_tree(git: Git, into: Path) -> None:
         msg = f"git archive failed to read the committed results: {printable(raw.stderr, 300)}"
         raise ShareError(msg)
     with tarfile.open(fileobj=io.BytesIO(raw.stdout)) as archive:
-        archive.extractall(into, filter="data")
+        try:
+            archive.extractall(into, filter="data")
+        except tarfile.FilterError as exc:
+            member = getattr(exc, "tarinfo", None)
+            name = printable(member.name if member is not None else "an entry", 200)
+            msg = (
+                f"the committed {RESULTS}/ holds {name}, which is not a plain file (a link out "
+                f"of the tree); it must be removed from the repository before anything is shared"
+            )
+            raise ShareError(msg) from None
 
 
 def validate_as_ci(git: Git, files: Sequence[PurePosixPath]) -> dict[PurePosixPath, results.Result]:
@@ -493,6 +509,9 @@ class Plan:
     """Other new results files, not shared (name them to share them too)."""
     fork_url: str | None
     """The URL of the ``fork`` remote, when there is one."""
+    reuse: bool = False
+    """The branch exists from an earlier share that stopped before its pull request, holding
+    exactly these files: it is pushed and opened again, not made again."""
 
 
 def _gh_ready(git: Git) -> bool:
@@ -569,9 +588,10 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
         _check_recorded_code(git, path, document)
     summary = summarise(shared, loaded)
     branch = _branch_name(summary)
-    if git.has(f"refs/heads/{branch}"):
+    reuse = git.has(f"refs/heads/{branch}")
+    if reuse and not _holds(git, branch, files):
         msg = (
-            f"branch {printable(branch)} exists already (shared before?); delete it with "
+            f"branch {printable(branch)} exists already and holds other files; delete it with "
             f"`git branch -D {branch}` to share again"
         )
         raise ShareError(msg)
@@ -594,7 +614,21 @@ def plan(git: Git, given: Sequence[str], *, upstream_remote: str = UPSTREAM_REMO
         gh=upstream is not None and _gh_ready(git),
         fork_url=redacted(git.remote_url(FORK_REMOTE)),
         left_out=[] if given else [f for f in new if f not in files],
+        reuse=reuse,
     )
+
+
+def _holds(git: Git, branch: str, files: Sequence[PurePosixPath]) -> bool:
+    """Whether ``branch`` (an earlier share's) adds exactly ``files``, as they are now."""
+    changed = git.lines("diff", "--name-only", f"HEAD...{branch}", what="read the branch")
+    if sorted(changed) != sorted(str(f) for f in files):
+        return False
+    for path in files:
+        there = git("rev-parse", f"{branch}:{path}", what="read the branch").strip()
+        here = git("hash-object", "--", str(path), what="read the file").strip()
+        if there != here:
+            return False
+    return True
 
 
 def shown(p: Plan, *, base: str) -> str:
@@ -625,8 +659,11 @@ def shown(p: Plan, *, base: str) -> str:
         *[f"  {line}" for line in s.comparison.splitlines()],
         "",
         (
-            f"Branch: {p.branch} (from HEAD; the working tree, the index and the current branch "
-            "stay as they are)"
+            f"Branch: {p.branch} (made by an earlier share that stopped before its pull request, "
+            "holding these files: it is pushed and opened again)"
+            if p.reuse
+            else f"Branch: {p.branch} (from HEAD; the working tree, the index and the current "
+            "branch stay as they are)"
         ),
         "Commit:",
         *[f"  {line}" for line in p.message.rstrip().splitlines()],
@@ -691,8 +728,15 @@ def _manual_steps(p: Plan, base: str) -> list[str]:
 
 def send(git: Git, p: Plan, *, base: str, out: Callable[[str], None]) -> None:
     """Make the branch; push it and open the pull request where ``gh`` can."""
-    commit = _commit(git, p)
-    out(f"share: made branch {p.branch} (commit {commit[:12]}) with {len(p.summary.files)} file(s)")
+    if p.reuse:
+        commit = git("rev-parse", f"refs/heads/{p.branch}", what="read the branch").strip()
+        out(f"share: reusing branch {p.branch} (commit {commit[:12]}) from an earlier share")
+    else:
+        commit = _commit(git, p)
+        out(
+            f"share: made branch {p.branch} (commit {commit[:12]}) with "
+            f"{len(p.summary.files)} file(s)"
+        )
     if not p.gh:
         why = "gh is not installed or not logged in" if p.upstream else "no GitHub upstream"
         out(f"share: {why}; nothing was pushed. To send it:")
@@ -801,6 +845,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"share: error: {printable(exc, 1000)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            "share: interrupted; what was made is kept: run `nox -s share` again to go on (it "
+            "reuses the branch), or `git branch -D` it to start over",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 

@@ -36,6 +36,9 @@ if args[:2] == ["repo", "fork"]:
 elif args[:2] == ["api", "user"]:
     print("contributor")
 elif args[:2] == ["pr", "create"]:
+    if os.environ.get("GH_PR_FAILS") == "1":
+        print("GraphQL: something went wrong", file=sys.stderr)
+        sys.exit(1)
     shutil.copyfile(args[args.index("--body-file") + 1], os.environ["GH_LOG"] + ".body")
     print("https://github.com/owner/benchbook/pull/7")
 """
@@ -52,10 +55,16 @@ class Checkout:
     log: Path
 
     def share(
-        self, *args: str, gh: bool = True, stdin: Any = subprocess.DEVNULL
+        self,
+        *args: str,
+        gh: bool = True,
+        stdin: Any = subprocess.DEVNULL,
+        pr_fails: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        """``python -m bench share ARGS`` in the clone; ``gh`` False: gh is not logged in."""
+        """``python -m bench share ARGS`` in the clone; ``gh`` False: gh is not logged in;
+        ``pr_fails``: gh fails to open the pull request."""
         env = {
+            "GH_PR_FAILS": "1" if pr_fails else "0",
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
@@ -384,3 +393,66 @@ def test_a_label_cannot_mention_or_reference_on_github() -> None:
     assert "`MacBook @home #12`" in body.splitlines()[0]
     outside = re.sub(r"`[^`]*`", "", body.split("````")[0])
     assert "@" not in outside
+
+
+def test_a_share_stopped_at_the_pull_request_resumes_with_the_same_branch(
+    checkout: Checkout,
+) -> None:
+    """gh fails after the push: the rerun reuses the branch (same files), pushes it again and
+    opens the pull request; the error shown is gh's own line."""
+    add_new(checkout)
+    first = checkout.share("--yes", pr_fails=True)
+    assert first.returncode == 2
+    assert "GraphQL: something went wrong" in first.stderr
+    pushed = git("rev-parse", BRANCH, cwd=checkout.fork).strip()
+    again = checkout.share("--yes")
+    assert again.returncode == 0, again.stderr
+    assert f"share: reusing branch {BRANCH}" in again.stdout
+    assert "opened https://github.com/owner/benchbook/pull/7" in again.stdout
+    assert git("rev-parse", BRANCH, cwd=checkout.fork).strip() == pushed
+
+
+def test_a_branch_holding_other_files_is_still_refused(checkout: Checkout) -> None:
+    target = add_new(checkout)
+    checkout.share("--yes", gh=False)
+    data = read(target)
+    data["machine"]["label"] = "changed since"
+    write(target, data)
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 2
+    assert "exists already and holds other files" in proc.stderr
+
+
+def test_ctrl_c_at_the_question_is_one_line(
+    checkout: Checkout, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while share asks: one line, exit 130, nothing made."""
+    add_new(checkout)
+    before = checkout.state()
+    monkeypatch.chdir(checkout.work)
+    monkeypatch.setenv("PATH", f"{checkout.bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("GH_LOG", str(checkout.log))
+
+    def interrupted(question: str) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(share, "_confirm", interrupted)
+    assert share.main([]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("share: interrupted;")
+    assert len(err.splitlines()) == 1
+    assert checkout.state() == before
+
+
+def test_a_committed_link_out_of_results_is_one_line(checkout: Checkout) -> None:
+    """A symlink to an absolute path committed under results/ stops share with one line, not
+    tarfile's AbsoluteLinkError."""
+    link = checkout.work / "results" / "fixture-laptop-b" / "escape.json"
+    link.symlink_to("/etc/passwd")
+    git("add", str(link.relative_to(checkout.work)), cwd=checkout.work)
+    git("commit", "-qm", "a link", cwd=checkout.work)
+    add_new(checkout)
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "escape.json, which is not a plain file" in proc.stderr
