@@ -175,14 +175,23 @@ def changes_outside_results(git: Git) -> list[str]:
 
 
 def new_results(git: Git) -> list[Path]:
-    """Results files (``results/<slug>/<stamp>.json``) not in the repository, newest last."""
+    """Results files (``results/<slug>/<stamp>.json``) not committed yet, newest last: untracked
+    or staged (CONTRIBUTING's by-hand ``git add``), regular files only (an unrelated dangling
+    link in results/ is not a result and must not stop a share)."""
     untracked = git.lines(
         "ls-files", "--others", "--exclude-standard", "--", RESULTS, what="list new results"
     )
+    staged = git.lines(
+        "diff", "--cached", "--name-only", "--diff-filter=A", "--", RESULTS,
+        what="list staged results",
+    )  # fmt: skip
     found = [
-        git.root / p for p in untracked if len(PurePosixPath(p).parts) == 3 and p.endswith(".json")
+        git.root / p
+        for p in dict.fromkeys([*untracked, *staged])
+        if len(PurePosixPath(p).parts) == 3 and p.endswith(".json")
     ]
-    return sorted(found, key=lambda p: (p.stem, p.parent.name))
+    regular = [p for p in found if p.is_file() and not p.is_symlink()]
+    return sorted(regular, key=lambda p: (p.stem, p.parent.name))
 
 
 def _relative(git: Git, given: Path) -> PurePosixPath:
@@ -222,11 +231,9 @@ def chosen_files(
             )
             raise ShareError(msg)
         chosen = [new[-1]]
-    committed = [
-        str(p)
-        for p in chosen
-        if git.has(f"HEAD:{p}") or git.lines("ls-files", "--", str(p), what="look up a file")
-    ]
+    # In the repository means committed: a file staged by hand (CONTRIBUTING's `git add`) is
+    # still new.
+    committed = [str(p) for p in chosen if git.has(f"HEAD:{p}")]
     if committed:
         msg = (
             f"{printable(', '.join(committed))} is already in the repository; "

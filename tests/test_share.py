@@ -456,3 +456,23 @@ def test_a_committed_link_out_of_results_is_one_line(checkout: Checkout) -> None
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "escape.json, which is not a plain file" in proc.stderr
+
+
+def test_a_staged_new_result_is_new_not_already_in_the_repository(checkout: Checkout) -> None:
+    """CONTRIBUTING's by-hand `git add`, then share: the staged file is shared."""
+    add_new(checkout)
+    git("add", str(NEW), cwd=checkout.work)
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"  {NEW.as_posix()}" in proc.stdout
+    assert "already in the repository" not in proc.stderr
+
+
+def test_an_unrelated_dangling_link_does_not_block_sharing(checkout: Checkout) -> None:
+    add_new(checkout)
+    dangling = checkout.work / "results" / "fixture-laptop-a" / "20250101T000000Z.json"
+    dangling.symlink_to(checkout.work / "nowhere.json")
+    proc = checkout.share("--dry-run", str(NEW))
+    assert proc.returncode == 0, proc.stderr
+    proc = checkout.share("--dry-run")
+    assert proc.returncode == 0, proc.stderr
