@@ -252,6 +252,9 @@ def lint(session: nox.Session) -> None:
         "vendor.github-workflows",
         *sorted(str(p) for p in Path(".github/workflows").glob("*.yml")),
     )
+    # A security audit of the workflows (actions pinned by commit, no credentials kept where
+    # pull request code runs, no template injection), offline: no GitHub API calls.
+    session.run("zizmor", "--offline", ".github/workflows")
     session.run("mypy")  # bench/ (strict), scripts/ and the noxfile
     # The tests, without the errors pandas-stubs makes of every scalar read (`frame.at[...]` is
     # typed as a union of all scalar types, so each comparison on one fails); names,

@@ -200,3 +200,15 @@ def test_a_base_that_looks_like_an_option_is_refused(repo: Path) -> None:
     assert proc.returncode == 2
     assert "starts with '-'" in proc.stderr
     assert not (repo / "written").exists()
+
+
+def test_every_action_is_pinned_to_a_commit() -> None:
+    """A tag can be moved to other code; a commit cannot (`nox -s lint` audits the rest)."""
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    ref = step["uses"].split("@", 1)[1]
+                    assert len(ref) == 40, (path.name, step["uses"])
+                    assert all(c in "0123456789abcdef" for c in ref), (path.name, step["uses"])
