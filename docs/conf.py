@@ -72,7 +72,7 @@ html_theme = "furo"
 html_static_path = ["_static"]
 html_extra_path = ["_generated/site"]
 html_css_files = ["benchbook.css"]
-html_js_files = [("compare.js", {"defer": "defer"})]
+html_js_files = [("compare.js", {"defer": "defer"}), ("rankings.js", {"defer": "defer"})]
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 

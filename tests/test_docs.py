@@ -30,8 +30,8 @@ from bench.report import article, attribution, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
-    "index", "hardware", "scores", "training", "compare", "frameworks", "attribution", "article",
-    "methodology", "reproduce", "results-format", "machines/all_machines",
+    "index", "hardware", "scores", "training", "rankings", "compare", "frameworks", "attribution",
+    "article", "methodology", "reproduce", "results-format", "machines/all_machines",
 ]  # fmt: skip
 NOTEBOOK_PAGES = [
     "index", "hardware", "scores", "training", "frameworks", "attribution", "article",
@@ -496,3 +496,137 @@ def test_which_framework_page_sets_one_machines_backends_side_by_side(
     assert "Probe scores on each backend" in text
     hardware = text_of(page(site_two_backends, "hardware"))
     assert "JAX 0.10.2, TensorFlow 2.18.1" in hardware
+
+
+# --- At community size: a generated fleet of 300 machines ---------------------------------------
+
+FLEET_TEMPLATES = [
+    ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json",
+    *sorted((FIXTURES / "fixture-laptop-a").glob("*.json")),
+]
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """300 distinct valid machines (bench.results.fleet) and the report built from them."""
+    from bench.results import fleet as generated
+
+    root = tmp_path_factory.mktemp("fleet")
+    generated.write_fleet(root / "results", 300, FLEET_TEMPLATES)
+    proc = build(root / "results", root)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return root / "results", root / "html"
+
+
+@pytest.fixture(scope="module")
+def fleet_served(fleet: tuple[Path, Path]) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep the test output clean."""
+
+    handler = functools.partial(Quiet, directory=str(fleet[1]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
+    fleet: tuple[Path, Path], fleet_served: str, browser: Any
+) -> None:
+    """Type part of two names, get compare's verdicts for that pair; the address reopens it."""
+    from urllib.parse import parse_qs, urlparse
+
+    from bench import compare
+    from bench.report import summaries
+    from bench.results import model
+
+    folder, _ = fleet
+    browser.get(f"{fleet_served}/compare.html")
+    _type(browser, "a", "fleet-0007")
+    _type(browser, "b", "0123")  # part of a name: only fleet-0123 has it
+    rows = _shown_rows(browser)
+    query = parse_qs(urlparse(browser.current_url).query)
+    assert (query["a"], query["b"]) == (["fleet-0007"], ["fleet-0123"])
+    config = query["config"][0]
+    pairings, _ = compare.pair(
+        compare.load_side("A", folder / "fleet-0007"),
+        compare.load_side("B", folder / "fleet-0123"),
+        force=True,
+    )
+    titles = dict(summaries.index({}, {})["workloads"])
+    expected = {
+        titles[p.workload]: compare.render_pairing(p)[-1].strip().removeprefix("B vs A: ")
+        for p in pairings
+        if not p.differs and summaries.configuration_id(model.as_dict(p.setting_a)) == config
+    }
+    assert expected
+    shown = {r[0]: r[3] for r in rows}
+    assert {k: shown[k] for k in expected} == expected
+    copied = browser.current_url
+    browser.get(f"{fleet_served}/index.html")
+    browser.get(copied)
+    assert _shown_rows(browser, len(rows)) == rows
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_browser_rankings_at_300_machines_search_and_filter(
+    fleet: tuple[Path, Path], fleet_served: str, browser: Any
+) -> None:
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser.get(f"{fleet_served}/rankings.html")
+    script = (
+        "return Array.from(document.querySelectorAll('#benchbook-rankings-table tbody tr'))"
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent))"
+    )
+    WebDriverWait(browser, 30).until(lambda b: len(b.execute_script(script)) > 0)
+    everyone = browser.execute_script(script)
+    assert len(everyone) == 100  # the first 100 of the configuration, fastest first
+    medians = [float(r[4].split(" s")[0]) for r in everyone]
+    assert medians == sorted(medians)
+    field = browser.find_element("css selector", "#benchbook-rankings input[name='search']")
+    field.send_keys("fleet-0123")
+    WebDriverWait(browser, 30).until(lambda b: len(b.execute_script(script)) == 1)
+    (row,) = browser.execute_script(script)
+    assert row[1] == "fleet-0123"
+    assert " of " in row[0]
+    field.clear()
+    browser.execute_script("arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", field)
+    family = browser.find_element("css selector", "#benchbook-rankings select[name='family']")
+    Select(family).select_by_value("Apple M-series")
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", family
+    )
+    WebDriverWait(browser, 30).until(
+        lambda b: all(r[3] == "Apple M-series" for r in b.execute_script(script))
+    )
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_browser_pages_at_300_machines_fit_a_phone_and_stay_small(
+    fleet: tuple[Path, Path], fleet_served: str, browser: Any
+) -> None:
+    """No page over 2 MB at 300 machines, and the main pages fit 390 px."""
+    _, site = fleet
+    largest = max(site.rglob("*.html"), key=lambda p: p.stat().st_size)
+    assert largest.stat().st_size < 2_000_000, largest.name
+    browser.set_window_size(390, 844)
+    try:
+        for name in ("index", "compare", "training", "rankings", "machines/fleet-0042"):
+            browser.get(f"{fleet_served}/{name}.html")
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, name
+    finally:
+        browser.set_window_size(1280, 900)

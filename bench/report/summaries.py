@@ -146,11 +146,15 @@ def _score_groups(results: Results) -> dict[tuple[str, str], list[list[float]]]:
 
 
 def machine_summaries(
-    results: Results, comparisons: Iterable[training.Comparison] | None = None
+    results: Results,
+    comparisons: Iterable[training.Comparison] | None = None,
+    intervals: dict[tuple[str, str, str, str], stats.Interval] | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Configurations in words by id, and each machine's summary (its JSON file's content).
 
     ``comparisons`` are `training.comparisons` of the results, when the caller has them.
+    ``intervals``, when given, receives each machine's median interval by (configuration id,
+    workload, weights, machine), for the rankings (`rankings`) without a second bootstrap.
     """
     configs: dict[str, str] = {}
     machines: dict[str, dict[str, Any]] = {
@@ -171,8 +175,12 @@ def machine_summaries(
             groups = comparison.groups(slug)
             if not groups:
                 continue
-            entry = _entry(groups, _seconds(stats.median_interval(groups)))
+            interval = stats.median_interval(groups)
+            entry = _entry(groups, _seconds(interval))
             entry["weights"] = str(comparison.setting["weights"])
+            if intervals is not None:
+                key = (config, comparison.workload, entry["weights"], slug)
+                intervals[key] = interval
             workloads = machines[slug]["configs"].setdefault(config, {})
             workloads.setdefault(comparison.workload, []).append(entry)
     for (slug, section), groups in _score_groups(results).items():
@@ -199,18 +207,78 @@ def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
 
 
+RANKINGS = "rankings.json"
+
+
+def _short(x: float) -> float:
+    """Four significant digits: what the page shows, in a quarter of the characters."""
+    return float(f"{x:.4g}")
+
+
+def rankings(
+    results: Results,
+    configs: Mapping[str, str],
+    intervals: Mapping[tuple[str, str, str, str], stats.Interval],
+) -> dict[str, Any]:
+    """The Rankings page's data: per machine and setting its median with interval and its rank
+    among the machines of that setting (1st the fastest), with what the page filters on (family,
+    operating system, accelerator, backend, profile), in one file that grows linearly."""
+    newest = {m: results.newest(m)["machine"] for m in results.machines}
+    runs = results.runs[results.runs["status"] == "ok"]
+    accelerator = {
+        m: "GPU" if any(model.device_kind(d) == "GPU" for d in frame["device"].dropna()) else "CPU"
+        for m, frame in runs.groupby("machine")
+    }
+    groups: dict[tuple[str, str, str], list[tuple[float, str, stats.Interval]]] = {}
+    for (config, workload, weights, slug), interval in intervals.items():
+        groups.setdefault((config, workload, weights), []).append((interval.value, slug, interval))
+    rows = []
+    for (config, workload, weights), found in groups.items():
+        ordered = sorted(found, key=lambda item: (item[0], item[1]))
+        for position, (value, slug, interval) in enumerate(ordered):
+            rank = 1 + sum(1 for other, _, _ in ordered[:position] if other < value)
+            machine = newest[slug]
+            rows.append([slug, config, workload, weights, _short(value), _short(interval.low),
+                         _short(interval.high),
+                         rank, len(ordered), model.hardware_family(machine),
+                         one_line(machine["os"]["system"]), accelerator.get(slug, "CPU")])  # fmt: skip
+    labels = {slug: _label(results.labels.get(slug)) for slug in results.machines}
+    return {
+        "columns": [
+            "machine",
+            "config",
+            "workload",
+            "weights",
+            "median_s",
+            "low_s",
+            "high_s",
+            "rank",
+            "of",
+            "family",
+            "os",
+            "accelerator",
+        ],
+        "configs": dict(configs),
+        "workloads": [[w, WORKLOAD_TITLES.get(w, w)] for w in WORKLOAD_TITLES],
+        "labels": labels,
+        "rows": sorted(rows, key=lambda r: (r[1], r[2], r[3], r[7], r[0])),
+    }
+
+
 def write(results: Results, folder: Path, comparisons: Iterable[training.Comparison] | None = None,
           ) -> Path:  # fmt: skip
     """Write ``folder/compare-data/``; its path.
 
-    ``index.json``; per machine ``m/<slug>.json`` (its label, configuration ids and scores) and
+    ``index.json``, ``rankings.json`` (the Rankings page); per machine ``m/<slug>.json`` (its label, configuration ids and scores) and
     per configuration ``c/<slug>/<id>.json`` (its workloads), so a comparison fetches the index
     and four small files, however many configurations a machine has run.
     """
-    configs, machines = machine_summaries(results, comparisons)
+    intervals: dict[tuple[str, str, str, str], stats.Interval] = {}
+    configs, machines = machine_summaries(results, comparisons, intervals)
     out = folder / FOLDER
     (out / "m").mkdir(parents=True, exist_ok=True)
     (out / INDEX).write_text(_dump(index(configs, machines)), encoding="utf-8")
+    (out / RANKINGS).write_text(_dump(rankings(results, configs, intervals)), encoding="utf-8")
     for slug, summary in machines.items():
         head = {**summary, "configs": sorted(summary["configs"])}
         (out / "m" / f"{slug}.json").write_text(_dump(head), encoding="utf-8")
