@@ -298,13 +298,7 @@ def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
 def test_carried_wheels_are_the_few_a_gpu_server_lacks() -> None:
     """scripts/carry_wheels.py fetches the pinned Keras, its two small dependencies and
     benchbook's own, for the server's Python and platform, and no framework."""
-    spec = importlib.util.spec_from_file_location(
-        "carry_wheels", ROOT / "scripts" / "carry_wheels.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    carry_wheels = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(carry_wheels)
+    carry_wheels = _carry_wheels()
     command = carry_wheels.download_command(Path("w"), "3.12", ["manylinux_2_28_x86_64"])
     assert command[command.index("--python-version") + 1] == "3.12"
     assert "--no-deps" in command

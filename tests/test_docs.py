@@ -235,15 +235,14 @@ def test_site_builds_without_results_and_says_how_to_get_some(tmp_path: Path) ->
 # --- Browser check ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    """The built site over HTTP on localhost, as a static host would serve it."""
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep the test output clean."""
 
-    handler = functools.partial(Quiet, directory=str(site))
+def _serve(folder: Path) -> Iterator[str]:
+    """``folder`` over HTTP on localhost, as a static host would serve it."""
+    handler = functools.partial(_Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -252,6 +251,13 @@ def served(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The built site over HTTP on localhost."""
+    yield from _serve(site)
 
 
 @pytest.fixture(scope="module")
@@ -520,19 +526,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def fleet_served(fleet: tuple[Path, Path]) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep the test output clean."""
-
-    handler = functools.partial(Quiet, directory=str(fleet[1]))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The 300-machine site over HTTP on localhost."""
+    yield from _serve(fleet[1])
 
 
 @pytest.mark.browser

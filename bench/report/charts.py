@@ -239,6 +239,14 @@ def chosen_few(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.iloc[keep].reset_index(drop=True)
 
 
+def _workload_panel(ax: Axes, ys: Iterable[float], labels: list[str], workload: str) -> None:
+    """One workload's panel of a horizontal chart: its rows named top-down, titled."""
+    ax.set_yticks(list(ys), labels)
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+
+
 def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Chart:
     """Median training images per second, one panel per workload (each with its own scale)."""
     main = training.main_comparisons(results)
@@ -264,10 +272,7 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
             ax.barh(ys, rates, height=0.65, color=[colours[m] for m in machines], zorder=2)
             ax.set_xlim(0, rates.max() * 1.18)
             _value_labels(ax, ys, rates, [f"{r:,.0f} img/s" for r in rates])
-            ax.set_yticks(ys, machines)
-            ax.invert_yaxis()
-            ax.grid(axis="y", visible=False)
-            ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            _workload_panel(ax, ys, machines, workload)
         _xlabel(
             axes[-1], "Training images per second (median of measured epochs; longer is faster)"
         )
@@ -319,10 +324,7 @@ def family_chart(results: tables.Results) -> Chart:
                 ax.scatter(v, y + rng.uniform(-0.18, 0.18, len(v)), s=10, color=INK,
                            alpha=0.5, linewidths=0, zorder=3)  # fmt: skip
             ax.set_xscale("log")
-            ax.set_yticks(ys, [f"{f} ({len(v)})" for f, v in groups])
-            ax.invert_yaxis()
-            ax.grid(axis="y", visible=False)
-            ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            _workload_panel(ax, ys, [f"{f} ({len(v)})" for f, v in groups], workload)
         _xlabel(
             axes[-1], "Median seconds per epoch, one dot per machine (log scale; left is faster)"
         )
