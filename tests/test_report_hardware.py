@@ -51,5 +51,14 @@ def test_folders_of_the_same_hardware_are_paired(tmp_path: Path) -> None:
     target = folder / "fixture-laptop-b-zen4" / source.name
     target.parent.mkdir()
     write(target, data)
-    pairs = hardware.same_hardware(tables.load_results(folder))
-    assert pairs == [("fixture-laptop-b", "fixture-laptop-b-zen4")]
+    groups = hardware.same_hardware(tables.load_results(folder))
+    assert groups == [["fixture-laptop-b", "fixture-laptop-b-zen4"]]
+
+
+def test_same_hardware_is_grouped_and_its_text_bounded() -> None:
+    """Thousands of machines of one kind are one group, named by its first five."""
+    groups = [[f"m{i:04d}" for i in range(1000)], ["a", "b"]]
+    text = hardware.same_hardware_text(groups)
+    assert text == "m0000, m0001, m0002, m0003, m0004 and 995 more; a, b"
+    many = hardware.same_hardware_text([["a", "b"]] * 30)
+    assert many.endswith("; and 10 more groups")

@@ -10,24 +10,52 @@ import pandas as pd
 from bench.report.tables import Results
 from bench.results import model
 
+_IDENTITY = ("cpu vendor", "cpu family", "cpu model number", "cpu stepping", "cpu flag set")
 
-def same_hardware(results: Results) -> list[tuple[str, str]]:
-    """Pairs of machine folders whose newest files describe the same hardware, as far as both
-    record it (`bench.results.model.hardware_differences` finds nothing).
+
+def same_hardware(results: Results) -> list[list[str]]:
+    """Groups of machine folders whose newest files describe the same hardware, as far as they
+    record it (`bench.results.model.hardware_differences` finds nothing between them).
 
     Typically one folder written before CPU identities were recorded (a VM's ``amd-epyc-2c``)
     and one after (``amd-epyc-zen4-2c``): the report must not present them as two machines
-    without saying so.
+    without saying so. Linear in the machines: folders are keyed by their signature, and a
+    folder without a CPU identity joins every identity of its key; comparing every pair would
+    grow with the square (and list every pair of a thousand M1 MacBook Airs).
     """
+    by_key: dict[str, dict[str | None, list[str]]] = {}
+    for slug in results.machines:
+        signature = model.hardware_signature(results.newest(slug)["machine"])
+        base = repr(sorted((k, repr(v)) for k, v in signature.items() if k not in _IDENTITY))
+        identity = [repr(signature[k]) for k in _IDENTITY if k in signature]
+        by_key.setdefault(base, {}).setdefault(repr(identity) if identity else None, []).append(
+            slug
+        )
+    groups = []
+    for identities in by_key.values():
+        unknown = identities.pop(None, [])
+        if not identities:
+            groups.append(sorted(unknown))
+        for found in identities.values():
+            groups.append(sorted([*unknown, *found]))
+    return sorted(g for g in groups if len(g) > 1)
 
-    machines = {m: results.newest(m)["machine"] for m in results.machines}
-    names = sorted(machines)
-    return [
-        (a, b)
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        if not model.hardware_differences(machines[a], machines[b])
-    ]
+
+SHOWN_GROUPS = 20
+"""The most groups of same-hardware folders the Hardware page names."""
+
+
+def same_hardware_text(groups: list[list[str]]) -> str:
+    """The groups in words, bounded: at most `SHOWN_GROUPS` groups of at most five names."""
+
+    def names(group: list[str]) -> str:
+        shown = ", ".join(group[:5])
+        return shown + (f" and {len(group) - 5} more" if len(group) > 5 else "")
+
+    text = "; ".join(names(g) for g in groups[:SHOWN_GROUPS])
+    if len(groups) > SHOWN_GROUPS:
+        text += f"; and {len(groups) - SHOWN_GROUPS} more groups"
+    return text
 
 
 def _gib(n: Any) -> str:
