@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,8 @@ def _tree(folder: Path, machines: list[list[dict[str, Any]]]) -> None:
 
 @given(st.integers(1, 4).flatmap(lambda n: st.tuples(*[machine_files(f"m{i}") for i in range(n)])))
 @settings(
-    max_examples=40,
+    # 40 in the suite; BENCHBOOK_PROPERTY_EXAMPLES=2000 for a longer search.
+    max_examples=int(os.environ.get("BENCHBOOK_PROPERTY_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
