@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -193,7 +194,7 @@ def training_chart(
             ends.append(float(values.max()))
         if max(ends) / float(medians.min()) > WIDE_SPREAD:
             # One slow machine would squeeze every other bar flat on a linear axis.
-            ax.set_xscale("log")
+            _log_axis(ax)
             ax.set_xlim(float(medians.min()) / 2, max(ends) * 2)
         else:
             ax.set_xlim(0, max(ends) * 1.2)
@@ -237,6 +238,15 @@ def chosen_few(summary: pd.DataFrame) -> pd.DataFrame:
         return summary
     keep = sorted({*range(TOP), len(summary) // 2, len(summary) - 1})
     return summary.iloc[keep].reset_index(drop=True)
+
+
+def _log_axis(ax: Axes) -> None:
+    """A logarithmic x axis labelled in plain numbers (1, 2, 5, 10 ...): mathtext is off so
+    that a "$" in a label stays a dollar sign, and matplotlib's default log labels are mathtext."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
 
 
 def _workload_panel(ax: Axes, ys: Iterable[float], labels: list[str], workload: str) -> None:
@@ -321,9 +331,9 @@ def family_chart(results: tables.Results) -> Chart:
             ax.boxplot(values, positions=ys, orientation="horizontal", widths=0.5, showfliers=False,
                        medianprops={"color": INK}, zorder=2)  # fmt: skip
             for y, v in zip(ys, values, strict=True):
-                ax.scatter(v, y + rng.uniform(-0.18, 0.18, len(v)), s=10, color=INK,
-                           alpha=0.5, linewidths=0, zorder=3)  # fmt: skip
-            ax.set_xscale("log")
+                ax.scatter(v, y + rng.uniform(-0.18, 0.18, len(v)), s=16, color=INK,
+                           alpha=0.7, linewidths=0, zorder=3)  # fmt: skip
+            _log_axis(ax)
             _workload_panel(ax, ys, [f"{f} ({len(v)})" for f, v in groups], workload)
         _xlabel(
             axes[-1], "Median seconds per epoch, one dot per machine (log scale; left is faster)"
