@@ -19,11 +19,15 @@ from bench.report import article, attribution, hardware, scores, standings, summ
 from bench.report import training as training_page
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json"
+TEMPLATES = [
+    ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json",
+    # With input-only and compute-only measurements, legacy and tf.data: the Attribution page.
+    *sorted((ROOT / "tests" / "data" / "attribution" / "fixture-laptop-a").glob("*.json")),
+]
 
-# Seconds from a microsecond (images/s stays under the schema's 1e9) to a day; rates likewise.
+# Seconds from 0.1 ms (images/s stays under the schema's 1e9) to a day; rates likewise.
 seconds = st.one_of(
-    st.floats(1e-6, 1e-3), st.floats(1e-3, 1e3), st.floats(1e3, 86_400.0), st.just(1.0)
+    st.floats(1e-4, 1e-3), st.floats(1e-3, 1e3), st.floats(1e3, 86_400.0), st.just(1.0)
 )
 rates = st.one_of(st.floats(1e-6, 1e9), st.just(100.0))
 
@@ -31,10 +35,13 @@ rates = st.one_of(st.floats(1e-6, 1e9), st.just(100.0))
 @st.composite
 def machine_files(draw: st.DrawFn, slug: str) -> list[dict[str, Any]]:
     """One to three valid documents of one machine, timings and measurements drawn."""
-    base = read(TEMPLATE)
     found = []
+    machine = None
     for number in range(draw(st.integers(1, 3))):
-        document = copy.deepcopy(base)
+        document = copy.deepcopy(read(draw(st.sampled_from(TEMPLATES))))
+        # One kind of hardware per folder, whichever templates its files come from.
+        machine = machine or copy.deepcopy(document["machine"])
+        document["machine"] = copy.deepcopy(machine)
         document["machine"]["slug"] = slug
         document["run_id"] = f"{int(slug[1:]):016x}{number:016x}"
         document["started_at"] = f"2026-01-0{number + 1}T00:00:00.000Z"
