@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property-based tests draw the same examples on every run (derandomize): a suite that fails
+# once in a fresh clone and passes on a rerun blocks submissions at random. A longer, random
+# search is a deliberate run: HYPOTHESIS_PROFILE=explore.
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session", autouse=True)

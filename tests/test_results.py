@@ -471,3 +471,14 @@ def test_an_older_file_meets_the_newest_formats_rules_after_its_upgrade(
     data["software"]["tensorflow"] = version_text
     with pytest.raises(results.ResultsError, match="after upgrading it from format version 1"):
         results.loads(json.dumps(data), "old.json")
+
+
+def test_an_integer_beyond_float_range_is_refused_in_one_line() -> None:
+    """A 400-digit integer is valid JSON and matched "number" in the schema; readers that call
+    float() on it overflowed. The parser refuses it like an infinity."""
+    big = "1" + "0" * 400
+    with pytest.raises(results.ResultsError, match="out of range"):
+        results.parse(f'{{"loss": {big}}}', "big.json")
+    assert results.parse('{"count": 12345678901234567890}', "ok.json") == {
+        "count": 12345678901234567890
+    }

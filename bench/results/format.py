@@ -285,10 +285,26 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse(text: str, source: str = "results") -> Any:
-    """The JSON value of ``text``, refusing NaN, infinities and numbers out of float range."""
+def _float_range_int(text: str) -> int:
+    value = int(text)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        float(value)
+    except OverflowError:
+        msg = f"the number {text[:40]}... is out of range"
+        raise ValueError(msg) from None
+    return value
+
+
+def parse(text: str, source: str = "results") -> Any:
+    """The JSON value of ``text``, refusing NaN, infinities and numbers out of float range
+    (integers too: a 400-digit "loss" once reached float() in a reader and overflowed)."""
+    try:
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_float_range_int,
+        )
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: not valid JSON ({str(exc)[:200]})"
         raise ResultsError(msg) from None
