@@ -235,8 +235,11 @@ def rankings(
     rows = []
     for (config, workload, weights), found in groups.items():
         ordered = sorted(found, key=lambda item: (item[0], item[1]))
+        rank = 0
         for position, (value, slug, interval) in enumerate(ordered):
-            rank = 1 + sum(1 for other, _, _ in ordered[:position] if other < value)
+            # Sorted: a machine's rank is its position, or its equal predecessor's (ties share).
+            if position == 0 or value > ordered[position - 1][0]:
+                rank = position + 1
             machine = newest[slug]
             rows.append([slug, config, workload, weights, _short(value), _short(interval.low),
                          _short(interval.high),
