@@ -9,13 +9,12 @@ from pathlib import Path
 from bench import __version__, backends, processes, runner
 from bench.attribution import MAX_STEPS
 from bench.backends import DEFAULT_BACKEND
+from bench.commands.arguments import OneLineParser, whole_number
 from bench.errors import UserError
 from bench.pipelines import DEFAULT_PIPELINE, PIPELINES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.results.model import BACKENDS
-from bench.terminal import OneLineParser, whole_number
+from bench.results.model import BACKENDS, WORKLOADS
 from bench.weights import MODES
-from bench.workloads import WORKLOADS
 
 _positive = whole_number(1)
 _non_negative = whole_number(0)

@@ -12,7 +12,7 @@ version (`bench.results.model.KEY`, which the report uses too). When a workload 
 differs and exits with status 2; ``--force`` compares the closest settings anyway and marks
 every line of that comparison FORCED.
 
-Everything shown from a results file passes through `bench.terminal.printable`.
+Everything shown from a results file passes through `bench.text.printable`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bench import results, sanity, stats
+from bench.commands.arguments import OneLineParser
 from bench.errors import UserError
 from bench.results import model
-from bench.terminal import OneLineParser, printable
-from bench.workloads import WORKLOADS
+from bench.results.model import WORKLOADS
+from bench.text import printable
 
 KEY = model.KEY
 """The comparability key (`bench.results.model.KEY`), shared with the report."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import files
 from bench.errors import UserError
-from bench.terminal import printable
+from bench.text import printable
 
 SPLITS = ("train", "validation")
 # What ImageDataGenerator.flow_from_directory accepts (keras.src.legacy.preprocessing.image).

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import results
-from bench.errors import UserError, one_line
-from bench.terminal import printable
+from bench.errors import UserError
+from bench.text import error_line, printable
 
 Runner = Callable[[list[str]], str | None]
 """Runs a command and returns its standard output, or None when it failed."""
@@ -1147,5 +1147,5 @@ def plugin_error(tf: Any, device_types: Iterable[str], system: str | None = None
         for plugin in plugins:
             tf.load_pluggable_device_library(str(plugin))
     except Exception as exc:  # noqa: BLE001 (any failure is the message wanted)
-        return _clip(f"{plugins[0].name}: {one_line(exc)}", TEXT_MAX)
+        return _clip(f"{plugins[0].name}: {error_line(exc)}", TEXT_MAX)
     return "the plugin loads, yet TensorFlow lists no GPU"

@@ -1,11 +1,4 @@
-"""Errors as one line: the exception type for mistakes a user can fix, and `one_line`."""
-
-
-def one_line(exc: BaseException, limit: int = 2000) -> str:
-    """An exception as one line, ``ValueError: the first line of its message``, at most ``limit``
-    characters: how a failure is stored in a results file and shown in a summary."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:limit]
+"""The exception type for mistakes a user can fix (a failure as one line is `bench.text.error_line`)."""
 
 
 class UserError(Exception):

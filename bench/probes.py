@@ -64,10 +64,11 @@ from typing import Any, NoReturn
 import jsonschema
 
 from bench import baselines, files, processes, results, stats, workloads
-from bench.errors import UserError, one_line
+from bench.errors import UserError
 from bench.results import model, schema
+from bench.results.model import SECTIONS
+from bench.text import error_line
 
-SECTIONS = ("single_core", "multi_core", "gpu")
 PROBES = ("matmul", "conv2d", "jpeg_decode", "augment")
 UNITS: Mapping[str, str] = {
     "matmul": "GFLOP/s",
@@ -735,7 +736,7 @@ def run_section(
         # A probe that breaks (a missing SciPy, a GPU kernel error) must not take the others
         # with it: its error is recorded instead.
         except Exception as exc:  # noqa: BLE001
-            block["probes"].append(failed_probe_record(name, UNITS[name], one_line(exc)))
+            block["probes"].append(failed_probe_record(name, UNITS[name], error_line(exc)))
     block["status"], block["reason"] = _section_status(block["probes"])
     block["elapsed_s"] = time.perf_counter() - started
     return {"section": block, "gpus": gpus}

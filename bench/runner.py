@@ -284,9 +284,8 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
 
 def format_probe_scores(block: dict[str, Any]) -> str:
     """One line: each section's score, or its status and reason when it has none."""
-    names = {"single_core": "single-core", "multi_core": "multi-core", "gpu": "GPU"}
     parts = []
-    for key, name in names.items():
+    for key, name in model.SECTION_TITLES.items():
         section = block.get("sections", {}).get(key) or {}
         if section.get("score") is not None:
             parts.append(f"{name} {section['score']:.0f}")

@@ -18,7 +18,7 @@ Without files it takes the newest results file that is not yet in the repository
    and the page to open.
 
 ``--dry-run`` shows all of it and changes nothing. Everything shown from a results file passes
-through `bench.terminal.printable` (terminal) or `bench.escaping.escape_markdown` (the pull
+through `bench.text.printable` (terminal) or `bench.text.escape_markdown` (the pull
 request description).
 """
 
@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bench import compare, results, stats
+from bench.commands.arguments import OneLineParser
 from bench.errors import UserError
-from bench.escaping import escape_markdown
 from bench.report import standings
 from bench.results import model
-from bench.terminal import OneLineParser, printable
+from bench.text import escape_markdown, printable
 
 RESULTS = "results"
 """The results folder, relative to the repository root."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.errors import UserError
 from bench.results import check_tree
-from bench.terminal import printable
+from bench.text import printable
 
 DEFAULT_DIR = Path("results")
 

@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.errors import one_line
+from bench.text import error_line
 
 _START = time.perf_counter()
 CUDA_CACHE_MAXSIZE = 4 * 2**30
@@ -162,7 +162,7 @@ def run_job(job: dict[str, Any], record: dict[str, Any]) -> None:
             )
         except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
             traceback.print_exc(file=sys.stderr)
-            record["attribution"] = {"error": one_line(exc)}
+            record["attribution"] = {"error": error_line(exc)}
         else:
             a = record["attribution"]
             print(
@@ -221,7 +221,7 @@ def _crosscheck(
         block = sanity.measure_crosscheck(build, batches, device, seed=job["seed"], backend=backend)
     except Exception as exc:  # noqa: BLE001 (the timed run stands; the check says why it is missing)
         traceback.print_exc(file=sys.stderr)
-        return {"error": one_line(exc)}
+        return {"error": error_line(exc)}
     finally:
         gc.collect()
     print(
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 (any failure of the workload is recorded, not fatal)
         traceback.print_exc(file=sys.stderr)
         record["status"] = "failed"
-        record["error"] = one_line(exc)
+        record["error"] = error_line(exc)
     record["wall_s"] = time.perf_counter() - _START
     files.write_atomic(out_path, json.dumps(record, allow_nan=False, default=str))
     return 0

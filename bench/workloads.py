@@ -20,15 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import backends
+from bench.results.model import WORKLOADS
 
-WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
-WORKLOAD_TITLES = {
-    "cnn": "Custom CNN",
-    "cnn-aug": "Custom CNN with augmentation",
-    "vgg16": "VGG-16 transfer learning",
-    "vgg16-aug": "VGG-16 transfer learning with augmentation",
-}
-"""How the report names each workload."""
 SEED = 42
 BATCH_SIZE = 64
 IMAGE_SIZE = 224

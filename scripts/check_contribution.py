@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import results, share
 from bench.errors import UserError
-from bench.escaping import escape_markdown
-from bench.terminal import printable
+from bench.text import escape_markdown, printable
 
 
 def changed(git: share.Git, base: str) -> dict[str, list[PurePosixPath]]:

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import prepare, processes
+from bench.commands.arguments import OneLineParser, whole_number
 from bench.errors import UserError
-from bench.terminal import OneLineParser, whole_number
 
 PROG = "prepare_data"
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bench import compare, results, validate
 from bench.errors import UserError
-from bench.terminal import printable
+from bench.text import printable
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_FILE = ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json"

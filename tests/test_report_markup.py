@@ -109,8 +109,7 @@ def test_format_history_comes_from_the_results_package() -> None:
 def test_hidden_characters_are_shown_as_escapes_everywhere(hidden: str) -> None:
     """Bidi overrides, zero-width and tag characters, soft hyphens and fillers in any free text
     (a label, a device, a version) reach tables, Markdown and the terminal as escapes."""
-    from bench.escaping import escape_markdown, one_line
-    from bench.terminal import printable
+    from bench.text import escape_markdown, one_line, printable
 
     text = f"Keras 3{hidden}.15"
     code = f"u{ord(hidden):04x}" if ord(hidden) <= 0xFFFF else f"U{ord(hidden):08x}"

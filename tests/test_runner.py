@@ -16,7 +16,7 @@ import pytest
 
 from bench import pipelines, results, runner
 from bench.errors import UserError
-from bench.workloads import WORKLOADS
+from bench.results.model import WORKLOADS
 
 pytestmark = pytest.mark.slow
 
@@ -216,8 +216,8 @@ def test_probe_scores_line_names_each_section() -> None:
     }
     line = runner.format_probe_scores(block)
     assert line == (
-        "Probe scores (1000 = one core of the baseline machine, version 1): single-core 1012, "
-        "multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
+        "Probe scores (1000 = one core of the baseline machine, version 1): Single-core 1012, "
+        "Multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
     )
 
 

@@ -17,7 +17,7 @@ import pytest
 from documents import LAPTOP_A, committed_results, git, read, write
 
 from bench import results, share
-from bench.workloads import WORKLOADS
+from bench.results.model import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[1]
 BRANCH = "results/fixture-laptop-a/20260101T100000Z"

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from bench import workloads
+from bench.results import model
 
 
 def test_names_and_augmentation_flags() -> None:
     """The four names map to the two models, with and without augmentation."""
-    assert workloads.WORKLOADS == ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
+    assert model.WORKLOADS == ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
     assert workloads.get("cnn") == workloads.Workload("cnn", "cnn", augment=False)
     assert workloads.get("vgg16-aug") == workloads.Workload("vgg16-aug", "vgg16", augment=True)
     with pytest.raises(ValueError, match="unknown workload"):

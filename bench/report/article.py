@@ -10,9 +10,9 @@ import pandas as pd
 
 from bench import stats
 from bench.report.scores import geekbench_scores, probe_scores
-from bench.report.tables import SECTIONS, WORKLOAD_TITLES, Results, as_text
+from bench.report.tables import Results, as_text
 from bench.report.training import comparisons, differences, format_ratio
-from bench.results.model import as_float
+from bench.results.model import SECTIONS, WORKLOAD_TITLES, as_float
 
 
 @dataclass(frozen=True)

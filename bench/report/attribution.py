@@ -16,15 +16,9 @@ from typing import Any
 import pandas as pd
 
 from bench import attribution as attribution_rules
-from bench.report.tables import (
-    COMPARABILITY_KEY,
-    WORKLOAD_TITLES,
-    WORKLOADS,
-    Results,
-    measured_epochs,
-    run_rate,
-)
+from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
 from bench.results import model
+from bench.results.model import WORKLOAD_TITLES, WORKLOADS
 
 SETTING_KEY = tuple(k for k in COMPARABILITY_KEY if k not in ("pipeline", "intra_op_threads"))
 """What must agree for configurations to share an attribution chart: everything in

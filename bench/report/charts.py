@@ -172,7 +172,7 @@ def training_chart(
     """
     full = training.summarise(comparison)
     summary = chosen_few(full)
-    workload = tables.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
+    workload = model.WORKLOAD_TITLES.get(comparison.workload, comparison.workload)
     machines = summary["machine"].tolist()
     medians = summary["median_epoch_s"].to_numpy(dtype=float)
     title = finding or training.fastest_against_slowest(comparison)
@@ -254,7 +254,7 @@ def _workload_panel(ax: Axes, ys: Iterable[float], labels: list[str], workload: 
     ax.set_yticks(list(ys), labels)
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+    ax.set_title(model.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
 
 
 def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Chart:
@@ -293,7 +293,7 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
             f"{m} {r:,.0f}"
             for m, r in zip(summary["machine"], summary["median_images_per_s"], strict=True)
         )
-        parts.append(f"{tables.WORKLOAD_TITLES.get(workload, workload)}: {values}")
+        parts.append(f"{model.WORKLOAD_TITLES.get(workload, workload)}: {values}")
     alt = "Bar charts of training images per second. " + "; ".join(parts) + "."
     caption = (
         "Median training images per second of the measured epochs (training phase only, "
@@ -346,7 +346,7 @@ def family_chart(results: tables.Results) -> Chart:
             f"{min(v):.3g} to {max(v):.3g} s"
             for f, v in groups
         )
-        parts.append(f"{tables.WORKLOAD_TITLES.get(workload, workload)}: {described}")
+        parts.append(f"{model.WORKLOAD_TITLES.get(workload, workload)}: {described}")
     alt = "Dot and box plots of seconds per epoch by hardware family. " + "; ".join(parts) + "."
     caption = (
         "Each dot is one machine's median seconds per measured epoch in the configuration the "
@@ -367,7 +367,7 @@ def _score_finding(scores: pd.DataFrame, source: str) -> str:
         if len(rows) >= 2:
             top, low = rows.iloc[0], rows.iloc[-1]
             ratio = training.format_ratio(top["score"] / low["score"])
-            name = tables.SECTION_TITLES[section].lower()
+            name = model.SECTION_TITLES[section].lower()
             return f"{source}: {top['machine']} scores {ratio} {low['machine']} on {name}"
     return f"{source}: not enough machines with scores to compare yet"
 
@@ -395,14 +395,14 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
     if everyone > TOP + 2:
         # The highest multi-core scores (then any section), the median machine and the lowest.
         best = {m: max((_score(scores[scores["section"] == s].set_index("machine"), m)
-                        for s in tables.SECTIONS), default=math.nan) for m in machines}  # fmt: skip
+                        for s in model.SECTIONS), default=math.nan) for m in machines}  # fmt: skip
         ranked = sorted(machines, key=lambda m: -best[m] if math.isfinite(best[m]) else math.inf)
         machines = chosen_few(pd.DataFrame({"machine": ranked}))["machine"].tolist()
     with _style():
         figure = _new_figure(1.5 + 0.5 * len(machines))
-        axes = figure.subplots(1, len(tables.SECTIONS), sharey=True)
+        axes = figure.subplots(1, len(model.SECTIONS), sharey=True)
         ys = np.arange(len(machines), dtype=float)
-        for ax, section in zip(axes, tables.SECTIONS, strict=True):
+        for ax, section in zip(axes, model.SECTIONS, strict=True):
             rows = scores[scores["section"] == section].set_index("machine")
             values = [_score(rows, m) for m in machines]
             finite = [v for v in values if math.isfinite(v)]
@@ -417,18 +417,18 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
                             color=MUTED, style="italic", fontsize=9)  # fmt: skip
             ax.set_yticks(ys, machines)
             ax.grid(axis="y", visible=False)
-            ax.set_title(tables.SECTION_TITLES[section], fontsize=10)
+            ax.set_title(model.SECTION_TITLES[section], fontsize=10)
             ax.set_xticks([])
         axes[0].invert_yaxis()
         _title(figure, title)
     parts = []
-    for section in tables.SECTIONS:
+    for section in model.SECTIONS:
         rows = scores[(scores["section"] == section) & scores["machine"].isin(machines)]
         listed = ", ".join(
             f"{r.machine} {r.score:,.0f}" if r.status == "ok" else f"{r.machine} {r.status}"
             for r in rows.itertuples()
         )
-        parts.append(f"{tables.SECTION_TITLES[section]}: {listed or 'none'}")
+        parts.append(f"{model.SECTION_TITLES[section]}: {listed or 'none'}")
     alt = f"Bar charts of {source}. " + "; ".join(parts) + "."
     caption = (
         f"{source}, higher is better; each panel has its own scale. A section a machine could "
@@ -441,7 +441,7 @@ def geekbench_long(geekbench: pd.DataFrame) -> pd.DataFrame:
     """`scores.geekbench_scores` in the long form `scores_chart` takes."""
     rows = []
     for r in geekbench.itertuples():
-        for section in tables.SECTIONS:
+        for section in model.SECTIONS:
             score = float(getattr(r, section))
             status = "ok" if math.isfinite(score) else "not reported"
             rows.append([r.machine, section, status, score, None])
@@ -512,7 +512,7 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     A configuration without the measurement is written as "not measured", never drawn as zero.
     """
     workload = str(rows["workload"].iloc[0])
-    name = tables.WORKLOAD_TITLES.get(workload, workload)
+    name = model.WORKLOAD_TITLES.get(workload, workload)
     measured = rows[rows["attribution"] == "measured"]
     if measured.empty:
         title = f"{name}: input wait and compute not measured yet"
@@ -595,7 +595,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     if table.empty:
         message = "No machine has runs at two or more thread counts (--threads) yet."
         return _no_data("Core scaling: not measured yet", message)
-    workloads = [w for w in tables.WORKLOADS if w in set(table["workload"])]
+    workloads = [w for w in model.WORKLOADS if w in set(table["workload"])]
     gains = []
     for _, group in table.groupby(["workload", "machine", "pipeline", "setting"], sort=False):
         series = _scaling_line(group)
@@ -607,7 +607,7 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
         title = (
             f"From {low['cores']:.0f} to {high['cores']:.0f} threads, training speeds up at most "
             f"{training.format_ratio(gain)} ({low['machine']}, "
-            f"{tables.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
+            f"{model.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
             f"{attribution.pipeline_name(low['pipeline'])})"
         )
     else:
@@ -643,13 +643,13 @@ def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             ax.set_ylim(bottom=0, top=float(mine["images_per_s"].max()) * 1.25)
             ticks = sorted(mine["cores"].dropna().unique())
             ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
-            ax.set_title(tables.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
+            ax.set_title(model.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
             ax.set_ylabel("images/s")
             ax.legend(fontsize=8, frameon=False, loc="lower right")
         _xlabel(axes[-1], "Intra-op threads (--threads; the default uses every logical core)")
         _title(figure, title)
     parts = [
-        f"{tables.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
+        f"{model.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
         f"{r.pipeline}, {r.setting}, {r.threads}: {r.images_per_s:.1f} images/s"
         for r in table.itertuples()
     ]

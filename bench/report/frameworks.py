@@ -22,8 +22,9 @@ import pandas as pd
 from bench import stats
 from bench.report import training
 from bench.report.summaries import score_groups_verdict as score_verdict
-from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results
+from bench.report.tables import Results
 from bench.results import model
+from bench.results.model import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES
 
 BACKEND_FIELDS = ("backend", "backend_version")
 """The fields of the key that name the framework: what this page lets differ."""

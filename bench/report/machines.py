@@ -20,10 +20,11 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from bench import stats
-from bench.escaping import escape_markdown, one_line
 from bench.report import hardware, markup, scores, standings, summaries, training
-from bench.report.tables import WORKLOAD_TITLES, Results
+from bench.report.tables import Results
 from bench.results import model
+from bench.results.model import WORKLOAD_TITLES
+from bench.text import escape_markdown, one_line
 
 FOLDER = "machines"
 """The pages' folder under docs/ (generated, not committed)."""

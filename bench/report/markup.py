@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from bench import results as results_io
-from bench.escaping import escape_markdown, one_line, visible
+from bench.text import escape_markdown, one_line, visible
 
 __all__ = [
     "NO_RESULTS",

@@ -7,14 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench.report.tables import (
-    SECTION_TITLES,
-    SECTIONS,
-    WORKLOAD_TITLES,
-    Results,
-    newest_row,
-    on_tensorflow,
-)
+from bench.report.tables import Results, newest_row, on_tensorflow
+from bench.results.model import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES
 
 
 def probe_scores(results: Results) -> pd.DataFrame:

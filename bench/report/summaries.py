@@ -32,10 +32,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bench import stats
-from bench.escaping import one_line, visible
 from bench.report import training
-from bench.report.tables import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES, Results, on_tensorflow
+from bench.report.tables import Results, on_tensorflow
 from bench.results import model
+from bench.results.model import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES
+from bench.text import one_line, visible
 
 CONFIGURATION = tuple(f for f in model.FIELDS if f not in {"workload", "weights"})
 """The fields of a configuration: the comparability key without the workload and weights."""

@@ -19,10 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from bench import baselines, probes, workloads
+from bench import baselines
 from bench import results as results_io
 from bench.errors import UserError
 from bench.results import Result, model
+from bench.results.model import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,18 +33,6 @@ RESULTS_ENV = "BENCHBOOK_RESULTS"
 
 A relative path is taken from the repository root, so the docs build (which runs in ``docs/``)
 and a shell in the root agree."""
-
-
-WORKLOADS = workloads.WORKLOADS
-
-
-WORKLOAD_TITLES = workloads.WORKLOAD_TITLES
-
-
-SECTIONS = probes.SECTIONS
-
-
-SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
 
 
 COMPARABILITY_KEY = model.FIELDS

@@ -20,15 +20,9 @@ import pandas as pd
 
 from bench import stats
 from bench.errors import UserError
-from bench.report.tables import (
-    COMPARABILITY_KEY,
-    WORKLOAD_TITLES,
-    WORKLOADS,
-    Results,
-    measured_epochs,
-    run_rate,
-)
+from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
 from bench.results import model
+from bench.results.model import WORKLOAD_TITLES, WORKLOADS
 
 BASELINE_ENV = "BENCHBOOK_BASELINE"
 """Environment variable naming the baseline machine slug of the speedup tables."""

@@ -144,7 +144,7 @@ def utilisation(results: tables.Results) -> pd.DataFrame:
              rate, achieved, peak, "GPU matmul" if on_gpu else "all-core matmul",
              achieved / peak if peak > 0 else math.nan]
         )  # fmt: skip
-    order = {w: i for i, w in enumerate(tables.WORKLOADS)}
+    order = {w: i for i, w in enumerate(model.WORKLOADS)}
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(
         ["machine", "workload", "setting"],
@@ -171,7 +171,7 @@ def score_tracking(results: tables.Results) -> pd.DataFrame:
     for section in ("single_core", "multi_core"):
         table[section] = table_of_scores.get(section, math.nan)
     charted = training.main_comparisons(results)
-    for workload in tables.WORKLOADS:
+    for workload in model.WORKLOADS:
         rates: dict[str, float] = {}
         comparison = charted.get(workload)
         if comparison is not None:
@@ -197,7 +197,7 @@ def best_share(use: pd.DataFrame) -> str:
         return "not available yet (no run with probes)"
     top = best.iloc[0]
     return (
-        f"{tables.WORKLOAD_TITLES.get(top['workload'], top['workload'])} on {top['machine']} "
+        f"{model.WORKLOAD_TITLES.get(top['workload'], top['workload'])} on {top['machine']} "
         f"({top['setting']}): {top['achieved_gflops']:,.0f} GFLOP/s, {top['share']:.0%} of its "
         f"{top['peak']} ({top['peak_gflops']:,.0f} GFLOP/s)"
     )
@@ -208,9 +208,8 @@ def tracking_display(tracking: pd.DataFrame) -> pd.DataFrame:
     return tracking.rename(
         columns={
             "machine": "Machine",
-            "single_core": "Single-core score",
-            "multi_core": "Multi-core score",
-            **{w: f"{tables.WORKLOAD_TITLES.get(w, w)} (img/s)" for w in tables.WORKLOADS},
+            **{s: f"{model.SECTION_TITLES[s]} score" for s in ("single_core", "multi_core")},
+            **{w: f"{model.WORKLOAD_TITLES.get(w, w)} (img/s)" for w in model.WORKLOADS},
         }
     ).round(1)
 
@@ -218,8 +217,8 @@ def tracking_display(tracking: pd.DataFrame) -> pd.DataFrame:
 def rank_findings(tracking: pd.DataFrame) -> list[str]:
     """One line per workload: how well each score orders the machines (`rank_agreement`)."""
     lines = []
-    for workload in tables.WORKLOADS:
-        title = tables.WORKLOAD_TITLES.get(workload, workload)
+    for workload in model.WORKLOADS:
+        title = model.WORKLOAD_TITLES.get(workload, workload)
         rho = {s: rank_agreement(tracking, s, workload) for s in ("single_core", "multi_core")}
         if all(math.isnan(v) for v in rho.values()):
             lines.append(f"{title}: needs three machines with probes and this workload.")

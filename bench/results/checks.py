@@ -34,7 +34,7 @@ from bench.errors import UserError
 from bench.results import model
 from bench.results.format import Result, ResultsError, decode, loads
 from bench.results.store import utc_stamp
-from bench.terminal import printable
+from bench.text import printable
 
 STAMP = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>[1-9]\d{0,2}))?\.json$")
 """File name written by `bench.results.write`."""

@@ -20,7 +20,7 @@ import fastjsonschema
 import jsonschema
 
 from bench.errors import UserError
-from bench.terminal import printable
+from bench.text import printable
 
 SCHEMA_VERSION = 3
 """The version every new file is written in."""

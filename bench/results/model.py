@@ -326,3 +326,24 @@ def hardware_family(machine: Mapping[str, Any]) -> str:
     if architecture in {"arm64", "aarch64"}:
         return "Arm CPU"
     return "other"
+
+
+WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
+"""The article's four workloads, in its order (`bench.workloads` builds them)."""
+
+
+WORKLOAD_TITLES = {
+    "cnn": "Custom CNN",
+    "cnn-aug": "Custom CNN with augmentation",
+    "vgg16": "VGG-16 transfer learning",
+    "vgg16-aug": "VGG-16 transfer learning with augmentation",
+}
+"""How the report names each workload."""
+
+
+SECTIONS = ("single_core", "multi_core", "gpu")
+"""The Geekbench-style probe sections, in the order they run."""
+
+
+SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
+"""How every page, table and summary names a probe section."""

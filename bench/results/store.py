@@ -20,7 +20,7 @@ import jsonschema
 from bench import files
 from bench.errors import UserError
 from bench.results.format import ResultsError, schema, validate
-from bench.terminal import printable
+from bench.text import printable
 
 
 def result_paths(results_dir: str | os.PathLike[str]) -> list[Path]:

@@ -1,10 +1,10 @@
-"""Tests for bench/terminal.py: untrusted text made safe to print."""
+"""Tests for bench/text.py and bench/commands/arguments.py: untrusted text made safe to print, one-line parser errors."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.terminal import printable
+from bench.text import printable
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_command_line_mistakes_are_one_line(capsys: pytest.CaptureFixture[str]) 
     """A bad option gives one line naming the command and exit status 2; numbers are checked."""
     import argparse
 
-    from bench.terminal import OneLineParser, whole_number
+    from bench.commands.arguments import OneLineParser, whole_number
 
     parser = OneLineParser(name="tool", prog="python -m tool")
     parser.add_argument("--n", type=whole_number(1))

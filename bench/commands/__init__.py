@@ -1,0 +1,1 @@
+"""The front doors: every command's parser and its one-line errors."""

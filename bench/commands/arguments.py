@@ -1,0 +1,37 @@
+"""Command lines whose mistakes are one line: the parser every front door uses, and its types."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose every mistake is one line, ``NAME: error: ... (see --help)``,
+    exit status 2, instead of argparse's usage block. ``name`` is what the line starts with."""
+
+    def __init__(self, *args: Any, name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
+
+    def error(self, message: str) -> NoReturn:
+        """One line: what is wrong and where to look."""
+        self.exit(2, f"{self.name}: error: {message} (see --help)\n")
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f"{text!r} is not a whole number"
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < minimum:
+            msg = f"{value} must be at least {minimum}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
