@@ -172,7 +172,7 @@ def data(session: nox.Session) -> None:
 def compare(session: nox.Session) -> None:
     """Compare two results files or machine folders, with intervals (`-- A B`)."""
     install(session, "compare")
-    session.run("python", "-m", "bench.compare", *session.posargs)
+    session.run("python", "-m", "bench", "compare", *session.posargs)
 
 
 @nox.session
@@ -193,7 +193,7 @@ def contribution(session: nox.Session) -> None:
 def validate(session: nox.Session) -> None:
     """Check every file in results/ before it is committed (schema, place, plausibility)."""
     install(session, "compare")
-    session.run("python", "-m", "bench.validate", *session.posargs)
+    session.run("python", "-m", "bench", "validate", *session.posargs)
 
 
 @nox.session(python=TENSORFLOW_PYTHON)

@@ -256,7 +256,11 @@ def config_from_args(argv: list[str]) -> runner.Config:
     )
 
 
-SUBCOMMANDS = ("share", "compare", "validate")
+SUBCOMMANDS = {
+    "share": "bench.share",
+    "compare": "bench.commands.compare",
+    "validate": "bench.commands.validate",
+}
 """``benchbook share|compare|validate ...``: the other commands, by the same name as their nox
 sessions."""
 
@@ -267,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
 
-        module = importlib.import_module(f"bench.{argv[0]}")
+        module = importlib.import_module(SUBCOMMANDS[argv[0]])
         status: int = module.main(argv[1:])
         return status
     try:

@@ -557,28 +557,6 @@ def parse_pmset_settings(text: str) -> dict[str, bool | None]:
     return {"low_power_mode": None if match is None else match.group(1) != "0"}
 
 
-def throttling(snapshot: Mapping[str, Any] | None) -> list[str]:
-    """What in one `power_and_thermal` snapshot can slow a run down, in words (empty when none)."""
-    if not snapshot:
-        return []
-    found = []
-    if snapshot.get("low_power_mode"):
-        found.append("Low Power Mode on")
-    if str(snapshot.get("power_source") or "").lower().startswith("battery"):
-        found.append("on battery")
-    limit = snapshot.get("cpu_speed_limit")
-    if isinstance(limit, int) and limit < 100:
-        found.append(f"CPU speed limited to {limit} %")
-    for key, what in (
-        ("thermal_warning_level", "thermal"),
-        ("performance_warning_level", "performance"),
-    ):
-        level = snapshot.get(key)
-        if isinstance(level, int) and level > 0:
-            found.append(f"{what} warning level {level}")
-    return found
-
-
 # --- machine slugs --------------------------------------------------------------------------------
 
 # Marketing words that add nothing to a CPU name ("Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz").

@@ -34,7 +34,7 @@ Each probe is measured the same way (`measure`): one warm-up call, a calibration
 many iterations last ``min_time_s``, then timed repeats of that many iterations until the
 relative spread (sample standard deviation / mean) of the last ``min_repeats`` repeats is at
 most ``target_spread`` or ``max_repeats`` is reached. Every repeat's seconds, their median and
-spread are stored; the throughput uses the median. Scores come from `bench.baselines`.
+spread are stored; the throughput uses the median. Scores come from `bench.readers.reference`.
 
 TensorFlow is imported only inside the worker: the rest of benchbook can import this module
 without it.
@@ -63,8 +63,9 @@ from typing import Any, NoReturn
 
 import jsonschema
 
-from bench import baselines, files, processes, results, stats, workloads
+from bench import files, processes, results, stats, workloads
 from bench.errors import UserError
+from bench.readers import reference
 from bench.results import model, schema
 from bench.results.model import SECTIONS
 from bench.text import error_line
@@ -203,7 +204,7 @@ class Probe:
 
 
 def probe_record(probe: Probe, measurement: Measurement, threads: int | None) -> dict[str, Any]:
-    """The stored form of a measured probe (unscored: `bench.baselines.rescore` adds scores)."""
+    """The stored form of a measured probe (unscored: `bench.readers.reference.rescore` adds scores)."""
     value = probe.work_per_iteration * measurement.iterations / measurement.median_s
     return {
         "name": probe.name,
@@ -831,7 +832,7 @@ def _run_worker(
         data = json.loads(output.read_text(encoding="utf-8"))
         gpus = data["gpus"]
         # Scored here so that the whole section, scores included, is checked against the schema.
-        scored = baselines.rescore({"sections": {section: data["section"]}})
+        scored = reference.rescore({"sections": {section: data["section"]}})
         block = scored["sections"][section]
         error = jsonschema.exceptions.best_match(_section_validator().iter_errors(block))
         if error is not None:
@@ -875,7 +876,7 @@ def run_probes(
     -------
     dict
         The ``probes`` block of a results file (see the schema's ``$defs/probes``), scored
-        against `bench.baselines.CURRENT`.
+        against `bench.readers.reference.CURRENT`.
     """
     settings = Settings(scale=scale, min_time_s=min_time_s)
     say = log or (lambda _: None)
@@ -903,12 +904,12 @@ def run_probes(
                     gpus = seen
             say(f"probes: {section.replace('_', '-')}: {_summary(sections[section])}")
     block = {
-        "baseline_version": baselines.CURRENT.version,
+        "baseline_version": reference.CURRENT.version,
         "settings": asdict(settings),
         "sections": sections,
         "elapsed_s": time.perf_counter() - started,
     }
-    return baselines.rescore(block, baselines.CURRENT)
+    return reference.rescore(block, reference.CURRENT)
 
 
 def _summary(section: Mapping[str, Any]) -> str:

@@ -29,19 +29,17 @@ from typing import Any
 
 from bench import (
     __version__,
-    attribution,
     data,
     environment,
     pipelines,
     processes,
     results,
-    sanity,
     stats,
     weights,
 )
 from bench.errors import UserError
 from bench.profiles import PROFILES
-from bench.report import standings
+from bench.readers import bottleneck, standings, verdicts
 from bench.results import model
 
 
@@ -266,7 +264,7 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
             continue
         source, compute = found.input_images_per_s, found.compute_images_per_s
         end = model.images_per_s(run)
-        figures = attribution.derive(source, compute, end)
+        figures = bottleneck.derive(source, compute, end)
         share = figures["input_wait_share"]
         rows.append(
             (
@@ -540,7 +538,7 @@ def check_lines(document: dict[str, Any]) -> list[str]:
     return [
         f"WARNING: {run['workload']} #{run['repeat']}: {warning}"
         for run in document["workloads"]
-        for warning in sanity.run_warnings(document, run)
+        for warning in verdicts.run_warnings(document, run)
     ]
 
 

@@ -9,7 +9,7 @@ Without files it takes the newest results file that is not yet in the repository
    `bench.results.check_tree`, which is exactly what ``nox -s validate`` runs in CI;
 2. shows what it will send: the machine, the runs, one line per workload (median seconds per
    epoch with its 95 % interval) and the comparison with the closest machine already in
-   ``results/`` (`bench.compare.report`, the verdicts ``nox -s compare`` prints);
+   ``results/`` (`bench.readers.comparison.report`, the verdicts ``nox -s compare`` prints);
 3. after asking (or with ``--yes``), commits only those files on a new branch, without touching
    the working tree, the index or the current branch (a temporary index; the files stay where
    they are);
@@ -38,10 +38,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bench import compare, results, stats
+from bench import results, stats
 from bench.commands.arguments import OneLineParser
 from bench.errors import UserError
-from bench.report import standings
+from bench.readers import comparison, standings
 from bench.results import model
 from bench.text import escape_markdown, printable
 
@@ -317,11 +317,11 @@ class Summary:
     closest: str | None
     """The closest committed machine's folder name, when one has comparable runs."""
     comparison: str
-    """`bench.compare.report` of the closest machine (A) against the shared runs (B), or why
+    """`bench.readers.comparison.report` of the closest machine (A) against the shared runs (B), or why
     there is none."""
     standing: list[str] = field(default_factory=list)
     """Where the machine ranks per workload among the machines in results/
-    (`bench.report.standings.where_it_stands`)."""
+    (`bench.readers.standings.where_it_stands`)."""
 
     @property
     def machine(self) -> str:
@@ -336,7 +336,7 @@ class Summary:
         return f"Results: {printable(self.slug, 80)}{label}, {count} file{'s' if count > 1 else ''}"
 
 
-def _workload_line(side: compare.Side, workload: str) -> str:
+def _workload_line(side: comparison.Side, workload: str) -> str:
     runs = [r for r in side.runs if r.setting[0] == workload]
     usable = [r for r in runs if r.usable]
     failed = len(runs) - len(usable)
@@ -364,7 +364,7 @@ def _workload_line(side: compare.Side, workload: str) -> str:
     return (
         f"{workload}: {len(chosen)} run(s){more}, median {interval.value:.3g} s/epoch "
         f"({spread}){rate_text}; "
-        f"{compare.describe(setting)}"
+        f"{comparison.describe(setting)}"
     )
 
 
@@ -380,7 +380,7 @@ def _settings(documents: Sequence[tuple[Path, results.Result]]) -> set[model.Set
 def _only(
     documents: Sequence[tuple[Path, results.Result]], settings: set[model.Setting]
 ) -> list[tuple[Path, results.Result]]:
-    """The documents with only the runs of ``settings`` (so `compare.pair` refuses nothing)."""
+    """The documents with only the runs of ``settings`` (so `comparison.pair` refuses nothing)."""
     kept = []
     for path, d in documents:
         runs = [r for r in d["workloads"] if model.setting_of(d, r) in settings]
@@ -403,7 +403,7 @@ def summarise(
     own = [(Path(str(p)), shared[p]) for p in files]
     latest = own[-1][1]
     slug = latest["machine"]["slug"]
-    new = compare.Side("B", Path(str(files[0].parent)), own)
+    new = comparison.Side("B", Path(str(files[0].parent)), own)
     runs = [
         f"{path.name}: {d['config']['profile']} profile, {len(d['workloads'])} workload run(s), "
         f"status {d['status']}, {d['dataset']['kind']} data, TensorFlow {d['software']['tensorflow']}"
@@ -422,14 +422,14 @@ def summarise(
             candidates.append(((-len(common), differs, name), common, found))
     if candidates:
         (_, _, closest), common, found = min(candidates, key=lambda c: c[0])
-        comparison = compare.report(
-            compare.Side("A", Path(RESULTS, closest), _only(found, common)),
-            compare.Side("B", new.given, _only(own, common)),
+        against = comparison.report(
+            comparison.Side("A", Path(RESULTS, closest), _only(found, common)),
+            comparison.Side("B", new.given, _only(own, common)),
         )
         closest_name: str | None = closest
     else:
         closest_name = None
-        comparison = (
+        against = (
             f"No other machine in {RESULTS}/ has runs comparable with these yet (the same "
             "workload, profile, image size, batch, data, weights, pipeline, threads and Keras): "
             "this is the first of its kind."
@@ -443,7 +443,7 @@ def summarise(
         workloads=[_workload_line(new, w) for w in new.workloads()],
         runs=runs,
         closest=closest_name,
-        comparison=comparison,
+        comparison=against,
     )
 
 

@@ -1,6 +1,6 @@
 """Statistics of epoch times: medians, bootstrap intervals, ratios, noise and plain verdicts.
 
-Only NumPy; no pandas, no TensorFlow, so the docs, `bench.compare` and CI can all call it.
+Only NumPy; no pandas, no TensorFlow, so the docs, `bench.readers.comparison` and CI can all call it.
 
 The data are the measured epochs of workload runs (warm-up epochs left out), one array per run.
 A run is one workload in one fresh worker process (one repeat of one results file), so runs are

@@ -10,23 +10,24 @@ import numpy as np
 import pytest
 
 from bench import attribution
+from bench.readers import bottleneck
 
 
 def test_input_wait_share_is_the_step_time_compute_does_not_explain() -> None:
     """End to end at half the compute-only rate means half of each step waits for input."""
-    assert attribution.input_wait_share(50.0, 100.0) == pytest.approx(0.5)
-    assert attribution.input_wait_share(100.0, 100.0) == 0.0
+    assert bottleneck.input_wait_share(50.0, 100.0) == pytest.approx(0.5)
+    assert bottleneck.input_wait_share(100.0, 100.0) == 0.0
     # Noise can make end to end faster than compute only: never a negative wait.
-    assert attribution.input_wait_share(120.0, 100.0) == 0.0
-    assert math.isnan(attribution.input_wait_share(math.nan, 100.0))
-    assert math.isnan(attribution.input_wait_share(50.0, 0.0))
+    assert bottleneck.input_wait_share(120.0, 100.0) == 0.0
+    assert math.isnan(bottleneck.input_wait_share(math.nan, 100.0))
+    assert math.isnan(bottleneck.input_wait_share(50.0, 0.0))
 
 
 def test_verdict_compares_the_pipeline_alone_with_the_model_alone() -> None:
     """Input-bound exactly when input-only throughput is below compute-only throughput."""
-    assert attribution.verdict(60.0, 150.0) == attribution.INPUT_BOUND
-    assert attribution.verdict(300.0, 150.0) == attribution.COMPUTE_BOUND
-    assert attribution.verdict(math.nan, 150.0) == attribution.NOT_MEASURED
+    assert bottleneck.verdict(60.0, 150.0) == bottleneck.INPUT_BOUND
+    assert bottleneck.verdict(300.0, 150.0) == bottleneck.COMPUTE_BOUND
+    assert bottleneck.verdict(math.nan, 150.0) == bottleneck.NOT_MEASURED
 
 
 @pytest.mark.parametrize(("source", "compute"), [(60.0, 150.0), (300.0, 150.0), (90.0, 91.0)])
@@ -35,18 +36,18 @@ def test_in_a_sequential_loop_the_verdict_agrees_with_a_wait_of_one_half(
 ) -> None:
     """When input and compute take turns, input-bound means at least half of each step waits."""
     end_to_end = 1 / (1 / source + 1 / compute)
-    figures = attribution.derive(source, compute, end_to_end)
-    assert (figures["verdict"] == attribution.INPUT_BOUND) == (figures["input_wait_share"] >= 0.5)
+    figures = bottleneck.derive(source, compute, end_to_end)
+    assert (figures["verdict"] == bottleneck.INPUT_BOUND) == (figures["input_wait_share"] >= 0.5)
 
 
 def test_derive_splits_the_time_per_image_into_compute_and_wait() -> None:
     """Compute and input wait add up to the end-to-end milliseconds per image."""
-    figures = attribution.derive(60.0, 200.0, 50.0)
+    figures = bottleneck.derive(60.0, 200.0, 50.0)
     assert figures["end_to_end_ms"] == pytest.approx(20.0)
     assert figures["compute_ms"] == pytest.approx(5.0)
     assert figures["input_wait_ms"] == pytest.approx(15.0)
-    assert figures["verdict"] == attribution.INPUT_BOUND
-    capped = attribution.derive(500.0, 90.0, 100.0)
+    assert figures["verdict"] == bottleneck.INPUT_BOUND
+    capped = bottleneck.derive(500.0, 90.0, 100.0)
     assert capped["compute_ms"] == pytest.approx(10.0)
     assert capped["input_wait_ms"] == 0.0
 
@@ -61,16 +62,16 @@ def test_timed_steps_stay_a_sixth_of_the_run_within_bounds() -> None:
 
 def test_speedup_bound_is_amdahls_law() -> None:
     """Doubling compute speed with half of each step waiting for input gains at most 1.33x."""
-    assert attribution.speedup_bound(0.5, 2.0) == pytest.approx(4 / 3)
-    assert attribution.speedup_bound(0.0, 2.0) == pytest.approx(2.0)
-    assert attribution.speedup_bound(0.25, math.inf) == pytest.approx(4.0)
-    assert attribution.speedup_bound(1.0, 2.0) == pytest.approx(1.0)
-    assert math.isnan(attribution.speedup_bound(math.nan, 2.0))
+    assert bottleneck.speedup_bound(0.5, 2.0) == pytest.approx(4 / 3)
+    assert bottleneck.speedup_bound(0.0, 2.0) == pytest.approx(2.0)
+    assert bottleneck.speedup_bound(0.25, math.inf) == pytest.approx(4.0)
+    assert bottleneck.speedup_bound(1.0, 2.0) == pytest.approx(1.0)
+    assert math.isnan(bottleneck.speedup_bound(math.nan, 2.0))
 
 
 def test_speedup_bound_without_input_wait_and_instant_compute_has_no_limit() -> None:
     """No input wait and an instant computation give an unbounded speed-up, not a crash."""
-    assert attribution.speedup_bound(0.0, math.inf) == math.inf
+    assert bottleneck.speedup_bound(0.0, math.inf) == math.inf
 
 
 def _batches(sizes: list[int]) -> Iterator[tuple[Any, Any]]:

@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from conftest import ROOT, run_bench
 
-from bench import backends, baselines, environment, probes, results
+from bench import backends, environment, probes, results
 from bench.cli import config_from_args
 from bench.errors import UserError
 from bench.probes import Settings
+from bench.readers import reference as baselines
 from bench.results import model
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -236,7 +237,7 @@ def test_runs_of_two_backends_are_not_compared_unless_forced(
     assert jax_smoke["files"]
     assert smoke_run["files"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "bench.compare", str(smoke_run["files"][0]),
+    args = [sys.executable, "-m", "bench", "compare", str(smoke_run["files"][0]),
             str(jax_smoke["files"][0])]  # fmt: skip
     refused = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     assert refused.returncode != 0

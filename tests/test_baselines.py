@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench import baselines, probes
-from bench.baselines import Baseline, BaselineError, Baselines
+from bench import probes
+from bench.readers import reference as baselines
+from bench.readers.reference import Baseline, BaselineError, Baselines
 from bench.results import schema
 
 scores = st.floats(min_value=1e-3, max_value=1e9, allow_nan=False, allow_infinity=False)

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from bench import compare, pipelines, results
+from bench import pipelines, results
+from bench.commands import compare
+from bench.readers import comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "compare"
@@ -299,10 +301,10 @@ def test_usage_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_module_runs_as_a_command() -> None:
-    """``python -m bench.compare`` prints the table, and a bad path gives no traceback."""
+    """``benchbook compare`` prints the table, and a bad path gives no traceback."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     good = subprocess.run(
-        [sys.executable, "-m", "bench.compare", str(A), str(B)],
+        [sys.executable, "-m", "bench", "compare", str(A), str(B)],
         capture_output=True,
         text=True,
         env=env,
@@ -311,7 +313,7 @@ def test_module_runs_as_a_command() -> None:
     assert good.returncode == 0
     assert "1.51x faster" in good.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "bench.compare", str(A), "nowhere"],
+        [sys.executable, "-m", "bench", "compare", str(A), "nowhere"],
         capture_output=True,
         text=True,
         env=env,
@@ -348,11 +350,11 @@ def _pairs() -> list[tuple[Path, str, str, str]]:
     found = []
     for tree in FIXTURE_TREES:
         loaded = tables.load_results(tree)
-        for comparison in training.comparisons(loaded.epochs):
-            for a in comparison.machines:
-                for b in comparison.machines:
+        for together in training.comparisons(loaded.epochs):
+            for a in together.machines:
+                for b in together.machines:
                     if a != b:
-                        found.append((tree, comparison.workload, a, b))
+                        found.append((tree, together.workload, a, b))
     return found
 
 
@@ -368,13 +370,13 @@ def test_the_report_and_compare_agree(
     from bench.report import tables, training
 
     loaded = tables.load_results(tree)
-    for comparison in training.comparisons(loaded.epochs):
-        if comparison.workload != workload or not {a, b} <= set(comparison.machines):
+    for together in training.comparisons(loaded.epochs):
+        if together.workload != workload or not {a, b} <= set(together.machines):
             continue
-        in_report = stats.verdict(comparison.ratio(a, b))
+        in_report = stats.verdict(together.ratio(a, b))
         status, out, _ = run(capsys, tree / a, tree / b, "--force")
         assert status == 0
-        title = f"{workload}: {compare.describe(comparison.setting)}"
+        title = f"{workload}: {comparison.describe(together.setting)}"
         lines = out.splitlines()
         start = lines.index(title)
         verdict = next(line for line in lines[start:] if line.startswith("  B vs A: "))

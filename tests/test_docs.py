@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from documents import FIXTURES, on_jax, read, write
 
-from bench import attribution as measurement
 from bench import results
+from bench.readers import bottleneck
 from bench.report import article, attribution, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def test_attribution_page_explains_the_augmentation_result_from_the_data(site: P
         f"{plain['input_wait_share']:.0%} of each training step of the custom CNN is spent "
         f"waiting for input; with augmentation, {legacy['input_wait_share']:.0%}."
     ) in text
-    bound = measurement.speedup_bound(legacy["input_wait_share"], 2.0)
+    bound = bottleneck.speedup_bound(legacy["input_wait_share"], 2.0)
     assert f"and the augmented one at most {training.format_ratio(bound)}" in text
     assert f"so this configuration is {legacy['verdict']}" in text
     assert (
@@ -537,7 +537,7 @@ def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
     """Type part of two names, get compare's verdicts for that pair; the address reopens it."""
     from urllib.parse import parse_qs, urlparse
 
-    from bench import compare
+    from bench.readers import comparison as compare
     from bench.report import summaries
     from bench.results import model
 

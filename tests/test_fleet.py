@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import results
-from bench.report import standings, tables
+from bench.readers import standings
+from bench.report import tables
 from bench.results import fleet, model
 
 ROOT = Path(__file__).resolve().parents[1]

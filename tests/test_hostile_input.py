@@ -2,7 +2,7 @@
 
 Property-based (hypothesis): broken JSON, wrong types, huge numbers, NaN and Infinity, very long
 strings, and markup or terminal escapes in every text field of a valid document go through
-`bench.results.loads`, `bench.validate` and `bench.compare`. Each input must be refused with a
+`bench.results.loads`, `bench.validate` and `bench.readers.comparison`. Each input must be refused with a
 `ResultsError` of one line, or accepted; an accepted one must then pass through the validator and
 the comparison without a crash and without a raw control character reaching the terminal.
 """
@@ -21,8 +21,10 @@ import pytest
 from hypothesis import HealthCheck, assume, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from bench import compare, results, validate
+from bench import results
+from bench.commands import compare, validate
 from bench.errors import UserError
+from bench.readers import comparison
 from bench.text import printable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +167,9 @@ def exercise(document: dict[str, Any], text: str | None = None) -> None:
             assert shown_safely(str(problem))
             assert "\n" not in str(problem)
         try:
-            output = compare.report(compare.load_side("A", path), compare.load_side("B", path))
+            output = comparison.report(
+                comparison.load_side("A", path), comparison.load_side("B", path)
+            )
         except UserError as exc:
             output = printable(exc, 10_000)  # what compare.main prints
         assert shown_safely(output)

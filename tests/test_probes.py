@@ -16,9 +16,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bench import baselines, probes
+from bench import probes
 from bench.errors import UserError
 from bench.probes import Settings
+from bench.readers import reference as baselines
 from bench.results import schema
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -101,7 +101,7 @@ def test_compare_refuses_two_backends_and_force_marks_them(
     files = sorted(p for p in two_backends.files["path"] if MACHINE in p)
     tf_file = next(p for p in files if "T10" in Path(p).name)
     jax_file = next(p for p in files if "T22" in Path(p).name)
-    args = [sys.executable, "-m", "bench.compare", tf_file, jax_file]
+    args = [sys.executable, "-m", "bench", "compare", tf_file, jax_file]
     refused = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
     assert refused.returncode != 0
     assert "backend TensorFlow vs JAX" in refused.stdout + refused.stderr

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import results
-from bench.report import article, attribution, hardware, scores, standings, summaries, tables
+from bench.readers import standings
+from bench.report import article, attribution, hardware, scores, summaries, tables
 from bench.report import training as training_page
 
 ROOT = Path(__file__).resolve().parents[1]

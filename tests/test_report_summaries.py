@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench import compare, stats
+from bench import stats
+from bench.readers import comparison as compare
 from bench.report import summaries, tables
 from bench.results import fleet, model
 

@@ -16,6 +16,7 @@ import pytest
 
 from bench import pipelines, results, runner
 from bench.errors import UserError
+from bench.readers import verdicts
 from bench.results.model import WORKLOADS
 
 pytestmark = pytest.mark.slow
@@ -571,7 +572,7 @@ def test_conditions_are_sampled_while_the_worker_runs(
 ) -> None:
     """On macOS the power and thermal state is read every SAMPLE_S while a worker runs, and a
     CPU speed limit seen only mid-run flags the run as throttled."""
-    from bench import environment, sanity
+    from bench import environment
 
     record = _fake_record({"workload": "cnn", "repeat": 1}, tmp_path)
     (tmp_path / "ok.json").write_text(json.dumps(record))
@@ -595,7 +596,7 @@ def test_conditions_are_sampled_while_the_worker_runs(
     assert len(during) >= 2
     assert all(s["cpu_speed_limit"] == 60 for s in during)
     assert run["conditions"]["before"]["cpu_speed_limit"] == 100
-    assert sanity.throttled(run["conditions"]) == "CPU speed limited to 60 %"
+    assert verdicts.throttled(run["conditions"]) == "CPU speed limited to 60 %"
 
 
 def test_summary_says_where_the_new_result_ranks(

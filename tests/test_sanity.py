@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bench import environment, runner, sanity, workloads
+from bench.readers import verdicts
 
 DATA = Path(__file__).parent / "data" / "environment"
 NVIDIA = {"gpus": environment.parse_nvidia_smi((DATA / "nvidia-smi-1gpu.csv").read_text())}
@@ -84,7 +85,7 @@ def test_a_gpu_present_but_unused_is_named_with_its_cause(
 ) -> None:
     """Recorded nvidia-smi and system_profiler GPUs against TensorFlow's device list and the
     device the training ran on: the status and the likely cause."""
-    verdict = sanity.accelerator(machine, soft, device)
+    verdict = verdicts.accelerator(machine, soft, device)
     assert verdict["status"] == status
     if reason is None:
         assert verdict["reason"] is None
@@ -96,7 +97,7 @@ def test_hidden_devices_are_named() -> None:
     """CUDA_VISIBLE_DEVICES="" hides the GPU; the reason says so before anything else."""
     soft = software(packages={"tensorflow": "2.18.1"})
     soft["env"] = {"CUDA_VISIBLE_DEVICES": ""}
-    verdict = sanity.accelerator(NVIDIA, soft, CPU_DEVICE)
+    verdict = verdicts.accelerator(NVIDIA, soft, CPU_DEVICE)
     assert "CUDA_VISIBLE_DEVICES='' hides every GPU" in verdict["reason"]
 
 
@@ -121,28 +122,30 @@ STAND_IN = {"kind": "synthetic", "classes": ["cat", "dog"]}
 def test_learning_flags_a_run_at_chance_and_passes_one_that_learned() -> None:
     """On 128 stand-in images the line is 0.5 + 2 standard errors (0.588): 0.5 did not learn,
     0.727 (the lowest committed quick CNN run) did."""
-    flat = sanity.learning(run([0.5, 0.5, 0.5], weights="random"), STAND_IN)
+    flat = verdicts.learning(run([0.5, 0.5, 0.5], weights="random"), STAND_IN)
     assert flat["status"] == "did-not-learn"
     assert flat["threshold"] == pytest.approx(0.5 + 2 * math.sqrt(0.25 / 128))
     assert "random weights" in flat["reason"]
-    assert sanity.learning(run([0.55, 0.727, 0.7]), STAND_IN)["status"] == "ok"
+    assert verdicts.learning(run([0.55, 0.727, 0.7]), STAND_IN)["status"] == "ok"
 
 
 def test_learning_flags_a_diverged_loss_on_every_dataset() -> None:
     """A NaN or infinite loss (stored as null) is flagged, on real data as on the stand-in."""
     diverged = run([0.9, 0.9], losses=[0.5, None])
-    assert sanity.learning(diverged, STAND_IN)["status"] == "diverged"
-    assert sanity.learning(diverged, {"kind": "real", "classes": ["cat", "dog"]})["status"] == (
+    assert verdicts.learning(diverged, STAND_IN)["status"] == "diverged"
+    assert verdicts.learning(diverged, {"kind": "real", "classes": ["cat", "dog"]})["status"] == (
         "diverged"
     )
 
 
 def test_learning_is_not_judged_where_chance_cannot_be_told_apart() -> None:
     """The smoke profile's 16 validation images, real images and failed runs are not judged."""
-    assert sanity.learning(run([0.5, 0.5], images=16), STAND_IN)["status"] == "not-checked"
-    real = sanity.learning(run([0.5, 0.5]), {"kind": "real", "classes": ["cat", "dog"]})
+    assert verdicts.learning(run([0.5, 0.5], images=16), STAND_IN)["status"] == "not-checked"
+    real = verdicts.learning(run([0.5, 0.5]), {"kind": "real", "classes": ["cat", "dog"]})
     assert real["status"] == "ok"
-    assert sanity.learning({"status": "failed", "epochs": []}, STAND_IN)["status"] == "not-checked"
+    assert (
+        verdicts.learning({"status": "failed", "epochs": []}, STAND_IN)["status"] == "not-checked"
+    )
 
 
 def _batches() -> list[tuple[Any, Any]]:
@@ -163,10 +166,10 @@ def test_crosscheck_passes_cpu_against_cpu_and_catches_a_faulty_device() -> None
     device that computes on inputs 5 % off (an injected fault) is caught."""
     same = sanity.measure_crosscheck(_build, _batches(), "/CPU:0")
     assert same["max_relative_difference"] == 0.0
-    assert sanity.crosscheck_verdict(same)["status"] == "agrees"
+    assert verdicts.crosscheck_verdict(same)["status"] == "agrees"
     faulty = sanity.measure_crosscheck(_build, _batches(), "/CPU:0", perturb=lambda x: x * 1.05)
     assert faulty["max_relative_difference"] > sanity.CROSSCHECK_TOLERANCE
-    verdict = sanity.crosscheck_verdict(faulty)
+    verdict = verdicts.crosscheck_verdict(faulty)
     assert verdict["status"] == "diverges"
     assert "not trustworthy" in verdict["reason"]
 
@@ -175,9 +178,9 @@ def test_a_non_finite_loss_on_the_device_diverges() -> None:
     """A device whose loss is NaN never agrees, whatever the tolerance."""
     assert sanity.relative_differences([0.7], [math.nan]) == [math.inf]
     block = {"device": "/GPU:0", "reference": "/CPU:0", "max_relative_difference": None}
-    assert sanity.crosscheck_verdict(block)["status"] == "diverges"
-    assert sanity.crosscheck_verdict(None)["status"] == "not-run"
-    assert sanity.crosscheck_verdict({"error": "OOM"})["status"] == "failed"
+    assert verdicts.crosscheck_verdict(block)["status"] == "diverges"
+    assert verdicts.crosscheck_verdict(None)["status"] == "not-run"
+    assert verdicts.crosscheck_verdict({"error": "OOM"})["status"] == "failed"
 
 
 def test_the_run_summary_flags_each_failed_check_in_a_line() -> None:
@@ -217,22 +220,22 @@ def test_a_throttled_run_is_flagged_from_any_snapshot() -> None:
         "after": {"power_source": "Battery Power", "thermal_warning_level": 2},
         "sample_s": 15.0,
     }
-    assert sanity.throttled(conditions) == (
+    assert verdicts.throttled(conditions) == (
         "CPU speed limited to 70 %; Low Power Mode on; on battery; thermal warning level 2"
     )
     cool = {"before": {"power_source": "AC Power", "cpu_speed_limit": 100, "low_power_mode": False}}
-    assert sanity.throttled(cool) is None
-    assert sanity.throttled(None) is None
+    assert verdicts.throttled(cool) is None
+    assert verdicts.throttled(None) is None
     document = {"machine": NO_GPU, "software": software(), "dataset": STAND_IN}
     flagged = {**run([0.5, 0.9]), "device": CPU_DEVICE, "conditions": conditions}
-    assert sanity.run_warnings(document, flagged)[-1].startswith("throttled: CPU speed limited")
+    assert verdicts.run_warnings(document, flagged)[-1].startswith("throttled: CPU speed limited")
 
 
 def test_a_metal_plugin_that_failed_to_load_is_named_with_its_message() -> None:
     """The recorded loading error of tensorflow-metal is the reason given."""
     soft = software(metal="1.2.0")
     soft["plugin_error"] = "libmetal_plugin.dylib: Symbol not found: _TF_GetInputPropertiesList"
-    verdict = sanity.accelerator(APPLE, soft, CPU_DEVICE)
+    verdict = verdicts.accelerator(APPLE, soft, CPU_DEVICE)
     assert verdict["status"] == "not-visible"
     assert verdict["reason"].endswith(
         "did not load: libmetal_plugin.dylib: Symbol not found: _TF_GetInputPropertiesList"

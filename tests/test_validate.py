@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bench import results, validate
+from bench import results
+from bench.commands import validate
 from bench.results import checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -394,7 +395,7 @@ def test_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """Two folders, or an option, is a usage error with status 2."""
     assert validate.main(["a", "b"]) == 2
     assert validate.main(["--help"]) == 2
-    assert "usage: python -m bench.validate [RESULTS_DIR]" in capsys.readouterr().err
+    assert "usage: benchbook validate [RESULTS_DIR]" in capsys.readouterr().err
 
 
 def test_parse_timestamp() -> None:
@@ -408,9 +409,9 @@ def test_parse_timestamp() -> None:
 
 
 def test_module_runs_as_a_command(tree: Path) -> None:
-    """``python -m bench.validate DIR`` exits 0 on a valid folder, 1 with a planted problem."""
+    """``benchbook validate DIR`` exits 0 on a valid folder, 1 with a planted problem."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "bench.validate", str(tree)]
+    command = [sys.executable, "-m", "bench", "validate", str(tree)]
     ok = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert ok.returncode == 0
     assert "all valid" in ok.stdout

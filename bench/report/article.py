@@ -114,7 +114,7 @@ def article_comparison(results: Results) -> pd.DataFrame:
     Columns: ``measure``, ``title``, ``article`` (its words), ``article_ratio``,
     ``here_ratio``, ``here_low`` and ``here_high`` (the ratio and its 95 % bootstrap interval;
     NaN when not measured, the interval NaN for scores, which are single figures), ``here``
-    (the verdict in `bench.compare`'s words, the score ratio, or `NOT_MEASURED`), ``source``
+    (the verdict in `bench.readers.comparison`'s words, the score ratio, or `NOT_MEASURED`), ``source``
     (what the ratio here is made of, or why it is missing). With several machines of one chip,
     the first slug is used.
     """

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench import attribution as attribution_rules
+from bench.readers import bottleneck
 from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
 from bench.results import model
 from bench.results.model import WORKLOAD_TITLES, WORKLOADS
@@ -52,7 +52,7 @@ def attribution_table(results: Results) -> pd.DataFrame:
     A configuration is a machine with one value of every `COMPARABILITY_KEY` field (so the
     pipeline and thread count are part of it). Throughputs are medians over its finished runs
     (end to end: each run's median of measured epochs); input wait share, milliseconds per image
-    and the verdict follow `bench.attribution.derive`. ``attribution`` is ``measured`` when at
+    and the verdict follow `bench.readers.bottleneck.derive`. ``attribution`` is ``measured`` when at
     least one run has the measurement, else ``failed`` or ``not measured`` (files from before
     it, or runs with --skip-attribution): their throughputs are NaN and their verdict
     ``not measured``. ``overhead_share`` is the measurement's time over the rest of the run's
@@ -73,7 +73,7 @@ def attribution_table(results: Results) -> pd.DataFrame:
         source = float(measured["input_images_per_s"].median()) if len(measured) else math.nan
         compute = float(measured["compute_images_per_s"].median()) if len(measured) else math.nan
         end = float(group["end_to_end_images_per_s"].median())
-        derived = attribution_rules.derive(source, compute, end)
+        derived = bottleneck.derive(source, compute, end)
         overhead = measured["elapsed_s"] / (measured["wall_s"] - measured["elapsed_s"])
         cores = group["logical_cores"].dropna()
         threads = int(group["intra_op_threads"].iloc[0])
@@ -334,7 +334,7 @@ def _times(value: float) -> str:
 def _bound(row: Mapping[str, Any] | None, factor: float) -> str:
     if not row:
         return MISSING
-    return _times(attribution_rules.speedup_bound(float(row["input_wait_share"]), factor))
+    return _times(bottleneck.speedup_bound(float(row["input_wait_share"]), factor))
 
 
 def story_texts(story: AugmentationStory | None) -> dict[str, str]:

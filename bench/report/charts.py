@@ -27,7 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 
-from bench import attribution as attribution_verdicts
+from bench.readers import bottleneck
 from bench.report import attribution, tables, training
 from bench.report.markup import escape_markdown, one_line
 from bench.results import model
@@ -517,7 +517,7 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     if measured.empty:
         title = f"{name}: input wait and compute not measured yet"
     else:
-        bound = int((measured["verdict"] == attribution_verdicts.INPUT_BOUND).sum())
+        bound = int((measured["verdict"] == bottleneck.INPUT_BOUND).sum())
         worst = measured.sort_values("input_wait_share", ascending=False).iloc[0]
         title = (
             f"{name}: input-bound in {bound} of {len(measured)} measured configurations; "
@@ -548,7 +548,7 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             # Short enough to stay inside the axes; the verdict is named only when it is the
             # notable one (the title and the table give it for every configuration).
             label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait"
-            if row["verdict"] == attribution_verdicts.INPUT_BOUND:
+            if row["verdict"] == bottleneck.INPUT_BOUND:
                 label += ", input-bound"
             _value_labels(ax, [y], [compute + wait], [label])
         ax.set_yticks(ys, labels)

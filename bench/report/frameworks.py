@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench import stats
 from bench.report import training
-from bench.report.summaries import score_groups_verdict as score_verdict
+from bench.report.summaries import score_groups_verdict
 from bench.report.tables import Results
 from bench.results import model
 from bench.results.model import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES
@@ -135,7 +135,7 @@ def _score_rows(machine: str, results: Results) -> tuple[list[list[str]], set[st
             verdict = (
                 "reference"
                 if f == reference
-                else f"{score_verdict(groups[reference], values)}, against "
+                else f"{score_groups_verdict(groups[reference], values)}, against "
                 f"{model.backend_title(reference[0])} {reference[1]}"
             )
             rows.append([f"{SECTION_TITLES.get(section, section)} score", name, shown,

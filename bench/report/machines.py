@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from bench import stats
-from bench.report import hardware, markup, scores, standings, summaries, training
+from bench.readers import standings
+from bench.report import hardware, markup, scores, summaries, training
 from bench.report.tables import Results
 from bench.results import model
 from bench.results.model import WORKLOAD_TITLES
@@ -154,7 +155,7 @@ class Shared:
     probe_scores: pd.DataFrame
     """`scores.probe_scores`."""
     standings: dict[model.Setting, dict[str, standings.Standing]]
-    """Every machine's rank in every setting (`bench.report.standings`)."""
+    """Every machine's rank in every setting (`bench.readers.standings`)."""
     own: dict[str, list[tuple[training.Comparison, int]]]
     """Per machine, each comparable group restricted to it, with the group's machine count."""
     files: dict[str, pd.DataFrame]

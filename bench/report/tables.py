@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from bench import baselines
 from bench import results as results_io
 from bench.errors import UserError
+from bench.readers import reference
 from bench.results import Result, model
 from bench.results.model import SECTIONS
 
@@ -252,7 +252,7 @@ def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(types)
 
 
-PROBE_BASELINE = baselines.CURRENT.version
+PROBE_BASELINE = reference.CURRENT.version
 """The baseline version every probe score in the report is computed against."""
 
 
@@ -266,7 +266,7 @@ def _rescored(probes: Any) -> tuple[Any, str | None]:
     if not isinstance(probes, Mapping):
         return probes, None
     try:
-        return baselines.rescore(probes), None
+        return reference.rescore(probes), None
     except (UserError, ValueError, TypeError, AttributeError, KeyError) as exc:
         return probes, str(exc) or type(exc).__name__
 

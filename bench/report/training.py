@@ -2,7 +2,7 @@
 
 Timings are compared only inside a `Comparison`: runs that agree on every field of the
 comparability key (`bench.results.model.KEY`). Every ratio carries its bootstrap interval and is
-worded by `bench.stats.verdict`, as `bench.compare` words it.
+worded by `bench.stats.verdict`, as `bench.readers.comparison` words it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 
 from bench import stats
 from bench.errors import UserError
+from bench.readers import verdicts
 from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
 from bench.results import model
 from bench.results.model import WORKLOAD_TITLES, WORKLOADS
@@ -71,7 +72,7 @@ class Comparison:
 
     def ratio(self, baseline: str, machine: str) -> stats.Interval:
         """How many times faster ``machine`` is than ``baseline``, with its bootstrap interval:
-        the figure and interval `bench.compare` gives for the same runs."""
+        the figure and interval `bench.readers.comparison` gives for the same runs."""
         return stats.ratio_interval(self.groups(baseline), self.groups(machine))
 
 
@@ -124,18 +125,17 @@ def set_aside(results: Results) -> pd.DataFrame:
 
 
 def flagged_runs(results: Results) -> pd.DataFrame:
-    """Every run whose training checks fail (`bench.sanity.run_warnings`), one row per check.
+    """Every run whose training checks fail (`bench.readers.verdicts.run_warnings`), one row per check.
 
     Columns: ``machine``, ``workload``, ``repeat``, ``device``, ``check`` (the one-line reason)
     and ``path``. A run here still appears in the charts, marked by this table: a GPU nobody
     used, training that did not learn or a device that disagrees with the CPU.
     """
-    from bench import sanity
 
     rows = []
     for (_, file_row), document in zip(results.files.iterrows(), results.documents, strict=True):
         for run in document["workloads"]:
-            for warning in sanity.run_warnings(document, run):
+            for warning in verdicts.run_warnings(document, run):
                 rows.append(
                     [file_row["machine"], run["workload"], run["repeat"],
                      model.short_device(run["device"]), warning, file_row["path"]]
@@ -233,7 +233,7 @@ def speedups(comparison: Comparison, baseline: str) -> pd.Series:
 
 
 def speedup_verdict(ratio: Any) -> str:
-    """A speed-up as `bench.compare` words it (`bench.stats.verdict`); ``baseline`` for the
+    """A speed-up as `bench.readers.comparison` words it (`bench.stats.verdict`); ``baseline`` for the
     reference machine, an em dash where there is no ratio."""
     if ratio is None:
         return "baseline"
@@ -294,7 +294,7 @@ def headlines(results: Results) -> list[str]:
 
 def fastest_against_slowest(comparison: Comparison) -> str:
     """``fast vs slow: 1.52x faster, 95 % CI 1.47 to 1.58`` (or ``no clear difference (...)``):
-    the group's fastest machine against its slowest, in `bench.compare`'s words."""
+    the group's fastest machine against its slowest, in `bench.readers.comparison`'s words."""
     summary = summarise(comparison)
     fast, slow = str(summary.iloc[0]["machine"]), str(summary.iloc[-1]["machine"])
     if len(summary) == 1:
@@ -347,7 +347,7 @@ def training_table(comparison: Comparison, baseline: str) -> pd.DataFrame:
 
 
 def speedup_display(table: pd.DataFrame, baselines: dict[str, str], baseline: str) -> pd.DataFrame:
-    """`speedup_table` in `bench.compare`'s words (``1.52x faster, 95 % CI 1.47 to
+    """`speedup_table` in `bench.readers.comparison`'s words (``1.52x faster, 95 % CI 1.47 to
     1.58``, ``no clear difference (...)``), baselines in the headers."""
     shown = pd.DataFrame(index=table.index)
     for workload in table.columns:

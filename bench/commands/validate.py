@@ -1,4 +1,4 @@
-"""Check every results file before it is merged: ``python -m bench.validate [RESULTS_DIR]``.
+"""Check every results file before it is merged: ``benchbook validate [RESULTS_DIR]``.
 
 The rules are `bench.results.check_tree`'s (CONTRIBUTING.md states them for contributors), the
 same function the report and `compare` read through.
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when every file passes, 1 with one line per problem, 2 on a bad argument."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) > 1 or (args and args[0].startswith("-")):
-        print("usage: python -m bench.validate [RESULTS_DIR]  (default: results)", file=sys.stderr)
+        print("usage: benchbook validate [RESULTS_DIR]  (default: results)", file=sys.stderr)
         return 2
     root = Path(args[0]) if args else DEFAULT_DIR
     if not args and not root.exists():

@@ -1,4 +1,4 @@
-"""Compare two machines (or two setups): ``python -m bench.compare A B [--force]``.
+"""Compare two machines (or two setups): ``benchbook compare A B [--force]``.
 
 A and B are each a results file or a machine folder (``results/<slug>/``: every file in it).
 For each workload the two sides share, it prints both medians of the measured epoch times (warm-up
@@ -17,9 +17,7 @@ Everything shown from a results file passes through `bench.text.printable`.
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench import results, sanity, stats
-from bench.commands.arguments import OneLineParser
+from bench import results, stats
 from bench.errors import UserError
+from bench.readers import verdicts
 from bench.results import model
 from bench.results.model import WORKLOADS
 from bench.text import printable
@@ -67,7 +65,7 @@ class Run:
     compute_rate: float = math.nan
     """Compute-only images/s of the run's attribution block; NaN when not measured."""
     warnings: tuple[str, ...] = ()
-    """The training checks the run fails (`bench.sanity.run_warnings`)."""
+    """The training checks the run fails (`bench.readers.verdicts.run_warnings`)."""
 
     @property
     def name(self) -> str:
@@ -114,7 +112,7 @@ class Side:
                         measured=np.asarray(model.epoch_seconds(run), dtype=float),
                         input_rate=found.input_images_per_s,
                         compute_rate=found.compute_images_per_s,
-                        warnings=tuple(sanity.run_warnings(document, run)),
+                        warnings=tuple(verdicts.run_warnings(document, run)),
                     )
                 )
 
@@ -403,43 +401,3 @@ def load_side(letter: str, given: str | Path) -> Side:
         raise UserError(msg)
     documents = results.checked(path.parent if path.is_dir() else path.parent.parent, path)
     return Side(letter, path, sorted(documents.items()))
-
-
-def parser() -> argparse.ArgumentParser:
-    """The command-line parser."""
-    p = OneLineParser(
-        name="compare",
-        prog="python -m bench.compare",
-        description=(
-            "Compare the training times of two results files or machine folders "
-            "(results/<slug>/), workload by workload: medians with 95 %% intervals, how many "
-            "times faster B is than A, and a verdict."
-        ),
-    )
-    p.add_argument("a", metavar="A", help="the baseline: a results file or a machine folder")
-    p.add_argument("b", metavar="B", help="compared with A: a results file or a machine folder")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="compare runs with different settings anyway (marked FORCED)",
-    )
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 after a comparison; 2 with one line on bad input, a refused comparison or
-    nothing to compare."""
-    args = parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    try:
-        a, b = load_side("A", args.a), load_side("B", args.b)
-        text = report(a, b, force=args.force)
-    except UserError as exc:
-        # ResultsError messages quote file names and values from the file: make them printable.
-        print(f"compare: error: {printable(exc, 1000)}", file=sys.stderr)
-        return 2
-    print(text)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
