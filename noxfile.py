@@ -19,7 +19,7 @@ import nox
 from packaging.specifiers import SpecifierSet
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import support  # standard library only: nox's interpreter has nothing more
+from bench.harness import support  # standard library only: nox's interpreter has nothing more
 
 # PEP 440 ranges in `python=` need nox 2026.08.10.
 nox.needs_version = ">=2026.8.10"
@@ -196,16 +196,25 @@ def validate(session: nox.Session) -> None:
     session.run("python", "-m", "bench", "validate", *session.posargs)
 
 
-@nox.session(python=TENSORFLOW_PYTHON)
+@nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (smoke-profile training included)."""
-    refuse_unsupported(session, "tests")
+    """Run the fast tier: readers, report, harness and commands in process, without TensorFlow
+    (about two minutes on 2 cores)."""
+    install(session, "test-fast")
+    session.run("pytest", "-m", "not slow", *session.posargs, env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(name="tests-slow", python=TENSORFLOW_PYTHON)
+def tests_slow(session: nox.Session) -> None:
+    """Run the slow tier: smoke-profile training on TensorFlow and JAX (and PyTorch from a wheel
+    on disk), the worker processes, the site built and opened in a browser, fresh environments."""
+    refuse_unsupported(session, "tests-slow")
     install(session, "test")
     # PyTorch only from a wheel file on disk: PyPI's Linux build is CUDA's (about 3 GB). Without
     # one the PyTorch tests are skipped, and say why.
     if os.environ.get("BENCHBOOK_TORCH_WHEEL"):
         install_torch(session, required=False)
-    session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
+    session.run("pytest", "-m", "slow", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 
 @nox.session
@@ -255,6 +264,9 @@ def lint(session: nox.Session) -> None:
     # A security audit of the workflows (actions pinned by commit, no credentials kept where
     # pull request code runs, no template injection), offline: no GitHub API calls.
     session.run("zizmor", "--offline", ".github/workflows")
+    # The import rule: the worker, the harness and the report never import each other, the
+    # shared floor imports none of them, and only the worker imports a framework (pyproject.toml).
+    session.run("lint-imports")
     session.run("mypy")  # bench/ (strict), scripts/ and the noxfile
     # The tests, without the errors pandas-stubs makes of every scalar read (`frame.at[...]` is
     # typed as a union of all scalar types, so each comparison on one fails); names,

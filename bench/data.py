@@ -21,6 +21,9 @@ from bench import files
 from bench.errors import UserError
 from bench.text import printable
 
+# image_dataset_from_directory reads these (keras.src.utils.image_dataset_utils.ALLOWLIST_FORMATS).
+TFDATA_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png"})
+
 SPLITS = ("train", "validation")
 # What ImageDataGenerator.flow_from_directory accepts (keras.src.legacy.preprocessing.image).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff"})
@@ -428,3 +431,16 @@ def synthetic_description(root: Path) -> dict[str, Any]:
 def count(images: Mapping[str, Iterable[Path]]) -> int:
     """Number of images across classes."""
     return sum(len(list(v)) for v in images.values())
+
+
+def check_formats(root: Path) -> None:
+    """Refuse a dataset with files image_dataset_from_directory would silently skip."""
+    for split, classes in list_images(root).items():
+        for images in classes.values():
+            for path in images:
+                if path.suffix.lower() not in TFDATA_SUFFIXES:
+                    msg = (
+                        f"{path}: the tf.data pipelines read {', '.join(sorted(TFDATA_SUFFIXES))} "
+                        f"files only; convert the {split} images or use --pipeline legacy"
+                    )
+                    raise UserError(msg)

@@ -5,7 +5,7 @@ rename or link it into place: a reader never sees half a file, whatever stops th
 
 Generating the stand-in and preparing the Kaggle images both build into a hidden sibling folder
 and rename it into place, so a stopped run never leaves a half-made dataset. Ctrl-C and SIGTERM
-remove the sibling (`bench.processes.stop_signals`); SIGKILL, a power cut or a crash cannot. The
+remove the sibling (`bench.protocol.processes.stop_signals`); SIGKILL, a power cut or a crash cannot. The
 sibling's name carries the process id of its maker, and the next run removes every sibling whose
 maker is gone.
 """

@@ -17,6 +17,17 @@ import re
 import string
 import unicodedata
 
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the 8-bit CSI.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+
+LIMIT = 200
+"""Characters shown of one piece of untrusted text; the rest becomes ``...``."""
+
 _PUNCTUATION = frozenset(string.punctuation)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -54,19 +65,6 @@ def escape_markdown(text: object) -> str:
     which turns HTML tags, roles, links and emphasis into the literal characters.
     """
     return "".join("\\" + c if c in _PUNCTUATION else c for c in one_line(text))
-
-
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the 8-bit CSI.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-)
-
-
-LIMIT = 200
-"""Characters shown of one piece of untrusted text; the rest becomes ``...``."""
 
 
 def printable(text: object, limit: int = LIMIT) -> str:

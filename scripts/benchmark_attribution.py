@@ -31,8 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import pipelines
 from bench.report import attribution, tables, training
+from bench.results import model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
            "dataset_fingerprint"]  # fmt: skip
     rates = {
         name: whole[whole["pipeline"] == name].set_index(key)["end_to_end_images_per_s"]
-        for name in pipelines.PIPELINES
+        for name in model.PIPELINES
     }
     table = pd.concat(rates, axis=1)
     table = table[table["legacy"].notna() & table.drop(columns="legacy").notna().any(axis=1)]
@@ -90,13 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         print("no configuration ran with the legacy pipeline and a tf.data one")
         return 0
     ratios = []
-    for name in pipelines.PIPELINES[1:]:
+    for name in model.PIPELINES[1:]:
         column = f"{name} / legacy"
         table[column] = (table[name] / table["legacy"]).map(
             lambda v: training.format_ratio(v) if math.isfinite(v) else ""
         )
         ratios.append(column)
-    shown_rates = list(pipelines.PIPELINES)
+    shown_rates = list(model.PIPELINES)
     table[shown_rates] = (
         table[shown_rates].round(1).astype(object).where(table[shown_rates].notna(), "")
     )

@@ -21,7 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import attribution, data, pipelines, profiles, workloads
+from bench import data
+from bench.protocol import config
+from bench.results import model
+from bench.worker import pipelines, throughputs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads, 0: all")
-    parser.add_argument("--pipeline", action="append", choices=pipelines.PIPELINES)
+    parser.add_argument("--pipeline", action="append", choices=model.PIPELINES)
     args = parser.parse_args(argv)
     if min(args.rounds, args.batches) < 1 or args.warmup < 0 or args.threads < 0:
         parser.error("--rounds and --batches must be at least 1, --warmup and --threads >= 0")
@@ -41,22 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    quick = profiles.PROFILES["quick"]
+    quick = config.PROFILES["quick"]
     root = args.data or data.synthetic(
         data.SyntheticSpec(quick.train_per_class or 0, quick.validation_per_class or 0),
         ROOT / ".cache",
     )
-    names = args.pipeline or list(pipelines.PIPELINES)
+    names = args.pipeline or list(model.PIPELINES)
     rates: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(1, args.rounds + 1):
         for name in names:
             pipeline = pipelines.make(name, root, augment=True)
-            sample = attribution.measure_input(
+            sample = throughputs.measure_input(
                 pipelines.batches(pipeline), args.batches, warmup=args.warmup
             )
             rates[name].append(sample["images_per_s"])
             print(f"round {round_} {name:>13}: {sample['images_per_s']:7.1f} images/s", flush=True)
-    print(f"\nmedian of {args.rounds} rounds, {args.batches} batches of {workloads.BATCH_SIZE} "
+    print(f"\nmedian of {args.rounds} rounds, {args.batches} batches of {config.BATCH_SIZE} "
           f"after {args.warmup} untimed, threads {args.threads or 'default'}:")  # fmt: skip
     base = statistics.median(rates[names[0]])
     for name in names:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 from PIL import Image, ImageFilter
 
-from bench import prepare
+from bench.harness.dataset import prepare
 
 DRAWN = 300
 

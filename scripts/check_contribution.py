@@ -26,20 +26,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from bench.harness import contribution, repository
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import results, share
+from bench import results
 from bench.errors import UserError
 from bench.text import escape_markdown, printable
 
 
-def changed(git: share.Git, base: str) -> dict[str, list[PurePosixPath]]:
+def changed(git: repository.Git, base: str) -> dict[str, list[PurePosixPath]]:
     """The results paths the branch adds, modifies and deletes against ``base``, by kind."""
     # --end-of-options: a BASE such as "--output=FILE" must never be read as an option.
     entries = git.lines(
         "diff", "--name-status", "--no-renames", "--end-of-options", f"{base}...HEAD", "--",
-        share.RESULTS, what=f"list the results changed since {base}",
+        repository.RESULTS, what=f"list the results changed since {base}",
     )  # fmt: skip
     kinds: dict[str, list[PurePosixPath]] = {"added": [], "modified": [], "deleted": []}
     names = {"A": "added", "D": "deleted"}
@@ -50,7 +52,7 @@ def changed(git: share.Git, base: str) -> dict[str, list[PurePosixPath]]:
 
 def check(root: Path, base: str) -> tuple[list[str], str]:
     """The problems and the job summary (Markdown) of the pull request checked out at ``root``."""
-    git = share.Git.find(root)
+    git = repository.Git.find(root)
     kinds = changed(git, base)
     problems = [
         f"{p}: a committed results file was changed; never edit one: restore it and add a new "
@@ -61,7 +63,7 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
     # else (the check itself runs from the base branch, but the rule keeps reviews simple).
     outside = git.lines(
         "diff", "--name-only", "--no-renames", "--end-of-options", f"{base}...HEAD", "--", ".",
-        f":(exclude){share.RESULTS}", what=f"list the other files changed since {base}",
+        f":(exclude){repository.RESULTS}", what=f"list the other files changed since {base}",
     )  # fmt: skip
     if any(kinds.values()):
         problems += [
@@ -76,7 +78,7 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
         for p in kinds["added"]
         if p.suffix != ".json" or p.name.startswith(".") or len(p.parts) != 3
     ]
-    report = results.check_tree(git.root / share.RESULTS)
+    report = results.check_tree(git.root / repository.RESULTS)
     problems += [
         f"{printable(p.path.relative_to(git.root))}: {printable(p.message, 600)}"
         for p in report.problems
@@ -98,8 +100,13 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
         if path in loaded:
             folders.setdefault(path.parent.name, {})[path] = loaded[path]
     for shared in folders.values():
-        summary = share.summarise(shared, loaded)
-        lines += ["", f"### {escape_markdown(summary.slug)}", "", share.summary_markdown(summary)]
+        summary = contribution.summarise(shared, loaded)
+        lines += [
+            "",
+            f"### {escape_markdown(summary.slug)}",
+            "",
+            contribution.summary_markdown(summary),
+        ]
     lines.append(f"All {report.files} results file(s) under results/ are valid.")
     return [], "\n".join(lines) + "\n"
 

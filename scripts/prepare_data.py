@@ -17,12 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+from bench.harness.dataset import checking, source, splitting
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import prepare, processes
 from bench.commands.arguments import OneLineParser, whole_number
 from bench.errors import UserError
+from bench.harness.dataset import prepare
+from bench.protocol import processes
 
 PROG = "prepare_data"
 
@@ -45,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
             "Pillow and TensorFlow, exclude broken files with their reasons, split the rest per "
             "class and write OUTPUT/{train,validation,test}/{cat,dog}/ with OUTPUT/manifest.json."
         ),
-        epilog=f"Accepted sources: {prepare.EXPECTED}.",
+        epilog=f"Accepted sources: {source.EXPECTED}.",
     )
     p.add_argument(
         "source",
@@ -61,14 +64,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--split",
-        default=prepare.DEFAULT_SPLIT,
+        default=splitting.DEFAULT_SPLIT,
         metavar="TRAIN/VALIDATION/TEST",
         help="ratios applied to each class (default: %(default)s)",
     )
     p.add_argument(
         "--seed",
         type=_seed,
-        default=prepare.DEFAULT_SEED,
+        default=splitting.DEFAULT_SEED,
         help="seed of the split order (default: %(default)s)",
     )
     p.add_argument(
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _bar(stack: contextlib.ExitStack) -> prepare.ProgressFn:
+def _bar(stack: contextlib.ExitStack) -> checking.ProgressFn:
     """A progress callback drawing a bar on stderr, shown from the first file checked."""
     from rich.console import Console
     from rich.progress import (
@@ -148,7 +151,7 @@ def _bar(stack: contextlib.ExitStack) -> prepare.ProgressFn:
     return advance
 
 
-def _prepare(args: argparse.Namespace, progress: prepare.ProgressFn | None) -> prepare.Outcome:
+def _prepare(args: argparse.Namespace, progress: checking.ProgressFn | None) -> prepare.Outcome:
     return prepare.prepare(
         args.source,
         args.output,

@@ -21,6 +21,16 @@ settings.register_profile("suite", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
+SLOW_FIXTURES = frozenset({"smoke_run", "jax_smoke"})
+"""Fixtures that train real models: a test that uses one belongs to the slow tier."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put every test that uses a training fixture in the slow tier (``-m slow``)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_keras_home(tmp_path_factory: pytest.TempPathFactory) -> None:

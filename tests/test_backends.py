@@ -21,12 +21,18 @@ from typing import Any
 import pytest
 from conftest import ROOT, run_bench
 
-from bench import backends, environment, probes, results
-from bench.cli import config_from_args
+from bench import results
+from bench.commands.benchmark import config_from_args
 from bench.errors import UserError
-from bench.probes import Settings
-from bench.readers import reference as baselines
+from bench.harness.machine import software
+from bench.protocol import config, jobs
+from bench.protocol.jobs import ProbeJob, ProbeSettings
+from bench.readers import reference
 from bench.results import model
+from bench.worker import backends, probes
+
+# The slow tier: every test here trains or measures on a framework.
+pytestmark = pytest.mark.slow
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 NO_TORCH = "PyTorch is not installed (the suite installs it from BENCHBOOK_TORCH_WHEEL only)"
@@ -67,7 +73,7 @@ def in_worker(backend: str, code: str, tmp_path: Path) -> Any:
 
 COUNTS = """
 import json
-from bench import backends, workloads
+from bench.worker import backends, workloads
 out = {}
 for name in ("cnn", "vgg16"):
     model = workloads.build(workloads.get(name), 64)
@@ -80,7 +86,6 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("backend", installed_backends())
 def test_the_same_models_on_every_backend(backend: str, tmp_path: Path) -> None:
     """The four workloads' two models have the article's parameter counts, optimizer, loss and
@@ -94,13 +99,12 @@ def test_the_same_models_on_every_backend(backend: str, tmp_path: Path) -> None:
 
 GENERATOR = """
 import json
-from bench import backends
+from bench.worker import backends
 cls = backends.image_data_generator()
 print(json.dumps(f"{cls.__module__}.{cls.__qualname__}"))
 """
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])
 def test_image_data_generator_is_the_class_tensorflow_gives(backend: str, tmp_path: Path) -> None:
     """Keras 3.15 dropped keras.preprocessing.image.ImageDataGenerator; the private legacy class
@@ -129,7 +133,7 @@ def test_unknown_or_missing_backends_are_refused_in_one_line(
     """A backend that does not exist, or whose framework is missing, is refused before any work,
     naming the nox session that installs it."""
     with pytest.raises(UserError, match="unknown backend 'mxnet'; choose one of tensorflow"):
-        backends.check("mxnet")
+        config.check("mxnet")
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
@@ -154,7 +158,7 @@ def test_options_a_backend_cannot_honour_are_refused() -> None:
 
 def test_tfdata_pipelines_need_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without TensorFlow the tf.data pipelines are refused in one line; legacy runs anywhere."""
-    monkeypatch.setattr(backends, "tensorflow_installed", lambda: False)
+    monkeypatch.setattr(config, "tensorflow_installed", lambda: False)
     with pytest.raises(UserError) as info:
         config_from_args(["--backend", "jax", "--pipeline", "tfdata-affine"])
     assert "needs TensorFlow, which is not installed here; use --pipeline legacy" in str(info.value)
@@ -165,7 +169,7 @@ def test_the_software_block_records_the_backend() -> None:
     """What the worker reports on JAX lands in the software block; TensorFlow's devices stay
     empty because TensorFlow did not run."""
     versions = {"tensorflow-cpu": "2.18.1", "keras": "3.15.1", "jax": "0.10.2", "jaxlib": "0.10.2"}
-    software = environment.capture_software(
+    captured = software.capture_software(
         {
             "keras": "3.15.1",
             "keras_major": 3,
@@ -178,13 +182,13 @@ def test_the_software_block_records_the_backend() -> None:
         environ={"KERAS_BACKEND": "jax"},
         run=lambda *_a, **_k: None,
     )
-    assert software["backend"] == "jax"
-    assert software["backend_version"] == "0.10.2"
-    assert software["backend_devices"] == ["CPU:cpu:0"]
-    assert software["tf_devices"] == []
-    assert software["tensorflow"] == "2.18.1"
-    assert software["packages"]["jaxlib"] == "0.10.2"
-    assert software["env"] == {"KERAS_BACKEND": "jax"}
+    assert captured["backend"] == "jax"
+    assert captured["backend_version"] == "0.10.2"
+    assert captured["backend_devices"] == ["CPU:cpu:0"]
+    assert captured["tf_devices"] == []
+    assert captured["tensorflow"] == "2.18.1"
+    assert captured["packages"]["jaxlib"] == "0.10.2"
+    assert captured["env"] == {"KERAS_BACKEND": "jax"}
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +204,6 @@ def jax_smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"proc": proc, "files": files}
 
 
-@pytest.mark.slow
 def test_the_smoke_profile_runs_on_jax(jax_smoke: dict[str, Any]) -> None:
     """`--backend jax` trains all four workloads on the CPU and writes a valid file that says
     so, with the article's parameter counts and a passing cross-check."""
@@ -228,7 +231,6 @@ def test_the_smoke_profile_runs_on_jax(jax_smoke: dict[str, Any]) -> None:
     assert "JAX" in model.describe(setting)
 
 
-@pytest.mark.slow
 def test_runs_of_two_backends_are_not_compared_unless_forced(
     jax_smoke: dict[str, Any], smoke_run: dict[str, Any]
 ) -> None:
@@ -249,7 +251,6 @@ def test_runs_of_two_backends_are_not_compared_unless_forced(
     assert "backend TensorFlow vs JAX" in forced.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "backend",
     ["jax", pytest.param("torch", marks=pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH))],
@@ -259,11 +260,13 @@ def test_the_probes_run_on_the_backend(backend: str, tmp_path: Path) -> None:
     operations on one thread, and every probe (TensorFlow, installed here, decodes the JPEGs)."""
     output = tmp_path / "single.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_HOME=str(tmp_path / "keras"))
-    command = probes._worker_command(
-        "single_core", output, Settings(scale=0.05, min_time_s=0.02, max_repeats=3), backend
+    job = ProbeJob(
+        "single_core", backend, ProbeSettings(scale=0.05, min_time_s=0.02, max_repeats=3)
     )
+    (tmp_path / "single.job.json").write_text(jobs.dumps(job))
+    command = jobs.command(tmp_path / "single.job.json", output)
     subprocess.run(
-        command, env=probes._worker_env("single_core", backend) | env, check=True,
+        command, env=jobs.environment(job) | env, check=True,
         capture_output=True, timeout=180,
     )  # fmt: skip
     section = json.loads(output.read_text(encoding="utf-8"))["section"]
@@ -273,11 +276,10 @@ def test_the_probes_run_on_the_backend(backend: str, tmp_path: Path) -> None:
     assert all(p["status"] == "ok" and p["value"] > 0 for p in section["probes"]), section
     matmul = section["probes"][0]
     assert matmul["parallelism"] == f"1 thread ({title} intra- and inter-op threads 1)"
-    scored = baselines.rescore({"sections": {"single_core": section}})["sections"]["single_core"]
+    scored = reference.rescore({"sections": {"single_core": section}})["sections"]["single_core"]
     assert scored["score"] > 0
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)
 def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
     """`--backend torch` trains the CNN on PyTorch's CPU device and records it."""
@@ -356,7 +358,7 @@ def test_carried_wheels_commands_quote_the_folder_and_refuse_option_like_extras(
 def test_the_epoch_clock_waits_for_queued_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each clock reading of the epoch timer comes after `backends.wait_for_model`: work still
     queued when validation starts (JAX, GPUs) counts as training, not as validation."""
-    from bench import timing
+    from bench.worker import clock
 
     waited: list[str] = []
 
@@ -365,7 +367,7 @@ def test_the_epoch_clock_waits_for_queued_steps(monkeypatch: pytest.MonkeyPatch)
         time.sleep(0.2)
 
     monkeypatch.setattr(backends, "wait_for_model", slow_wait)
-    timer = timing.make_epoch_timer(100)
+    timer = clock.make_epoch_timer(100)
     timer.on_epoch_begin(0)
     timer.on_test_begin()
     timer.on_test_end({"loss": 0.5})
@@ -404,7 +406,6 @@ sys.meta_path.insert(0, _NoTensorFlow())
 '''
 
 
-@pytest.mark.slow
 def test_jax_trains_and_probes_without_tensorflow(tmp_path: Path) -> None:
     """The GPU-server route: with TensorFlow not importable, the JAX backend trains the CNN on
     the article's pipeline, the tf.data pipelines are refused in one line, and the probe worker
@@ -434,9 +435,9 @@ def test_jax_trains_and_probes_without_tensorflow(tmp_path: Path) -> None:
     (run,) = document["workloads"]
     assert run["status"] == "ok", run["error"]
     output = tmp_path / "single.json"
-    command = probes._worker_command(
-        "single_core", output, Settings(scale=0.05, min_time_s=0.02, max_repeats=3), "jax"
-    )
+    job = ProbeJob("single_core", "jax", ProbeSettings(scale=0.05, min_time_s=0.02, max_repeats=3))
+    (tmp_path / "single.job.json").write_text(jobs.dumps(job))
+    command = jobs.command(tmp_path / "single.job.json", output)
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=180)
     section = json.loads(output.read_text(encoding="utf-8"))["section"]
     by_name = {p["name"]: p for p in section["probes"]}

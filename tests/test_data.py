@@ -237,6 +237,7 @@ def test_a_dangling_symlink_is_refused_not_left_for_keras(
         data.describe(root, "real")
 
 
+@pytest.mark.slow
 def test_the_listing_is_what_keras_lists(synthetic_root: Path, tmp_path: Path) -> None:
     """Images in a subfolder of a class, upper-case suffixes and linked files count, as Keras counts
     them, so the check and the fingerprint cover every file training reads."""

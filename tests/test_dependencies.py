@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# The slow tier: these resolve and build environments.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

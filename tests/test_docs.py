@@ -28,6 +28,9 @@ from bench import results
 from bench.readers import bottleneck
 from bench.report import article, attribution, tables, training
 
+# The slow tier: every test here builds the site with Sphinx (the browser tests open it too).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     "index", "hardware", "scores", "training", "rankings", "compare", "frameworks", "attribution",
@@ -537,7 +540,7 @@ def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
     """Type part of two names, get compare's verdicts for that pair; the address reopens it."""
     from urllib.parse import parse_qs, urlparse
 
-    from bench.readers import comparison as compare
+    from bench.readers import comparison
     from bench.report import summaries
     from bench.results import model
 
@@ -549,14 +552,14 @@ def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
     query = parse_qs(urlparse(browser.current_url).query)
     assert (query["a"], query["b"]) == (["fleet-0007"], ["fleet-0123"])
     config = query["config"][0]
-    pairings, _ = compare.pair(
-        compare.load_side("A", folder / "fleet-0007"),
-        compare.load_side("B", folder / "fleet-0123"),
+    pairings, _ = comparison.pair(
+        comparison.load_side("A", folder / "fleet-0007"),
+        comparison.load_side("B", folder / "fleet-0123"),
         force=True,
     )
     titles = dict(summaries.index({}, {})["workloads"])
     expected = {
-        titles[p.workload]: compare.render_pairing(p)[-1].strip().removeprefix("B vs A: ")
+        titles[p.workload]: comparison.render_pairing(p)[-1].strip().removeprefix("B vs A: ")
         for p in pairings
         if not p.differs and summaries.configuration_id(model.as_dict(p.setting_a)) == config
     }

@@ -2,7 +2,7 @@
 
 Property-based (hypothesis): broken JSON, wrong types, huge numbers, NaN and Infinity, very long
 strings, and markup or terminal escapes in every text field of a valid document go through
-`bench.results.loads`, `bench.validate` and `bench.readers.comparison`. Each input must be refused with a
+`bench.results.loads`, `bench.commands.validate` and `bench.readers.comparison`. Each input must be refused with a
 `ResultsError` of one line, or accepted; an accepted one must then pass through the validator and
 the comparison without a crash and without a raw control character reaching the terminal.
 """

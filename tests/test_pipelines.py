@@ -1,16 +1,22 @@
-"""Tests for bench/pipelines.py: the tf.data pipeline matches the legacy one where it must."""
+"""Tests for bench/worker/pipelines.py: the tf.data pipeline matches the legacy one where it must."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from bench import data, pipelines, workloads
+from bench import data
 from bench.errors import UserError
+from bench.results import model
 from bench.results.format import upgrade
+from bench.worker import pipelines, workloads
+
+# The slow tier: every test here feeds the models through Keras and tf.data.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +56,9 @@ def test_affine_augmentation_records_the_article_arguments() -> None:
     assert pipelines.affine_augmentation(False) == {"rescaling": 1 / 255}
 
 
-def _legacy_transform(image: np.ndarray, params: dict[str, float]) -> np.ndarray:
+def _legacy_transform(
+    image: np.ndarray[Any, Any], params: dict[str, float]
+) -> np.ndarray[Any, Any]:
     from keras.src.legacy.preprocessing.image import ImageDataGenerator
 
     generator = ImageDataGenerator(**workloads.AUGMENTATION)
@@ -190,7 +198,7 @@ def test_tfdata_augmentation_changes_images(tiny: Path, name: str) -> None:
 
 def test_batches_run_past_the_end_of_an_epoch(tiny: Path) -> None:
     """The attribution's batch source never runs dry, for either pipeline."""
-    for name in pipelines.PIPELINES:
+    for name in model.PIPELINES:
         pipeline = pipelines.make(name, tiny, augment=False, image_size=32, batch_size=4)
         source = pipelines.batches(pipeline)
         sizes = [int(next(source)[0].shape[0]) for _ in range(5)]
@@ -205,8 +213,8 @@ def test_tfdata_refuses_files_it_would_skip(tmp_path: Path, tiny: Path) -> None:
     first = next((root / "train" / "cat").glob("*.jpg"))
     first.rename(first.with_suffix(".tif"))
     with pytest.raises(UserError, match=r"\.tif.*--pipeline legacy"):
-        pipelines.check_formats(root)
-    pipelines.check_formats(tiny)
+        data.check_formats(root)
+    data.check_formats(tiny)
 
 
 def test_the_models_train_on_tfdata_batches(tiny: Path) -> None:

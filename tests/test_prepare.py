@@ -1,4 +1,5 @@
-"""Tests for bench/prepare.py: layouts, exclusions with reasons, the split, the manifest, safety."""
+"""Tests for bench/harness/dataset/: layouts, exclusions with reasons, the split, the manifest,
+safety."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ import pytest
 from conftest import run_bench
 from PIL import Image
 
-from bench import data, prepare, results
+from bench import data, results
 from bench.errors import UserError
+from bench.harness.dataset import prepare, splitting
+
+# The slow tier: preparing decodes every image with TensorFlow, as training will.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "prepare_data.py"
@@ -227,8 +232,10 @@ def test_manifest_fingerprint_is_the_harness_fingerprint(prepared: prepare.Outco
     assert described["name"] == f"Kaggle Dogs vs Cats ({prepared.manifest['layout']})"
     assert described["fingerprint"] == prepared.manifest["fingerprint"]
     assert described["manifest"] == prepared.manifest
-    assert prepare.fingerprint(prepared.output, data.SPLITS) == described["fingerprint"]
-    assert prepared.manifest["test_fingerprint"] == prepare.fingerprint(prepared.output, ("test",))
+    assert splitting.fingerprint(prepared.output, data.SPLITS) == described["fingerprint"]
+    assert prepared.manifest["test_fingerprint"] == splitting.fingerprint(
+        prepared.output, ("test",)
+    )
 
 
 def test_manifest_records_source_layout_and_options(
@@ -343,12 +350,16 @@ def test_split_is_seeded(tmp_path: Path, kaggle_zip: Path) -> None:
 
 def test_assign_keeps_a_files_split_when_others_change() -> None:
     """Per class, the first files in the seeded hash order train; validation and test round half up."""
-    ratios = prepare.parse_split("50/50/0")
+    ratios = splitting.parse_split("50/50/0")
     names = [f"cat.{i}.jpg" for i in range(40)]
-    full = prepare.assign({"cat": names, "dog": names}, ratios, 42, None)
-    order = sorted(names, key=lambda n: prepare._order_key(42, n))
+    full = splitting.assign({"cat": names, "dog": names}, ratios, 42, None)
+    order = sorted(names, key=lambda n: splitting._order_key(42, n))
     assert full["train"]["cat"] == sorted(order[:20])
-    assert prepare.split_counts(12_499, prepare.parse_split("80/10/10")) == (9_999, 1_250, 1_250)
+    assert splitting.split_counts(12_499, splitting.parse_split("80/10/10")) == (
+        9_999,
+        1_250,
+        1_250,
+    )
 
 
 @pytest.mark.parametrize(
@@ -363,7 +374,7 @@ def test_assign_keeps_a_files_split_when_others_change() -> None:
 def test_bad_split_is_refused(text: str, problem: str) -> None:
     """A split that is not three numbers with positive train and validation is refused."""
     with pytest.raises(UserError, match=problem):
-        prepare.parse_split(text)
+        splitting.parse_split(text)
 
 
 def test_limit_above_usable_is_refused(tmp_path: Path, kaggle_zip: Path) -> None:
@@ -557,7 +568,6 @@ def test_script_user_error_is_one_line(tmp_path: Path) -> None:
     assert "--limit-per-class" in help_proc.stdout
 
 
-@pytest.mark.slow
 def test_the_harness_trains_on_a_prepared_dataset(
     prepared: prepare.Outcome, tmp_path: Path
 ) -> None:
@@ -644,12 +654,12 @@ def test_the_test_split_fingerprint_is_the_harness_formula(tmp_path: Path) -> No
             folder = root / split / name
             folder.mkdir(parents=True)
             (folder / f"{name}.1.jpg").write_bytes(f"{split}-{name}".encode())
-    before = prepare.fingerprint(root, ("test",))
+    before = splitting.fingerprint(root, ("test",))
     (root / "test" / "cat" / "notes.txt").write_text("not an image")
-    assert prepare.fingerprint(root, ("test",)) == before
+    assert splitting.fingerprint(root, ("test",)) == before
     found = data.list_images(root, ("test",))
     assert before == data.fingerprint_of(root, found)[0]
     assert (
-        prepare.fingerprint(root, data.SPLITS)
+        splitting.fingerprint(root, data.SPLITS)
         == data.fingerprint_of(root, data.list_images(root))[0]
     )

@@ -1,4 +1,5 @@
-"""Tests for bench.probes: the timing rule, the worker processes, the block and Geekbench input."""
+"""Tests for bench/worker/probes.py, probe_timing.py and bench/harness/probing.py: the timing rule,
+the worker processes, the block and Geekbench input."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bench import probes
 from bench.errors import UserError
-from bench.probes import Settings
-from bench.readers import reference as baselines
+from bench.harness import geekbench, probing
+from bench.protocol import jobs
+from bench.protocol.jobs import ProbeJob, ProbeSettings
+from bench.readers import reference
 from bench.results import schema
+from bench.worker import probe_timing, probes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +59,7 @@ def _probes_errors(block: Any) -> list[str]:
 def _measured_section(threads: int, factor: float, names: Sequence[str]) -> dict[str, Any]:
     records = []
     for name in names:
-        work = probes.Probe(
+        work = probe_timing.Probe(
             name=name,
             unit=probes.UNITS[name],
             work=f"fake {name}",
@@ -64,10 +67,12 @@ def _measured_section(threads: int, factor: float, names: Sequence[str]) -> dict
             parallelism="fake",
             run=lambda _: None,
         )
-        baseline = baselines.CURRENT.probes[name].throughput
+        baseline = reference.CURRENT.probes[name].throughput
         seconds = 100 / (baseline * factor)
-        measurement = probes.Measurement(warmup_s=0.5, iterations=100, repeats_s=(seconds,) * 3)
-        records.append(probes.probe_record(work, measurement, threads))
+        measurement = probe_timing.Measurement(
+            warmup_s=0.5, iterations=100, repeats_s=(seconds,) * 3
+        )
+        records.append(probe_timing.probe_record(work, measurement, threads))
     return {
         "status": "ok",
         "reason": None,
@@ -83,16 +88,16 @@ def _measured_section(threads: int, factor: float, names: Sequence[str]) -> dict
 
 def test_relative_spread_is_the_coefficient_of_variation() -> None:
     """The spread is sample standard deviation over mean, and 0 for a single repeat."""
-    assert probes.relative_spread([1.0]) == 0.0
-    assert probes.relative_spread([1.0, 1.0, 1.0]) == 0.0
-    assert probes.relative_spread([0.9, 1.1]) == pytest.approx(math.sqrt(0.02) / 1.0)
+    assert probe_timing.relative_spread([1.0]) == 0.0
+    assert probe_timing.relative_spread([1.0, 1.0, 1.0]) == 0.0
+    assert probe_timing.relative_spread([0.9, 1.1]) == pytest.approx(math.sqrt(0.02) / 1.0)
 
 
 def test_measure_warms_up_calibrates_and_stops_when_steady() -> None:
     """A steady probe: warm-up kept apart, repeats sized to min_time_s, the minimum of repeats."""
     # Powers of two keep the fake seconds exact.
     work = FakeWork(per_iteration_s=1 / 64, factors=[4.0])  # the warm-up is 4x slower
-    m = probes.measure(work.run, Settings(min_time_s=1.0), work.clock)
+    m = probe_timing.measure(work.run, ProbeSettings(min_time_s=1.0), work.clock)
     assert m.warmup_s == pytest.approx(1 / 16)
     # Calibration doubles from 1 to 16 iterations (0.25 s >= a quarter of a repeat).
     assert work.calls[:6] == [1, 1, 2, 4, 8, 16]
@@ -107,7 +112,7 @@ def test_measure_stops_at_the_cap_when_the_spread_never_settles() -> None:
     # Warm-up, calibration, then repeats that never agree.
     noise = [1.0, 1.0, 1.0, 1.3, 0.8, 1.2, 0.9, 1.25, 0.85]
     work = FakeWork(per_iteration_s=0.5, factors=noise)
-    m = probes.measure(work.run, Settings(min_time_s=1.0, max_repeats=5), work.clock)
+    m = probe_timing.measure(work.run, ProbeSettings(min_time_s=1.0, max_repeats=5), work.clock)
     assert len(m.repeats_s) == 5
     assert m.spread > 0.025
 
@@ -117,7 +122,7 @@ def test_measure_settles_after_an_early_outlier() -> None:
     # warm-up, calibration (1 iteration of 0.5 s is enough), then repeats of 2 iterations.
     factors = [1.0, 1.0, 1.0, 1.4, 1.0, 1.0, 1.01, 1.0]
     work = FakeWork(per_iteration_s=0.5, factors=factors)
-    m = probes.measure(work.run, Settings(min_time_s=1.0, max_repeats=10), work.clock)
+    m = probe_timing.measure(work.run, ProbeSettings(min_time_s=1.0, max_repeats=10), work.clock)
     assert m.iterations == 2
     assert m.repeats_s == pytest.approx((1.0, 1.4, 1.0, 1.0, 1.01))
     assert m.median_s == pytest.approx(1.0)
@@ -126,7 +131,7 @@ def test_measure_settles_after_an_early_outlier() -> None:
 def test_measure_runs_slow_work_once_per_repeat() -> None:
     """Work longer than a repeat is calibrated in one call and timed one iteration a repeat."""
     work = FakeWork(per_iteration_s=3.0)
-    m = probes.measure(work.run, Settings(min_time_s=1.0), work.clock)
+    m = probe_timing.measure(work.run, ProbeSettings(min_time_s=1.0), work.clock)
     assert work.calls == [1, 1, 1, 1, 1]
     assert m.iterations == 1
     assert m.repeats_s == pytest.approx((3.0, 3.0, 3.0))
@@ -139,14 +144,14 @@ def test_measure_runs_slow_work_once_per_repeat() -> None:
 def test_settings_refuse_impossible_values(kwargs: dict[str, Any]) -> None:
     """Settings that could not produce a measurement are refused when made."""
     with pytest.raises(ValueError, match="out of range"):
-        Settings(**kwargs)
+        ProbeSettings(**kwargs)
 
 
 def test_probe_record_uses_the_median_repeat() -> None:
     """Throughput is work per iteration x iterations / the median repeat, in the probe's unit."""
-    work = probes.Probe("matmul", "GFLOP/s", "fake", 17.179869184, "1 thread", lambda _: None)
-    measurement = probes.Measurement(warmup_s=0.2, iterations=7, repeats_s=(1.2, 1.0, 1.1))
-    record = probes.probe_record(work, measurement, threads=1)
+    work = probe_timing.Probe("matmul", "GFLOP/s", "fake", 17.179869184, "1 thread", lambda _: None)
+    measurement = probe_timing.Measurement(warmup_s=0.2, iterations=7, repeats_s=(1.2, 1.0, 1.1))
+    record = probe_timing.probe_record(work, measurement, threads=1)
     assert record["value"] == pytest.approx(17.179869184 * 7 / 1.1)
     assert record["median_s"] == pytest.approx(1.1)
     assert record["repeats_s"] == [1.2, 1.0, 1.1]
@@ -165,7 +170,7 @@ def test_photo_like_jpegs_are_distinct_and_realistically_sized() -> None:
 
 def _scored_block(gpu: dict[str, Any] | None = None) -> dict[str, Any]:
     block = {
-        "baseline_version": baselines.CURRENT.version,
+        "baseline_version": reference.CURRENT.version,
         "settings": {
             "scale": 1.0,
             "min_time_s": 1.0,
@@ -176,11 +181,11 @@ def _scored_block(gpu: dict[str, Any] | None = None) -> dict[str, Any]:
         "sections": {
             "single_core": _measured_section(1, 1.0, probes.PROBES),
             "multi_core": _measured_section(2, 1.9, probes.PROBES),
-            "gpu": gpu or probes._not_measured("unavailable", "no GPU visible to TensorFlow"),
+            "gpu": gpu or jobs.not_measured("unavailable", "no GPU visible to TensorFlow"),
         },
         "elapsed_s": 41.2,
     }
-    return baselines.rescore(block)
+    return reference.rescore(block)
 
 
 def test_a_scored_block_validates_against_the_schema() -> None:
@@ -223,7 +228,9 @@ def test_a_failed_probe_has_a_reason_and_no_value() -> None:
 
 FAKE_WORKER = """
 import json, os, sys, time
-section, output = sys.argv[1], sys.argv[2]
+with open(sys.argv[1]) as job:
+    section = json.load(job)["section"]
+output = sys.argv[2]
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(section + "\\n")
 plan = json.loads(os.environ["FAKE_PLAN"]).get(section, {})
@@ -245,12 +252,7 @@ def fake_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log.touch()
     monkeypatch.setenv("FAKE_LOG", str(log))
 
-    def command(
-        section: str, output: Path, settings: Settings, backend: str = "tensorflow"
-    ) -> list[str]:
-        return [sys.executable, str(script), section, str(output)]
-
-    monkeypatch.setattr(probes, "_worker_command", command)
+    monkeypatch.setattr(probing, "WORKER", (sys.executable, str(script)))
     return log
 
 
@@ -270,14 +272,14 @@ def test_run_probes_merges_scores_and_skips_an_absent_gpu(
         },
     )
     lines: list[str] = []
-    block = probes.run_probes(log=lines.append)
+    block = probing.run_probes(log=lines.append)
     assert fake_workers.read_text().split() == ["single_core", "multi_core"]
     assert _probes_errors(block) == []
     sections = block["sections"]
     assert sections["single_core"]["score"] == pytest.approx(1000.0)
     assert sections["multi_core"]["score"] == pytest.approx(2000.0)
-    assert sections["gpu"] == probes._not_measured("unavailable", "no GPU visible to TensorFlow")
-    assert block["baseline_version"] == baselines.CURRENT.version
+    assert sections["gpu"] == jobs.not_measured("unavailable", "no GPU visible to TensorFlow")
+    assert block["baseline_version"] == reference.CURRENT.version
     assert any("gpu: unavailable" in line for line in lines)
 
 
@@ -292,7 +294,7 @@ def test_a_failing_worker_becomes_a_failed_section(
             "multi_core": {"section": _measured_section(2, 2.0, probes.PROBES), "gpus": []},
         },
     )
-    block = probes.run_probes()
+    block = probing.run_probes()
     single = block["sections"]["single_core"]
     assert single["status"] == "failed"
     assert single["reason"] == "worker exited with status 1: RuntimeError: boom"
@@ -305,7 +307,7 @@ def test_a_worker_writing_nonsense_becomes_a_failed_section(
     fake_workers: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Output that breaks the schema is refused; the GPU worker then decides about the GPU."""
-    unavailable = probes._not_measured("unavailable", "no GPU visible to TensorFlow")
+    unavailable = jobs.not_measured("unavailable", "no GPU visible to TensorFlow")
     _plan(
         monkeypatch,
         {
@@ -314,7 +316,7 @@ def test_a_worker_writing_nonsense_becomes_a_failed_section(
             "gpu": {"section": unavailable},
         },
     )
-    block = probes.run_probes()
+    block = probing.run_probes()
     multi = block["sections"]["multi_core"]
     assert multi["status"] == "failed"
     assert multi["reason"].startswith("worker wrote no valid section")
@@ -339,10 +341,10 @@ def test_a_visible_gpu_is_measured_and_can_be_turned_off(
             "gpu": {"section": gpu},
         },
     )
-    block = probes.run_probes()
+    block = probing.run_probes()
     assert block["sections"]["gpu"]["score"] == pytest.approx(50_000.0)
     assert _probes_errors(block) == []
-    skipped = probes.run_probes(gpu=False)["sections"]["gpu"]
+    skipped = probing.run_probes(gpu=False)["sections"]["gpu"]
     assert skipped["status"] == "skipped"
     assert skipped["score"] is None
     assert fake_workers.read_text().split().count("gpu") == 1
@@ -354,7 +356,7 @@ def test_a_hanging_worker_is_stopped_at_the_time_limit(
     """A worker past the time limit is stopped; it and the sections after it are failed."""
     _plan(monkeypatch, {"single_core": {"sleep": 30}})
     started = time.perf_counter()
-    block = probes.run_probes(timeout_s=1.5)
+    block = probing.run_probes(timeout_s=1.5)
     assert time.perf_counter() - started < 10
     sections = block["sections"]
     assert re.fullmatch(r"worker timed out after 1\.\d s", sections["single_core"]["reason"])
@@ -366,7 +368,7 @@ def test_a_hanging_worker_is_stopped_at_the_time_limit(
 def test_an_unknown_section_is_refused_before_importing_tensorflow() -> None:
     """Asking a worker for a section that does not exist is a UserError."""
     with pytest.raises(UserError, match="unknown probes section 'tpu'"):
-        probes.run_section("tpu", Settings())
+        probes.run_section("tpu", ProbeSettings())
 
 
 @pytest.mark.slow
@@ -374,9 +376,11 @@ def test_the_single_core_worker_measures_every_probe(tmp_path: Path) -> None:
     """A real single-core worker at a tiny size writes four measured probes on one thread."""
     output = tmp_path / "single.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_HOME=str(tmp_path / "keras"))
-    command = probes._worker_command(
-        "single_core", output, Settings(scale=0.05, min_time_s=0.02, max_repeats=3)
+    job = ProbeJob(
+        "single_core", settings=ProbeSettings(scale=0.05, min_time_s=0.02, max_repeats=3)
     )
+    (tmp_path / "single.job.json").write_text(jobs.dumps(job))
+    command = jobs.command(tmp_path / "single.job.json", output)
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
     data = json.loads(output.read_text(encoding="utf-8"))
     section = data["section"]
@@ -387,7 +391,7 @@ def test_the_single_core_worker_measures_every_probe(tmp_path: Path) -> None:
     assert [p["name"] for p in section["probes"]] == list(probes.PROBES)
     assert all(p["status"] == "ok" and p["value"] > 0 for p in section["probes"]), section
     assert all(3 <= len(p["repeats_s"]) <= 3 for p in section["probes"])
-    scored = baselines.rescore({"sections": {"single_core": section}})["sections"]["single_core"]
+    scored = reference.rescore({"sections": {"single_core": section}})["sections"]["single_core"]
     assert scored["score"] > 0
     assert list(_validator("#/$defs/probe_section").iter_errors(scored)) == []
 
@@ -397,7 +401,7 @@ def test_the_single_core_worker_measures_every_probe(tmp_path: Path) -> None:
 
 def test_parse_geekbench_reads_every_field() -> None:
     """The documented example gives the schema's geekbench block, the API spelled canonically."""
-    parsed = probes.parse_geekbench("single=2374,multi=12360,gpu=41012,version=6.3,api=metal")
+    parsed = geekbench.parse_geekbench("single=2374,multi=12360,gpu=41012,version=6.3,api=metal")
     assert parsed == {
         "version": "6.3",
         "single_core": 2374,
@@ -413,7 +417,7 @@ def test_parse_geekbench_reads_every_field() -> None:
 
 def test_parse_geekbench_accepts_a_partial_set_and_schema_names() -> None:
     """Spaces, the schema's own field names and a single score are accepted."""
-    parsed = probes.parse_geekbench(" single_core = 2374 , Version=6.3.0 ")
+    parsed = geekbench.parse_geekbench(" single_core = 2374 , Version=6.3.0 ")
     assert parsed == {
         "version": "6.3.0",
         "single_core": 2374,
@@ -443,7 +447,7 @@ def test_parse_geekbench_accepts_a_partial_set_and_schema_names() -> None:
 def test_parse_geekbench_refuses_bad_input_in_one_line(arg: str, problem: str) -> None:
     """Bad input is a UserError of one line naming the problem and showing an example."""
     with pytest.raises(UserError) as info:
-        probes.parse_geekbench(arg)
+        geekbench.parse_geekbench(arg)
     message = str(info.value)
     assert message.startswith("--geekbench: ")
     assert problem in message
@@ -454,6 +458,6 @@ def test_parse_geekbench_refuses_bad_input_in_one_line(arg: str, problem: str) -
 def test_parse_geekbench_escapes_control_characters() -> None:
     """Terminal escapes in the input are shown escaped, never sent to the terminal."""
     with pytest.raises(UserError) as info:
-        probes.parse_geekbench("single=\x1b[31m1,version=6.3")
+        geekbench.parse_geekbench("single=\x1b[31m1,version=6.3")
     assert "\x1b" not in str(info.value)
     assert "\\x1b" in str(info.value)

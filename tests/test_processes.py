@@ -1,4 +1,4 @@
-"""Tests for bench/processes.py: children that die with their parent, stop signals as Ctrl-C."""
+"""Tests for bench/protocol/processes.py: children that die with their parent, stop signals as Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import processes
+from bench.protocol import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PARENT = textwrap.dedent(
     """
     import sys, time
-    from bench import processes
+    from bench.protocol import processes
     child = [sys.executable, "-c",
-             "from bench import processes; processes.hold_lifeline(); import time; time.sleep(120)"]
+             "from bench.protocol import processes; processes.hold_lifeline(); import time; time.sleep(120)"]
     lifeline = processes.Lifeline()
     process = processes.start(child, lifeline)
     print(process.pid, flush=True)
@@ -67,7 +67,11 @@ def test_a_child_without_a_lifeline_runs_normally() -> None:
     """`hold_lifeline` does nothing in a process started by hand."""
     env = {k: v for k, v in os.environ.items() if k != processes.LIFELINE_ENV}
     out = subprocess.run(
-        [sys.executable, "-c", "from bench import processes; processes.hold_lifeline(); print(7)"],
+        [
+            sys.executable,
+            "-c",
+            "from bench.protocol import processes; processes.hold_lifeline(); print(7)",
+        ],
         env=dict(env, PYTHONPATH=str(ROOT)),
         capture_output=True,
         text=True,

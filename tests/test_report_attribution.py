@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from documents import ATTRIBUTION_FIXTURES, FIXTURES, ROOT, read, write
 
-from bench import pipelines
 from bench.report import attribution, markup, tables
+from bench.worker import pipelines
 
 
 def test_attribution_table_derives_wait_and_verdict(loaded: tables.Results) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from bench.report import article, attribution, charts, scores, tables, training
+from bench.report import article, attribution, attribution_charts, charts, scores, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "results"
@@ -181,7 +181,7 @@ def test_attribution_chart_stacks_compute_and_input_wait(
 ) -> None:
     """Two segments per measured configuration: the machine's colour, then grey input wait."""
     rows = attribution.attribution_groups(with_variants)["cnn-aug"]
-    chart = charts.attribution_chart(rows, colours)
+    chart = attribution_charts.attribution_chart(rows, colours)
     assert chart.title == (
         "Custom CNN with augmentation: input-bound in 4 of 6 measured configurations; "
         "fixture-laptop-b, legacy, default (10 cores) waits 69% of each step for input"
@@ -189,7 +189,7 @@ def test_attribution_chart_stacks_compute_and_input_wait(
     drawn = bar_colours(chart)
     assert len(drawn) == 12
     assert drawn[0::2] == [colours[m] for m in rows["machine"]]
-    assert set(drawn[1::2]) == {charts.INPUT_WAIT}
+    assert set(drawn[1::2]) == {attribution_charts.INPUT_WAIT}
     widths = [p.get_width() for p in chart.figure.axes[0].patches]  # type: ignore[attr-defined]
     assert widths[2] + widths[3] == pytest.approx(2.0)  # laptop-a legacy: 500 img/s end to end
     assert widths[2] == pytest.approx(1.0)  # 1,000 img/s compute only
@@ -204,7 +204,7 @@ def test_attribution_chart_writes_not_measured_instead_of_a_bar(
 ) -> None:
     """Configurations without the measurement are named, never drawn as zero."""
     rows = attribution.attribution_groups(loaded)["vgg16"]
-    chart = charts.attribution_chart(rows, colours)
+    chart = attribution_charts.attribution_chart(rows, colours)
     assert len(chart.figure.axes[0].patches) == 0
     assert texts(chart).count("not measured") == len(rows)
     assert chart.title == "VGG-16 transfer learning: input wait and compute not measured yet"
@@ -214,7 +214,7 @@ def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
     loaded: tables.Results, with_variants: tables.Results, colours: dict[str, str]
 ) -> None:
     """One panel per workload with thread-limited runs; no such runs gives a no-data chart."""
-    chart = charts.scaling_chart(attribution.thread_scaling(with_variants), colours)
+    chart = attribution_charts.scaling_chart(attribution.thread_scaling(with_variants), colours)
     assert len(chart.figure.axes) == 2
     assert len(chart.figure.axes[0].lines) == 2
     assert chart.title == (
@@ -222,7 +222,7 @@ def test_scaling_chart_draws_a_line_per_machine_and_pipeline(
         "(fixture-laptop-a, Custom CNN with augmentation, legacy)"
     )
     assert "4 threads: 280.0 images/s" in chart.alt
-    empty = charts.scaling_chart(attribution.thread_scaling(loaded), colours)
+    empty = attribution_charts.scaling_chart(attribution.thread_scaling(loaded), colours)
     assert empty.alt.startswith("No chart: No machine has runs at two or more thread counts")
 
 
@@ -248,7 +248,7 @@ def test_scaling_keeps_profiles_apart(tmp_path: Path, colours: dict[str, str]) -
     for _, series in legacy.groupby("setting"):
         assert series["cores"].tolist() == [4, 8]
     assert {s.split(",")[0] for s in legacy["setting"]} == {"full", "medium"}
-    chart = charts.scaling_chart(table, colours)
+    chart = attribution_charts.scaling_chart(table, colours)
     labels = [line.get_label() for line in chart.figure.axes[0].lines]
     assert "fixture-laptop-a, legacy (full)" in labels
     assert "fixture-laptop-a, legacy (medium)" in labels
@@ -269,14 +269,16 @@ def test_axis_labels_stay_inside_the_figure(
         charts.training_chart(c, colours) for c in training.main_comparisons(with_variants).values()
     ]
     drawn += [
-        charts.attribution_chart(r, colours)
+        attribution_charts.attribution_chart(r, colours)
         for r in attribution.attribution_groups(with_variants).values()
     ]
-    drawn.append(charts.scaling_chart(attribution.thread_scaling(with_variants), colours))
+    drawn.append(
+        attribution_charts.scaling_chart(attribution.thread_scaling(with_variants), colours)
+    )
     for chart in drawn:
         figure = chart.figure
         FigureCanvasAgg(figure)
-        with charts._style():
+        with charts.chart_style():
             figure.canvas.draw()
         renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
         for ax in figure.axes:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import stats
-from bench.readers import comparison as compare
+from bench.readers import comparison
 from bench.report import summaries, tables
 from bench.results import fleet, model
 
@@ -61,16 +61,16 @@ def _sampled_pairs(machines: list[str], count: int) -> list[tuple[str, str]]:
 
 def _cli_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
     """``nox -s compare``'s verdict per (configuration, workload) for two machine folders."""
-    side_a = compare.load_side("A", folder / a)
-    side_b = compare.load_side("B", folder / b)
+    side_a = comparison.load_side("A", folder / a)
+    side_b = comparison.load_side("B", folder / b)
     # force: a workload with no common setting would refuse the whole command; such forced
     # pairings are left out here, as the page leaves them out.
-    pairings, _ = compare.pair(side_a, side_b, force=True)
+    pairings, _ = comparison.pair(side_a, side_b, force=True)
     found = {}
     for p in pairings:
         if p.differs:
             continue
-        last = compare.render_pairing(p)[-1].strip()
+        last = comparison.render_pairing(p)[-1].strip()
         config = summaries.configuration_id(model.as_dict(p.setting_a))
         found[(config, p.workload)] = last.removeprefix("B vs A: ")
     return found

@@ -15,7 +15,7 @@ from bench import results
 from bench.errors import UserError
 from bench.report import __main__ as command
 from bench.report import article, hardware, scores, tables, training
-from bench.results import ResultsError
+from bench.results import ResultsError, model
 
 
 def test_importing_the_report_does_not_import_tensorflow() -> None:
@@ -55,7 +55,7 @@ def test_epochs_table_is_tidy(loaded: tables.Results) -> None:
     expected = sum(len(run["epochs"]) for doc in loaded.documents for run in doc["workloads"])
     assert len(epochs) == expected
     assert not epochs.duplicated(["path", "workload", "repeat", "epoch"]).any()
-    assert set(tables.COMPARABILITY_KEY) <= set(epochs.columns)
+    assert set(model.FIELDS) <= set(epochs.columns)
     assert epochs["warmup"].sum() == 17  # one warm-up per finished run
 
 

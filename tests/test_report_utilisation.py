@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench import workloads
 from bench.report import scores, tables, utilisation
+from bench.worker import workloads
 
 FIXTURES = Path(__file__).parent / "data" / "results"
 
@@ -35,6 +35,7 @@ def keras_layers(model: Any) -> list[utilisation.Layer]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "size"), [("cnn", 224), ("cnn", 65), ("vgg16", 224), ("vgg16", 64)]
 )

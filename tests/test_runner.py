@@ -1,9 +1,11 @@
-"""Tests for bench/runner.py: a real smoke run, and what an interrupted or failing run keeps."""
+"""Tests for bench/harness/runner.py and summary.py: a real smoke run, and what an interrupted or
+failing run keeps."""
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -14,12 +16,14 @@ from typing import Any
 import psutil
 import pytest
 
-from bench import pipelines, results, runner
+from bench import results
 from bench.errors import UserError
+from bench.harness import runner, summary
+from bench.protocol import config, jobs
+from bench.protocol.jobs import TrainingJob
 from bench.readers import verdicts
 from bench.results.model import WORKLOADS
-
-pytestmark = pytest.mark.slow
+from bench.worker import pipelines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +70,7 @@ def test_smoke_run_prints_the_summary_and_the_path(smoke_run: dict[str, Any]) ->
     assert "random weights" in out
 
 
-def _config(tmp_path: Path, **changes: Any) -> runner.Config:
+def _config(tmp_path: Path, **changes: Any) -> config.Config:
     base = {
         "profile": "smoke",
         "workloads": ["cnn", "vgg16"],
@@ -78,13 +82,20 @@ def _config(tmp_path: Path, **changes: Any) -> runner.Config:
         "probes": False,
         "weights": "random",
     }
-    return runner.Config(**{**base, **changes})
+    return config.Config(**{**base, **changes})
 
 
-def _fake_record(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    from bench.worker import new_record
+def _job(job: TrainingJob | dict[str, Any]) -> TrainingJob:
+    """``job``, or a training job with these fields and the smoke sizes."""
+    if isinstance(job, TrainingJob):
+        return job
+    return TrainingJob(
+        **{"data_root": "data", "image_size": 64, "batch_size": 16, "epochs": 2, **job}
+    )
 
-    record = new_record(job)
+
+def _fake_record(job: TrainingJob | dict[str, Any], workdir: Path) -> dict[str, Any]:
+    record = jobs.failure(_job(job), None)
     record.update(
         status="ok",
         device="/device:CPU:0",
@@ -114,8 +125,8 @@ def test_interrupt_keeps_finished_workloads_only(
     """Ctrl-C during the second workload writes the first one, marked interrupted, and exits 130."""
     calls: list[str] = []
 
-    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        calls.append(job["workload"])
+    def worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
+        calls.append(job.workload)
         if len(calls) == 2:
             raise KeyboardInterrupt
         return _fake_record(job, workdir)
@@ -134,7 +145,7 @@ def test_interrupt_before_anything_finished_writes_nothing(
 ) -> None:
     """Ctrl-C during the first workload leaves no results file at all."""
 
-    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    def worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "run_worker", worker)
@@ -148,14 +159,12 @@ def test_a_crashing_worker_is_recorded_and_the_rest_still_run(
 ) -> None:
     """A worker killed by a signal becomes a failed run with the reason; the exit status is 1."""
 
-    def command(job_path: Path, out_path: Path) -> list[str]:
-        if "cnn" in job_path.name:
-            return ["python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
-        return [
-            "python3",
-            "-c",
-            f"import shutil; shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})",
-        ]
+    worker = (
+        "import os, shutil, signal, sys\n"
+        "if os.path.basename(sys.argv[1]).startswith('cnn-'):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"shutil.copy({str(tmp_path / 'ok.json')!r}, sys.argv[2])\n"
+    )
 
     (tmp_path / "ok.json").write_text(
         json.dumps(
@@ -170,7 +179,7 @@ def test_a_crashing_worker_is_recorded_and_the_rest_still_run(
             )
         )
     )
-    monkeypatch.setattr(runner, "worker_command", command)
+    monkeypatch.setattr(runner, "WORKER", (sys.executable, "-c", worker))
     path, status = runner.run(_config(tmp_path), say=lambda _: None)
     assert status == 1
     assert path is not None
@@ -183,8 +192,8 @@ def test_repeats_interleave_workloads(tmp_path: Path, monkeypatch: pytest.Monkey
     """--repeats 2 runs A B A B, each a separate worker, and stores every repeat."""
     order: list[tuple[str, int]] = []
 
-    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        order.append((job["workload"], job["repeat"]))
+    def worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
+        order.append((job.workload, job.repeat))
         return _fake_record(job, workdir)
 
     monkeypatch.setattr(runner, "run_worker", worker)
@@ -199,10 +208,10 @@ def test_summary_table_uses_measured_epochs_only() -> None:
     """The headline leaves out the warm-up epoch."""
     run = _fake_record({"workload": "cnn", "repeat": 1}, Path())
     run["epochs"][0]["epoch_s"] = 100.0
-    summary = runner.summarise(run)
-    assert summary["epochs_measured"] == 1
-    assert summary["median_epoch_s"] == 1.0
-    assert summary["device"] == "CPU:0"
+    headline = summary.summarise(run)
+    assert headline["epochs_measured"] == 1
+    assert headline["median_epoch_s"] == 1.0
+    assert headline["device"] == "CPU:0"
 
 
 def test_probe_scores_line_names_each_section() -> None:
@@ -215,7 +224,7 @@ def test_probe_scores_line_names_each_section() -> None:
             "gpu": {"status": "unavailable", "score": None, "reason": "no GPU visible"},
         },
     }
-    line = runner.format_probe_scores(block)
+    line = summary.format_probe_scores(block)
     assert line == (
         "Probe scores (1000 = one core of the baseline machine, version 1): Single-core 1012, "
         "Multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
@@ -242,6 +251,7 @@ def test_smoke_run_measures_input_and_compute_for_every_workload(
     assert "verdict" in smoke_run["proc"].stdout
 
 
+@pytest.mark.slow
 def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
     """--pipeline tfdata-affine --threads 1 trains; the file, in the current format version,
     labels the pipeline and thread count."""
@@ -268,10 +278,10 @@ def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
 
 def test_skip_attribution_stores_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--skip-attribution reaches every worker job and the file's config."""
-    jobs: list[dict[str, Any]] = []
+    given: list[TrainingJob] = []
 
-    def worker(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        jobs.append(job)
+    def worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
+        given.append(job)
         return _fake_record(job, workdir)
 
     monkeypatch.setattr(runner, "run_worker", worker)
@@ -281,7 +291,7 @@ def test_skip_attribution_stores_none(tmp_path: Path, monkeypatch: pytest.Monkey
     )
     assert status == 0
     assert path is not None
-    assert [(j["attribution"], j["pipeline"], j["intra_op_threads"]) for j in jobs] == [
+    assert [(j.attribution, j.pipeline, j.intra_op_threads) for j in given] == [
         (False, "tfdata-affine", 3), (False, "tfdata-affine", 3)
     ]  # fmt: skip
     config = results.load(path)["config"]
@@ -302,7 +312,7 @@ def test_attribution_table_gives_the_verdict_per_run() -> None:
     failed = _fake_record({"workload": "cnn", "repeat": 1}, Path())
     failed["attribution"] = {"error": "ResourceExhaustedError: OOM"}
     plain = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
-    lines = runner.format_attribution([run, failed, plain]).splitlines()
+    lines = summary.format_attribution([run, failed, plain]).splitlines()
     assert lines[0].split() == [
         "workload", "rep", "input", "only", "compute", "only", "end", "to", "end", "input",
         "wait", "verdict",
@@ -323,7 +333,7 @@ def test_summary_flags_runs_whose_epochs_vary_by_more_than_five_percent() -> Non
             {**record["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": s}
             for n, s in enumerate((9.0, *seconds), start=1)
         ]
-    table = runner.format_summary([steady, noisy]).splitlines()
+    table = summary.format_summary([steady, noisy]).splitlines()
     assert "epoch CV" in table[0]
     assert table[2].split()[5] == "1%"
     assert "25% noisy" in table[3]  # 1.0, 1.0, 1.5 s: CV 24.7 %
@@ -333,7 +343,7 @@ def test_power_and_thermal_are_recorded_around_each_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a Mac, pmset's readings before and after each worker go into the run; the file validates."""
-    from bench import environment
+    from bench.harness.machine import power
 
     readings = iter(
         {"power_source": source, "battery_percent": pct, "battery_state": "discharging",
@@ -344,7 +354,7 @@ def test_power_and_thermal_are_recorded_around_each_run(
             ("Battery Power", 78, 92), ("Battery Power", 75, 85),
         )
     )  # fmt: skip
-    monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
+    monkeypatch.setattr(power, "power_and_thermal", lambda: next(readings))
     monkeypatch.setattr(runner, "run_worker", _fake_record)
     path, status = runner.run(_config(tmp_path, cooldown_s=0.0), say=lambda _: None)
     assert status == 0
@@ -359,9 +369,9 @@ def test_no_conditions_where_pmset_does_not_exist(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Off macOS nothing is read, and runs carry no conditions block."""
-    from bench import environment
+    from bench.harness.machine import power
 
-    monkeypatch.setattr(environment, "power_and_thermal", dict)
+    monkeypatch.setattr(power, "power_and_thermal", dict)
     monkeypatch.setattr(runner, "run_worker", _fake_record)
     path, _ = runner.run(_config(tmp_path), say=lambda _: None)
     assert path is not None
@@ -418,6 +428,7 @@ def _gone(pids: list[int], within_s: float = 60.0) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_ctrl_c_under_nox_keeps_the_finished_runs(tmp_path: Path) -> None:
     """SIGINT to the group, SIGTERM to the harness 0.3 s later (as nox does) during a VGG-16
     step of seconds: the finished cnn run is in an "interrupted" file, no worker or temporary
@@ -442,6 +453,7 @@ def test_ctrl_c_under_nox_keeps_the_finished_runs(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("benchbook-*")), "the run's temporary folder was left behind"
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_harness_alone_keeps_the_runs_and_stops_the_worker(tmp_path: Path) -> None:
     """`kill PID` (SIGTERM to the parent only) writes the finished runs and ends the worker; the
     exit status is 143."""
@@ -459,6 +471,7 @@ def test_sigterm_to_the_harness_alone_keeps_the_runs_and_stops_the_worker(tmp_pa
     assert _gone(workers), "the worker outlived its parent"
 
 
+@pytest.mark.slow
 def test_a_killed_harness_leaves_no_worker_training(tmp_path: Path) -> None:
     """SIGKILL to the parent alone: its worker ends within seconds instead of training on."""
     with _start_bench(tmp_path, "-w", "vgg16", "--image-size", "224") as proc:
@@ -477,7 +490,7 @@ def test_a_file_where_the_machine_folder_goes_is_refused_before_any_work(
 ) -> None:
     """`<output>/<slug>` being a file stops the run before the stand-in or any worker."""
     calls: list[str] = []
-    monkeypatch.setattr(runner, "run_worker", lambda job, _: calls.append(job["workload"]))
+    monkeypatch.setattr(runner, "run_worker", lambda job, _: calls.append(job.workload))
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "my-box").write_text("in the way")
     with pytest.raises(UserError, match=r"my-box is a file, not a folder"):
@@ -520,10 +533,9 @@ def test_a_file_whose_every_run_failed_says_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When every workload run failed, the file says `failed`, not `complete`, and the exit is 1."""
-    from bench.worker import new_record
 
-    def failing(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        record = new_record(job)
+    def failing(job: TrainingJob, workdir: Path) -> dict[str, Any]:
+        record = jobs.failure(job, None)
         record["error"] = "ModuleNotFoundError: No module named 'tensorflow'"
         return record
 
@@ -543,7 +555,7 @@ def test_cooldown_idles_between_workload_runs_and_is_recorded(
     """--cooldown 5 sleeps before every workload run but the first, and the file records it."""
     slept: list[float] = []
     monkeypatch.setattr(runner, "run_worker", _fake_record)
-    # runner.idle, the runner's own name: patching time.sleep through bench.runner.time would
+    # runner.idle, the runner's own name: patching time.sleep through bench.harness.runner.time would
     # replace it for every thread (a sampler, a worker's watcher) and fail at random.
     monkeypatch.setattr(runner, "idle", slept.append)
     path, status = runner.run(_config(tmp_path, repeats=2, cooldown_s=5.0), say=lambda _: None)
@@ -557,13 +569,13 @@ def test_the_default_cooldown_is_for_machines_with_a_battery(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A laptop (a battery in pmset) idles a minute between runs by default; a desktop not."""
-    from bench import environment
+    from bench.harness.machine import power
 
-    monkeypatch.setattr(environment, "power_and_thermal", lambda: {"battery_percent": 80})
+    monkeypatch.setattr(power, "power_and_thermal", lambda: {"battery_percent": 80})
     assert runner.default_cooldown() == runner.LAPTOP_COOLDOWN_S == 60.0
-    monkeypatch.setattr(environment, "power_and_thermal", lambda: {"battery_percent": None})
+    monkeypatch.setattr(power, "power_and_thermal", lambda: {"battery_percent": None})
     assert runner.default_cooldown() == 0.0
-    monkeypatch.setattr(environment, "power_and_thermal", dict)
+    monkeypatch.setattr(power, "power_and_thermal", dict)
     assert runner.default_cooldown() == 0.0
 
 
@@ -572,20 +584,18 @@ def test_conditions_are_sampled_while_the_worker_runs(
 ) -> None:
     """On macOS the power and thermal state is read every SAMPLE_S while a worker runs, and a
     CPU speed limit seen only mid-run flags the run as throttled."""
-    from bench import environment
+    from bench.harness.machine import power
 
     record = _fake_record({"workload": "cnn", "repeat": 1}, tmp_path)
     (tmp_path / "ok.json").write_text(json.dumps(record))
 
-    def command(job_path: Path, out_path: Path) -> list[str]:
-        code = f"import shutil, time; time.sleep(1.0); shutil.copy({str(tmp_path / 'ok.json')!r}, {str(out_path)!r})"
-        return [sys.executable, "-c", code]
+    code = f"import shutil, sys, time; time.sleep(1.0); shutil.copy({str(tmp_path / 'ok.json')!r}, sys.argv[2])"
 
     readings = iter([{"power_source": "AC Power", "cpu_speed_limit": 100}] + [{"power_source": "AC Power", "cpu_speed_limit": 60}] * 100)  # fmt: skip
-    monkeypatch.setattr(runner, "worker_command", command)
+    monkeypatch.setattr(runner, "WORKER", (sys.executable, "-c", code))
     monkeypatch.setattr(runner, "SAMPLE_S", 0.2)
-    monkeypatch.setattr("bench.runner.platform.system", lambda: "Darwin")
-    monkeypatch.setattr(environment, "power_and_thermal", lambda: next(readings))
+    monkeypatch.setattr(runner, "SAMPLED_ON", frozenset({platform.system()}))
+    monkeypatch.setattr(power, "power_and_thermal", lambda: next(readings))
     path, status = runner.run(
         _config(tmp_path, workloads=["cnn"], cooldown_s=0.0), say=lambda _: None
     )

@@ -22,6 +22,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data.synthetic(spec, tmp_path_factory.mktemp("tiny"))
 
 
+@pytest.mark.slow
 def test_benchmark_augmentation_prints_every_pipeline(tiny: Path) -> None:
     """One round per pipeline, then medians relative to the first pipeline named."""
     proc = subprocess.run(

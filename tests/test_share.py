@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from documents import LAPTOP_A, committed_results, git, read, write
 
-from bench import results, share
+from bench import results
+from bench.commands import share as share_command
+from bench.harness import contribution, repository
 from bench.results.model import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,8 +293,8 @@ def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
     data = results.load(LAPTOP_A)  # as share reads it: validated and upgraded
     data["machine"]["label"] = "<img src=x onerror=alert(1)> ````\n# heading"
     path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
-    summary = share.summarise({path: data}, {path: data})
-    body = share.pull_request_body(summary)
+    summary = contribution.summarise({path: data}, {path: data})
+    body = contribution.pull_request_body(summary)
     # The label is one line inside a code span (GitHub shows its markup as text); its
     # backticks cannot close the span.
     first = body.splitlines()[0]
@@ -319,7 +321,7 @@ def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:
     ],
 )
 def test_github_repo_of_a_remote(url: str | None, expected: str | None) -> None:
-    assert share.github_repo(url) == expected
+    assert repository.github_repo(url) == expected
 
 
 def test_files_of_two_machines_are_refused_not_pooled(checkout: Checkout) -> None:
@@ -389,7 +391,7 @@ def test_a_label_cannot_mention_or_reference_on_github() -> None:
     data = results.load(LAPTOP_A)
     data["machine"]["label"] = "MacBook @home #12"
     path = PurePosixPath("results", "fixture-laptop-a", LAPTOP_A.name)
-    body = share.pull_request_body(share.summarise({path: data}, {path: data}))
+    body = contribution.pull_request_body(contribution.summarise({path: data}, {path: data}))
     assert "`MacBook @home #12`" in body.splitlines()[0]
     outside = re.sub(r"`[^`]*`", "", body.split("````")[0])
     assert "@" not in outside
@@ -436,8 +438,8 @@ def test_ctrl_c_at_the_question_is_one_line(
     def interrupted(question: str) -> bool:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(share, "_confirm", interrupted)
-    assert share.main([]) == 130
+    monkeypatch.setattr(share_command, "_confirm", interrupted)
+    assert share_command.main([]) == 130
     err = capsys.readouterr().err
     assert err.startswith("share: interrupted;")
     assert len(err.splitlines()) == 1

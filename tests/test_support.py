@@ -1,4 +1,5 @@
-"""Tests for bench/support.py and the noxfile's interpreter choice: the machines people have."""
+"""Tests for bench/harness/support.py and the noxfile's interpreter choice: the machines people
+have."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import support
+from bench.harness import support
 
 ROOT = Path(__file__).resolve().parents[1]
 PYENV = Path.home() / ".pyenv" / "versions"
@@ -22,7 +23,7 @@ PYENV = Path.home() / ".pyenv" / "versions"
     ("session", "system", "machine", "expected"),
     [
         ("bench", "Windows", "AMD64", "WSL2"),
-        ("tests", "Windows", "AMD64", "WSL2"),
+        ("tests-slow", "Windows", "AMD64", "WSL2"),
         ("bench", "Darwin", "x86_64", "arm64 Python"),
         ("bench-cuda", "Darwin", "arm64", "on a Mac `nox -s bench` uses the GPU through Metal"),
         ("bench-cuda", "Linux", "aarch64", "x86_64 only"),
@@ -77,7 +78,7 @@ def test_the_python_range_is_the_tensorflow_pins_range() -> None:
     allowed = SpecifierSet(pyproject["tool"]["benchbook"]["tensorflow-python"])
     assert [f"3.{m}" for m in range(8, 16) if f"3.{m}" in allowed] == ["3.11", "3.12"]
     noxfile = (ROOT / "noxfile.py").read_text()
-    for name in ("bench", "bench-cuda", "bench-keras2", "data", "tests"):
+    for name in ("bench", "bench-cuda", "bench-keras2", "data", "tests-slow"):
         assert f'refuse_unsupported(session, "{name}")' in noxfile
 
 

@@ -1,4 +1,4 @@
-"""Tests for bench/validate.py and bench/results/checks.py: the checks every results file passes."""
+"""Tests for bench/commands/validate.py and bench/results/checks.py: the checks every results file passes."""
 
 from __future__ import annotations
 

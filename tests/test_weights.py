@@ -1,4 +1,4 @@
-"""Tests for bench/weights.py: VGG-16 weights found, given, or replaced after a bounded attempt."""
+"""Tests for bench/harness/weights.py: VGG-16 weights found, given, or replaced after a bounded attempt."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import weights
 from bench.errors import UserError
+from bench.harness import weights
 
 PAYLOAD = b"pretend weights " * 64
 

@@ -1,4 +1,4 @@
-"""Tests for bench/workloads.py: fidelity to the article's four workloads."""
+"""Tests for bench/worker/workloads.py: fidelity to the article's four workloads."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import workloads
+from bench.protocol import config
 from bench.results import model
+from bench.worker import workloads
+
+# The slow tier: every test here builds or trains the Keras models.
+pytestmark = pytest.mark.slow
 
 
 def test_names_and_augmentation_flags() -> None:
@@ -33,7 +37,7 @@ def test_generator_settings_are_the_articles() -> None:
         "horizontal_flip": True,
         "fill_mode": "nearest",
     }
-    assert (workloads.SEED, workloads.BATCH_SIZE, workloads.IMAGE_SIZE) == (42, 64, 224)
+    assert (config.SEED, config.BATCH_SIZE, config.IMAGE_SIZE) == (42, 64, 224)
 
 
 def test_cnn_matches_the_article() -> None:
@@ -100,7 +104,6 @@ def test_legacy_generators_read_the_folder_layout(tmp_path: Path) -> None:
     assert valid.image_data_generator.rotation_range == 0
 
 
-@pytest.mark.slow
 def test_cnn_learns_the_synthetic_classes(tmp_path: Path) -> None:
     """On the stand-in, the CNN climbs well above chance in a few epochs: training really happens."""
     import tensorflow as tf
@@ -108,7 +111,7 @@ def test_cnn_learns_the_synthetic_classes(tmp_path: Path) -> None:
     from bench import data
 
     root = data.synthetic(data.SyntheticSpec(train_per_class=32, validation_per_class=16), tmp_path)
-    tf.random.set_seed(workloads.SEED)
+    tf.random.set_seed(config.SEED)
     train, valid = workloads.legacy_generators(root, augment=False, image_size=64, batch_size=16)
     model = workloads.build(workloads.get("cnn"), image_size=64)
     workloads.compile_model(model)

@@ -1,6 +1,6 @@
 """Where a training step's time goes, judged from stored throughputs: waiting for input, or computing.
 
-The worker measures three throughputs of one workload run (`bench.attribution`): input only,
+The worker measures three throughputs of one workload run (`bench.worker.throughputs`): input only,
 compute only and end to end. From them, computed at analysis time (never stored):
 
 - the **input wait share** of an end-to-end step: ``max(0, 1 - end_to_end / compute_only)``,

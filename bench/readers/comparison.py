@@ -4,7 +4,7 @@ A and B are each a results file or a machine folder (``results/<slug>/``: every 
 For each workload the two sides share, it prints both medians of the measured epoch times (warm-up
 left out, pooled over runs), their 95 % bootstrap intervals, how many times faster B is than A
 with its interval, a plain verdict, which runs were noisy (`bench.stats`) and, where the runs
-measured them, the input-only and compute-only throughputs (`bench.attribution`).
+measured them, the input-only and compute-only throughputs (`bench.worker.throughputs`).
 
 Only comparable runs are compared: the same workload, profile, image size, batch size, dataset
 (kind and fingerprint), VGG-16 weights actually used, input pipeline, intra-op threads and Keras
@@ -30,13 +30,8 @@ from bench import results, stats
 from bench.errors import UserError
 from bench.readers import verdicts
 from bench.results import model
-from bench.results.model import WORKLOADS
+from bench.results.model import WORKLOADS, Setting, setting_of
 from bench.text import printable
-
-KEY = model.KEY
-"""The comparability key (`bench.results.model.KEY`), shared with the report."""
-Setting = model.Setting
-setting_of = model.setting_of
 
 
 def describe(setting: Setting) -> str:

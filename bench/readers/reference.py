@@ -7,7 +7,7 @@ machine, and GPU scores say how many baseline cores the accelerator is worth.
 
 What the baselines are
 ----------------------
-The median single-core throughput of each probe in `bench.probes`, at scale 1 (the work sizes
+The median single-core throughput of each probe in `bench.worker.probes`, at scale 1 (the work sizes
 named in each probe's ``work`` field), measured with this code on the development machine: a
 shared Linux VM with 2 vCPUs of an AMD EPYC processor, TensorFlow 2.18.1 (tensorflow-cpu, oneDNN
 on), Keras 3.15.1, Python 3.11. That machine therefore scores about 1000 on every single-core
@@ -20,7 +20,7 @@ every stored physical throughput again under the current baselines (`rescore`).
 
 Version history
 ---------------
-1 (benchbook 0.1): the median of three single-core worker runs (`python -m bench.probes
+1 (benchbook 0.1): the median of three single-core worker runs (`python -m bench.worker.probes
   --section single_core`, 2026-11-28) on the development machine described above, rounded to
   three figures. The three runs: matmul 111.3, 111.8, 110.4 GFLOP/s; conv2d 112.9, 111.7,
   112.9 GFLOP/s; jpeg_decode 998, 960, 924 images/s; augment 208, 200, 210 images/s.
@@ -79,7 +79,7 @@ CURRENT = Baselines(
         }
     ),
     source=(
-        "single-core medians measured with bench.probes on a 2-vCPU AMD EPYC Linux VM, "
+        "single-core medians measured with bench.worker.probes on a 2-vCPU AMD EPYC Linux VM, "
         "TensorFlow 2.18.1, Keras 3.15.1, Python 3.11"
     ),
 )

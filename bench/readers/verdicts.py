@@ -13,7 +13,7 @@ summary, ``compare`` and the report:
 - `learning`: a NaN or infinite loss, or validation accuracy on the separable stand-in that never
   rises clearly above chance (`DID_NOT_LEARN_SIGMAS` standard errors of chance accuracy).
 - `crosscheck_verdict`: before timing, the model trains a few steps from one seed on the same
-  batches on the CPU and on the device it is timed on (`bench.sanity.measure_crosscheck`, in the
+  batches on the CPU and on the device it is timed on (`bench.worker.crosscheck.measure_crosscheck`, in the
   worker); their losses must agree within the tolerance the block records.
 - `throttled`: the power and thermal snapshots of the run name a throttle (`throttling`).
 """
@@ -21,11 +21,11 @@ summary, ``compare`` and the report:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bench.protocol.config import CROSSCHECK_TOLERANCE
 from bench.results import model
-from bench.sanity import CROSSCHECK_TOLERANCE
 
 DID_NOT_LEARN_SIGMAS = 2.0
 """A run "did not learn" when its best validation accuracy stays within this many standard errors
@@ -36,10 +36,6 @@ the 41 committed quick and medium CNN runs here all reached 0.727 or more."""
 MIN_VALIDATION_IMAGES = 100
 """Below this many validation images (the smoke profile's 16) chance and learning cannot be told
 apart in a few epochs: the learning check says ``not-checked``."""
-
-
-def _gpus_seen(devices: Iterable[str]) -> list[str]:
-    return [d for d in devices if d.split(":", 1)[0].upper() == "GPU"]
 
 
 def accelerator(
@@ -64,7 +60,7 @@ def accelerator(
     gpus = [g for g in machine.get("gpus") or [] if isinstance(g, Mapping)]
     backend = str(software.get("backend") or "tensorflow")
     name = model.backend_title(backend)
-    seen = _gpus_seen(software.get("backend_devices") or [])
+    seen = model.listed_gpus(software.get("backend_devices") or [])
     kind = model.device_kind(run_device)
     if kind == "GPU":
         return {"status": "used", "reason": None}
@@ -228,6 +224,20 @@ def throttled(conditions: Mapping[str, Any] | None) -> str | None:
     return "; ".join(seen) if seen else None
 
 
+def on_battery(snapshot: Mapping[str, Any] | None) -> bool:
+    """Whether a `power_and_thermal` snapshot says the machine runs on its battery."""
+    if not snapshot:
+        return False
+    return str(snapshot.get("power_source") or "").lower().startswith("battery")
+
+
+def has_battery(snapshot: Mapping[str, Any] | None) -> bool:
+    """Whether the machine has a battery (a laptop): it runs on it, or reports its charge."""
+    if not snapshot:
+        return False
+    return on_battery(snapshot) or snapshot.get("battery_percent") is not None
+
+
 def throttling(snapshot: Mapping[str, Any] | None) -> list[str]:
     """What in one `power_and_thermal` snapshot can slow a run down, in words (empty when none)."""
     if not snapshot:
@@ -235,7 +245,7 @@ def throttling(snapshot: Mapping[str, Any] | None) -> list[str]:
     found = []
     if snapshot.get("low_power_mode"):
         found.append("Low Power Mode on")
-    if str(snapshot.get("power_source") or "").lower().startswith("battery"):
+    if on_battery(snapshot):
         found.append("on battery")
     limit = snapshot.get("cpu_speed_limit")
     if isinstance(limit, int) and limit < 100:

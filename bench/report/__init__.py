@@ -8,10 +8,13 @@ One module per page, the display helpers and the charts beside them:
 - `utilisation`: the floating-point work of a training image, and each configuration's share of
   the measured peak (the Scores page).
 - `summaries`: per machine, what any comparison needs (the Compare page fetches two);
-  `standings`: where each machine ranks per workload; `machines`: the page per
-  machine, written at build time; `downloads`: the raw data the site offers.
+  `machines`: the page per machine (with where it ranks, `bench.readers.standings`), written at
+  build time; `downloads`: the raw data the site offers.
 - `markup`: escaping of untrusted text, HTML tables (machine names linked), glue; `charts`: the
-  figures.
+  figures (the Input pipelines page's in `attribution_charts`).
+
+The report reads results files and the readers' judgements only: it never imports the worker or
+the harness (the import rule in `nox -s lint`).
 
 ``python -m bench.report [FOLDER]`` checks that the report can be built from a folder.
 """

@@ -11,8 +11,8 @@ import pandas as pd
 from bench import stats
 from bench.report.scores import geekbench_scores, probe_scores
 from bench.report.tables import Results, as_text
-from bench.report.training import comparisons, differences, format_ratio
-from bench.results.model import SECTIONS, WORKLOAD_TITLES, as_float
+from bench.report.training import comparisons, format_ratio
+from bench.results.model import SECTIONS, WORKLOAD_TITLES, as_float, differences
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The Attribution page: where each configuration's training step time goes.
 
-Attribution is benchbook's word for the input-versus-compute measurement (`bench.attribution`):
+Attribution is benchbook's word for the input-versus-compute measurement (`bench.worker.throughputs`):
 the training pipeline alone, the model alone on an in-memory batch, and end to end. This module
 groups the measurements by configuration, picks what each chart shows, and tells the story of
 the article's augmentation result.
@@ -16,19 +16,13 @@ from typing import Any
 import pandas as pd
 
 from bench.readers import bottleneck
-from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
+from bench.report.tables import Results, measured_epochs, run_rate
 from bench.results import model
-from bench.results.model import WORKLOAD_TITLES, WORKLOADS
+from bench.results.model import PIPELINE_TITLES, WORKLOAD_TITLES, WORKLOADS, pipeline_name
 
-SETTING_KEY = tuple(k for k in COMPARABILITY_KEY if k not in ("pipeline", "intra_op_threads"))
+SETTING_KEY = tuple(k for k in model.FIELDS if k not in ("pipeline", "intra_op_threads"))
 """What must agree for configurations to share an attribution chart: everything in
-`COMPARABILITY_KEY` except the input pipeline and the thread count, which the chart compares."""
-
-
-PIPELINE_TITLES = model.PIPELINE_TITLES
-
-
-pipeline_name = model.pipeline_name
+`bench.results.model.FIELDS` except the input pipeline and the thread count, which the chart compares."""
 
 
 _TABLE_COLUMNS = [
@@ -49,7 +43,7 @@ def threads_label(intra_op_threads: int, logical_cores: Any = None) -> str:
 def attribution_table(results: Results) -> pd.DataFrame:
     """Where each configuration's training step time goes: one row per machine and setting.
 
-    A configuration is a machine with one value of every `COMPARABILITY_KEY` field (so the
+    A configuration is a machine with one value of every `bench.results.model.FIELDS` field (so the
     pipeline and thread count are part of it). Throughputs are medians over its finished runs
     (end to end: each run's median of measured epochs); input wait share, milliseconds per image
     and the verdict follow `bench.readers.bottleneck.derive`. ``attribution`` is ``measured`` when at
@@ -62,7 +56,7 @@ def attribution_table(results: Results) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=_TABLE_COLUMNS)
     rows = []
-    keys = ["machine", *COMPARABILITY_KEY]
+    keys = ["machine", *model.FIELDS]
     for key, group in frame.groupby(keys, sort=False, dropna=False):
         values = dict(zip(keys, key, strict=True))
         measured = group[group["attribution"] == "measured"]

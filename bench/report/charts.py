@@ -27,8 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 
-from bench.readers import bottleneck
-from bench.report import attribution, tables, training
+from bench.report import tables, training
 from bench.report.markup import escape_markdown, one_line
 from bench.results import model
 
@@ -65,7 +64,7 @@ def machine_colours(slugs: Iterable[str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _style() -> Iterator[None]:
+def chart_style() -> Iterator[None]:
     """The report's look, applied to one figure at a time."""
     rc: Any = {
         "text.parse_math": False,  # "$" in a label is a dollar sign, not mathtext
@@ -101,7 +100,7 @@ class Chart:
         anti-aliased edges, and the palette makes it about 2.7x smaller than full colour (the
         Training page at 100 machines: 1.96 MB -> under 1 MB), pages being inlined images."""
         buffer = io.BytesIO()
-        with _style():
+        with chart_style():
             self.figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
         image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
         small = io.BytesIO()
@@ -128,35 +127,35 @@ def _wrap(text: str, width: int = 68) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
-def _xlabel(ax: Axes, text: str) -> None:
+def xlabel(ax: Axes, text: str) -> None:
     """An axis label wrapped to two lines when long: long machine labels push the axes right,
     and a one-line label centred under them ran past the figure's right edge."""
     ax.set_xlabel(_wrap(text, 52))
 
 
-def _title(figure: Figure, text: str) -> None:
+def figure_title(figure: Figure, text: str) -> None:
     """The finding, bold, left-aligned with the figure (long machine names wrap)."""
     figure.suptitle(_wrap(text), x=0.01, ha="left")
 
 
-def _new_figure(height_in: float) -> Figure:
+def new_figure(height_in: float) -> Figure:
     return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
 
 
-def _value_labels(ax: Axes, ys: Iterable[float], xs: Iterable[float], texts: Iterable[str]) -> None:
+def value_labels(ax: Axes, ys: Iterable[float], xs: Iterable[float], texts: Iterable[str]) -> None:
     """Text just right of each bar end (or whisker end)."""
     right = ax.get_xlim()[1]
     for y, x, text in zip(ys, xs, texts, strict=True):
         ax.text(x + right * 0.01, y, text, va="center", ha="left", color=INK, fontsize=9)
 
 
-def _no_data(title: str, message: str) -> Chart:
-    with _style():
-        figure = _new_figure(1.6)
+def no_data(title: str, message: str) -> Chart:
+    with chart_style():
+        figure = new_figure(1.6)
         ax = figure.add_subplot()
         ax.set_axis_off()
         ax.text(0.5, 0.5, _wrap(message, 70), ha="center", va="center", color=MUTED)
-        _title(figure, title)
+        figure_title(figure, title)
     return Chart(figure, title, f"No chart: {message}", message)
 
 
@@ -180,8 +179,8 @@ def training_chart(
         title = finding or (
             f"{len(full)} machines; fastest {machines[0]} ({medians[0]:.3g} s per epoch)"
         )
-    with _style():
-        figure = _new_figure(1.7 + 0.55 * len(machines))
+    with chart_style():
+        figure = new_figure(1.7 + 0.55 * len(machines))
         ax = figure.add_subplot()
         ys = np.arange(len(machines), dtype=float)
         ax.barh(ys, medians, height=0.6, color=[colours[m] for m in machines], zorder=2)
@@ -198,12 +197,12 @@ def training_chart(
             ax.set_xlim(float(medians.min()) / 2, max(ends) * 2)
         else:
             ax.set_xlim(0, max(ends) * 1.2)
-        _value_labels(ax, ys, ends, [f"{m:.1f} s" for m in medians])
+        value_labels(ax, ys, ends, [f"{m:.1f} s" for m in medians])
         ax.set_yticks(ys, machines)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        _xlabel(ax, "Seconds per epoch (bar: median, dots: each measured epoch; shorter is faster)")
-        _title(figure, f"{workload}: {title}")
+        xlabel(ax, "Seconds per epoch (bar: median, dots: each measured epoch; shorter is faster)")
+        figure_title(figure, f"{workload}: {title}")
     listed = ", ".join(f"{m} {s:.1f} s" for m, s in zip(machines, medians, strict=True))
     alt = f"Horizontal bar chart of median seconds per epoch, {workload}: {listed}."
     caption = (
@@ -211,7 +210,7 @@ def training_chart(
         f"({comparison.describe()}). Dots are the individual measured epochs of every run; "
         "a wide cloud means a noisy measurement. Shorter bars are faster."
     )
-    caption += _shown(len(summary), len(full))
+    caption += shown_note(len(summary), len(full))
     return Chart(figure, title, alt, caption)
 
 
@@ -221,7 +220,7 @@ WIDE_SPREAD = 10.0
 """Above this slowest-to-fastest ratio a training chart's axis is logarithmic."""
 
 
-def _shown(shown: int, everyone: int, what: str = "machines") -> str:
+def shown_note(shown: int, everyone: int, what: str = "machines") -> str:
     """The caption's note when a chart shows a chosen few."""
     if shown >= everyone:
         return ""
@@ -261,7 +260,7 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
     """Median training images per second, one panel per workload (each with its own scale)."""
     main = training.main_comparisons(results)
     if not main:
-        return _no_data("No training results yet", "No training results yet.")
+        return no_data("No training results yet", "No training results yet.")
     summaries = {w: training.summarise(c) for w, c in main.items()}
     wins: dict[str, int] = {}
     for summary in summaries.values():
@@ -272,8 +271,8 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
     everyone = {w: len(s) for w, s in summaries.items()}
     summaries = {w: chosen_few(s) for w, s in summaries.items()}
     heights = [0.6 + 0.42 * len(s) for s in summaries.values()]
-    with _style():
-        figure = _new_figure(1.0 + sum(heights))
+    with chart_style():
+        figure = new_figure(1.0 + sum(heights))
         axes = figure.subplots(len(main), 1, squeeze=False, height_ratios=heights)[:, 0]
         for ax, (workload, summary) in zip(axes, summaries.items(), strict=True):
             machines = summary["machine"].tolist()
@@ -281,12 +280,10 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
             ys = np.arange(len(machines), dtype=float)
             ax.barh(ys, rates, height=0.65, color=[colours[m] for m in machines], zorder=2)
             ax.set_xlim(0, rates.max() * 1.18)
-            _value_labels(ax, ys, rates, [f"{r:,.0f} img/s" for r in rates])
+            value_labels(ax, ys, rates, [f"{r:,.0f} img/s" for r in rates])
             _workload_panel(ax, ys, machines, workload)
-        _xlabel(
-            axes[-1], "Training images per second (median of measured epochs; longer is faster)"
-        )
-        _title(figure, title)
+        xlabel(axes[-1], "Training images per second (median of measured epochs; longer is faster)")
+        figure_title(figure, title)
     parts = []
     for workload, summary in summaries.items():
         values = ", ".join(
@@ -299,7 +296,7 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
         "Median training images per second of the measured epochs (training phase only, "
         "validation left out), one panel per workload, each with its own scale. "
         "Longer bars are faster."
-    ) + _shown(max(len(x) for x in summaries.values()), max(everyone.values()))
+    ) + shown_note(max(len(x) for x in summaries.values()), max(everyone.values()))
     return Chart(figure, title, alt, caption)
 
 
@@ -309,7 +306,7 @@ def family_chart(results: tables.Results) -> Chart:
     on a log axis. Its size does not grow with the machines."""
     main = training.main_comparisons(results)
     if not main:
-        return _no_data("No training results yet", "No training results yet.")
+        return no_data("No training results yet", "No training results yet.")
     family = {m: model.hardware_family(results.newest(m)["machine"]) for m in results.machines}
     panels: dict[str, list[tuple[str, list[float]]]] = {}
     for workload, comparison in main.items():
@@ -322,8 +319,8 @@ def family_chart(results: tables.Results) -> Chart:
     title = f"Where {count} machine{'s' if count != 1 else ''} stand, by hardware family"
     rng = np.random.default_rng(0)  # jitter only: the same picture on every build
     heights = [0.7 + 0.5 * len(p) for p in panels.values()]
-    with _style():
-        figure = _new_figure(1.0 + sum(heights))
+    with chart_style():
+        figure = new_figure(1.0 + sum(heights))
         axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
         for ax, (workload, groups) in zip(axes, panels.items(), strict=True):
             values = [np.asarray(v) for _, v in groups]
@@ -335,10 +332,10 @@ def family_chart(results: tables.Results) -> Chart:
                            alpha=0.7, linewidths=0, zorder=3)  # fmt: skip
             _log_axis(ax)
             _workload_panel(ax, ys, [f"{f} ({len(v)})" for f, v in groups], workload)
-        _xlabel(
+        xlabel(
             axes[-1], "Median seconds per epoch, one dot per machine (log scale; left is faster)"
         )
-        _title(figure, title)
+        figure_title(figure, title)
     parts = []
     for workload, groups in panels.items():
         described = ", ".join(
@@ -388,7 +385,7 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
     drawn as a zero bar.
     """
     if scores.empty:
-        return _no_data(f"{source}: no scores yet", f"No {source.lower()} in the results yet.")
+        return no_data(f"{source}: no scores yet", f"No {source.lower()} in the results yet.")
     machines = sorted(scores["machine"].unique())
     title = _score_finding(scores, source)
     everyone = len(machines)
@@ -398,8 +395,8 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
                         for s in model.SECTIONS), default=math.nan) for m in machines}  # fmt: skip
         ranked = sorted(machines, key=lambda m: -best[m] if math.isfinite(best[m]) else math.inf)
         machines = chosen_few(pd.DataFrame({"machine": ranked}))["machine"].tolist()
-    with _style():
-        figure = _new_figure(1.5 + 0.5 * len(machines))
+    with chart_style():
+        figure = new_figure(1.5 + 0.5 * len(machines))
         axes = figure.subplots(1, len(model.SECTIONS), sharey=True)
         ys = np.arange(len(machines), dtype=float)
         for ax, section in zip(axes, model.SECTIONS, strict=True):
@@ -410,7 +407,7 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
             for y, machine, value in zip(ys, machines, values, strict=True):
                 if math.isfinite(value):
                     ax.barh(y, value, height=0.6, color=colours[machine], zorder=2)
-                    _value_labels(ax, [y], [value], [f"{value:,.0f}"])
+                    value_labels(ax, [y], [value], [f"{value:,.0f}"])
                 else:
                     status = str(rows.at[machine, "status"]) if machine in rows.index else "not run"
                     ax.text(ax.get_xlim()[1] * 0.02, y, status, va="center", ha="left",
@@ -420,7 +417,7 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
             ax.set_title(model.SECTION_TITLES[section], fontsize=10)
             ax.set_xticks([])
         axes[0].invert_yaxis()
-        _title(figure, title)
+        figure_title(figure, title)
     parts = []
     for section in model.SECTIONS:
         rows = scores[(scores["section"] == section) & scores["machine"].isin(machines)]
@@ -433,7 +430,7 @@ def scores_chart(scores: pd.DataFrame, colours: Mapping[str, str], source: str) 
     caption = (
         f"{source}, higher is better; each panel has its own scale. A section a machine could "
         "not run (no GPU visible, or probes skipped) is written in grey, not drawn as zero."
-    ) + _shown(len(machines), everyone)
+    ) + shown_note(len(machines), everyone)
     return Chart(figure, title, alt, caption)
 
 
@@ -464,8 +461,8 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
             f"{int(close.sum())} within 10 % of the article"
         )
     titles = comparison["title"].tolist()
-    with _style():
-        figure = _new_figure(1.6 + 0.45 * total)
+    with chart_style():
+        figure = new_figure(1.6 + 0.45 * total)
         ax = figure.add_subplot()
         ys = np.arange(total, dtype=float)
         ax.axvline(1.0, color=MUTED, lw=1, ls="--", zorder=1)
@@ -484,9 +481,9 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
         )
         values.tick_params(length=0)
         ax.grid(axis="y", visible=False)
-        _xlabel(ax, "M1 Pro over M1 (times faster or times higher; 1.0 = equal)")
+        xlabel(ax, "M1 Pro over M1 (times faster or times higher; 1.0 = equal)")
         figure.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=9)
-        _title(figure, title)
+        figure_title(figure, title)
     alt = "Dot chart of M1 Pro over M1 ratios. " + "; ".join(
         f"{row.title}: article {row.article_ratio:.2f}x, here {row.here}"
         for row in comparison.itertuples()
@@ -499,167 +496,3 @@ def article_chart(comparison: pd.DataFrame) -> Chart:
 
 
 # --- Attribution ---------------------------------------------------------------------------------
-
-INPUT_WAIT = "#b8b8b8"
-"""Input wait is drawn in grey, beside each machine's own colour for compute."""
-
-
-def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
-    """One workload: milliseconds per training image, split into compute and input wait.
-
-    ``rows`` are one workload's rows of `attribution.attribution_table` (as
-    `attribution.attribution_groups` gives them), one bar per machine, pipeline and thread count.
-    A configuration without the measurement is written as "not measured", never drawn as zero.
-    """
-    workload = str(rows["workload"].iloc[0])
-    name = model.WORKLOAD_TITLES.get(workload, workload)
-    measured = rows[rows["attribution"] == "measured"]
-    if measured.empty:
-        title = f"{name}: input wait and compute not measured yet"
-    else:
-        bound = int((measured["verdict"] == bottleneck.INPUT_BOUND).sum())
-        worst = measured.sort_values("input_wait_share", ascending=False).iloc[0]
-        title = (
-            f"{name}: input-bound in {bound} of {len(measured)} measured configurations; "
-            f"{attribution.configuration_label(worst)} waits "
-            f"{worst['input_wait_share']:.0%} of each step for input"
-        )
-    everyone = len(rows)
-    if everyone > TOP + 2:
-        rows = chosen_few(rows.sort_values("end_to_end_ms", na_position="last"))
-    labels = [attribution.configuration_label(r) for r in rows.to_dict("records")]
-    with _style():
-        figure = _new_figure(1.9 + 0.5 * len(rows))
-        ax = figure.add_subplot()
-        ys = np.arange(len(rows), dtype=float)
-        finite = measured["end_to_end_ms"].to_numpy(dtype=float)
-        right = float(finite.max()) * 1.6 if len(finite) else 1.0
-        ax.set_xlim(0, right)
-        for y, row in zip(ys, rows.to_dict("records"), strict=True):
-            if row["attribution"] != "measured":
-                ax.text(right * 0.01, y, str(row["attribution"]), va="center", ha="left",
-                        color=MUTED, style="italic", fontsize=9)  # fmt: skip
-                continue
-            compute, wait = float(row["compute_ms"]), float(row["input_wait_ms"])
-            ax.barh(y, compute, height=0.6, color=colours.get(str(row["machine"]), COLOURS[0]),
-                    zorder=2)  # fmt: skip
-            ax.barh(y, wait, left=compute, height=0.6, color=INPUT_WAIT, hatch="//",
-                    edgecolor="white", zorder=2)  # fmt: skip
-            # Short enough to stay inside the axes; the verdict is named only when it is the
-            # notable one (the title and the table give it for every configuration).
-            label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait"
-            if row["verdict"] == bottleneck.INPUT_BOUND:
-                label += ", input-bound"
-            _value_labels(ax, [y], [compute + wait], [label])
-        ax.set_yticks(ys, labels)
-        ax.invert_yaxis()
-        ax.grid(axis="y", visible=False)
-        _xlabel(ax, "Milliseconds per training image (solid: compute; grey: input wait)")
-        _title(figure, title)
-    parts = []
-    for label, r in zip(labels, rows.itertuples(), strict=True):
-        if r.attribution != "measured":
-            parts.append(f"{label}: {r.attribution}")
-        else:
-            parts.append(
-                f"{label}: {r.end_to_end_ms:.1f} ms per image, {r.compute_ms:.1f} compute and "
-                f"{r.input_wait_ms:.1f} input wait, {r.verdict}"
-            )
-    alt = f"Stacked bar chart of milliseconds per training image, {name}. " + "; ".join(parts)
-    caption = (
-        f"{name}: time per training image in the normal epochs, split into the model's own "
-        "computation (from the compute-only measurement) and the rest, time spent waiting for "
-        "the input pipeline. Input-bound: the pipeline alone delivers fewer images per second "
-        "than the model alone trains, so a faster processor for the model cannot help."
-    )
-    caption += _shown(len(rows), everyone, "configurations")
-    return Chart(figure, title, alt + ".", caption)
-
-
-def _scaling_line(series: pd.DataFrame) -> pd.DataFrame:
-    """The points a scaling line joins: the explicit thread counts when there are two or more,
-    else every point (the default placed at the machine's logical cores)."""
-    placed = series.dropna(subset=["cores"]).sort_values("cores")
-    explicit = placed[placed["intra_op_threads"] > 0]
-    return explicit if len(explicit) >= 2 else placed
-
-
-def scaling_chart(table: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
-    """End-to-end images/s against intra-op threads, one panel per workload (`attribution.thread_scaling`).
-
-    One line per machine, pipeline and setting (solid: legacy, dashed: tf.data, dotted: tf.data
-    with Keras layers; the profile named, and a marker shape per setting, where a workload has
-    several) through the explicit
-    thread counts; a default-thread run beside them is a hollow marker at the machine's cores.
-    """
-    if table.empty:
-        message = "No machine has runs at two or more thread counts (--threads) yet."
-        return _no_data("Core scaling: not measured yet", message)
-    workloads = [w for w in model.WORKLOADS if w in set(table["workload"])]
-    gains = []
-    for _, group in table.groupby(["workload", "machine", "pipeline", "setting"], sort=False):
-        series = _scaling_line(group)
-        if len(series) >= 2:
-            low, high = series.iloc[0], series.iloc[-1]
-            gains.append((high["images_per_s"] / low["images_per_s"], low, high))
-    if gains:
-        gain, low, high = max(gains, key=lambda g: g[0])
-        title = (
-            f"From {low['cores']:.0f} to {high['cores']:.0f} threads, training speeds up at most "
-            f"{training.format_ratio(gain)} ({low['machine']}, "
-            f"{model.WORKLOAD_TITLES.get(str(low['workload']), low['workload'])}, "
-            f"{attribution.pipeline_name(low['pipeline'])})"
-        )
-    else:
-        title = "Core scaling"
-    with _style():
-        figure = _new_figure(1.4 + 2.4 * len(workloads))
-        axes = figure.subplots(len(workloads), 1, squeeze=False)[:, 0]
-        for ax, workload in zip(axes, workloads, strict=True):
-            mine = table[table["workload"] == workload]
-            settings = sorted(str(v) for v in mine["setting"].unique())
-            several = len(settings) > 1
-            lines = mine.groupby(["machine", "pipeline", "setting"], sort=True)
-            for (machine, pipeline, setting), group in lines:
-                series = _scaling_line(group)
-                style = {"tfdata": "--", "tfdata-layers": ":"}.get(str(pipeline), "-")
-                name = attribution.pipeline_name(pipeline)
-                # Several settings (profiles, datasets) of one workload: name each line's.
-                label = f"{machine}, {name}" + (
-                    f" ({str(setting).split(',')[0]})" if several else ""
-                )
-                colour = colours.get(str(machine), COLOURS[0])
-                marker = "os^Dv"[settings.index(str(setting)) % 5]  # one shape per setting
-                ax.plot(series["cores"], series["images_per_s"], style, marker=marker,
-                        color=colour, label=label)  # fmt: skip
-                # A default-thread run beside explicit counts: a hollow marker off the line.
-                extra = group[~group.index.isin(series.index)].dropna(subset=["cores"])
-                ax.scatter(extra["cores"], extra["images_per_s"], s=40, facecolors="none",
-                           edgecolors=colour, marker=marker, zorder=3)  # fmt: skip
-                for r in group.dropna(subset=["cores"]).itertuples():
-                    ax.annotate(f"{r.images_per_s:.0f}", (r.cores, r.images_per_s),
-                                textcoords="offset points", xytext=(4, 4), fontsize=8,
-                                color=INK)  # fmt: skip
-            ax.set_ylim(bottom=0, top=float(mine["images_per_s"].max()) * 1.25)
-            ticks = sorted(mine["cores"].dropna().unique())
-            ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
-            ax.set_title(model.WORKLOAD_TITLES.get(workload, workload), fontsize=10)
-            ax.set_ylabel("images/s")
-            ax.legend(fontsize=8, frameon=False, loc="lower right")
-        _xlabel(axes[-1], "Intra-op threads (--threads; the default uses every logical core)")
-        _title(figure, title)
-    parts = [
-        f"{model.WORKLOAD_TITLES.get(str(r.workload), r.workload)}, {r.machine}, "
-        f"{r.pipeline}, {r.setting}, {r.threads}: {r.images_per_s:.1f} images/s"
-        for r in table.itertuples()
-    ]
-    alt = "Line charts of training images per second against threads. " + "; ".join(parts) + "."
-    caption = (
-        "Median training images per second of the measured epochs at each thread count "
-        "(--threads), one line per machine, pipeline and setting (dashed: tf.data, dotted: "
-        "tf.data with Keras layers; the profile is named where a workload has several); a hollow "
-        "marker is a "
-        "run at TensorFlow's default, placed at the machine's logical cores. A line that stays "
-        "flat as threads are added is limited by something the extra cores do not speed up."
-    )
-    return Chart(figure, title, alt, caption)

@@ -227,7 +227,7 @@ def rankings(
     newest = {m: results.newest(m)["machine"] for m in results.machines}
     runs = results.runs[results.runs["status"] == "ok"]
     accelerator = {
-        m: "GPU" if any(model.device_kind(d) == "GPU" for d in frame["device"].dropna()) else "CPU"
+        m: "GPU" if model.on_gpu(frame["device"].dropna()) else "CPU"
         for m, frame in runs.groupby("machine")
     }
     groups: dict[tuple[str, str, str], list[tuple[float, str, stats.Interval]]] = {}

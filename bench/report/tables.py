@@ -35,10 +35,6 @@ A relative path is taken from the repository root, so the docs build (which runs
 and a shell in the root agree."""
 
 
-COMPARABILITY_KEY = model.FIELDS
-"""Runs are comparable only when they agree on all of these (`bench.results.model.KEY`)."""
-
-
 def results_dir() -> Path:
     """The results folder to analyse: ``$BENCHBOOK_RESULTS``, else ``<repo>/results``."""
     configured = os.environ.get(RESULTS_ENV)
@@ -81,21 +77,21 @@ _FILE_COLUMNS = [
 
 
 _RUN_COLUMNS = [
-    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "status", "error",
+    "machine", "path", "run_id", "started_at", *model.FIELDS, "repeat", "status", "error",
     "device", "tensorflow", "tensorflow_metal", "epochs_recorded",
 ]  # fmt: skip
 """The Keras version is a field of the comparability key, so it is not repeated here."""
 
 
 _EPOCH_COLUMNS = [
-    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "run_status",
+    "machine", "path", "run_id", "started_at", *model.FIELDS, "repeat", "run_status",
     "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
     "loss", "accuracy", "val_loss", "val_accuracy",
 ]  # fmt: skip
 
 
 _ATTRIBUTION_COLUMNS = [
-    "machine", "path", "run_id", "started_at", *COMPARABILITY_KEY, "repeat", "logical_cores",
+    "machine", "path", "run_id", "started_at", *model.FIELDS, "repeat", "logical_cores",
     "attribution", "input_images_per_s", "compute_images_per_s", "end_to_end_images_per_s",
     "elapsed_s", "wall_s", "error",
 ]  # fmt: skip
@@ -138,7 +134,7 @@ class Results:
     """One row per file with user-reported Geekbench scores."""
     attribution: pd.DataFrame
     """One row per finished workload run: its input-only, compute-only and end-to-end
-    throughputs (`bench.attribution`); ``attribution`` says ``measured``, ``not measured``
+    throughputs (`bench.worker.throughputs`); ``attribution`` says ``measured``, ``not measured``
     (a file without the block) or ``failed`` (with ``error``)."""
 
     @property

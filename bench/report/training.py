@@ -21,9 +21,9 @@ import pandas as pd
 from bench import stats
 from bench.errors import UserError
 from bench.readers import verdicts
-from bench.report.tables import COMPARABILITY_KEY, Results, measured_epochs, run_rate
+from bench.report.tables import Results, measured_epochs, run_rate
 from bench.results import model
-from bench.results.model import WORKLOAD_TITLES, WORKLOADS
+from bench.results.model import WORKLOAD_TITLES, WORKLOADS, differences
 
 BASELINE_ENV = "BENCHBOOK_BASELINE"
 """Environment variable naming the baseline machine slug of the speedup tables."""
@@ -31,10 +31,10 @@ BASELINE_ENV = "BENCHBOOK_BASELINE"
 
 @dataclass(frozen=True)
 class Comparison:
-    """Runs that may be compared: they agree on every field of `COMPARABILITY_KEY`."""
+    """Runs that may be compared: they agree on every field of `bench.results.model.FIELDS`."""
 
     setting: Mapping[str, Any]
-    """The shared values of `COMPARABILITY_KEY`."""
+    """The shared values of `bench.results.model.FIELDS`."""
     epochs: pd.DataFrame
     """Measured epochs (warm-up left out) of every run in the group, all machines."""
 
@@ -89,8 +89,8 @@ def comparisons(epochs: pd.DataFrame) -> list[Comparison]:
     """
     measured = measured_epochs(epochs)
     groups = [
-        Comparison(dict(zip(COMPARABILITY_KEY, key, strict=True)), frame)
-        for key, frame in measured.groupby(list(COMPARABILITY_KEY), sort=False, dropna=False)
+        Comparison(dict(zip(model.FIELDS, key, strict=True)), frame)
+        for key, frame in measured.groupby(list(model.FIELDS), sort=False, dropna=False)
     ]
     order = {w: i for i, w in enumerate(WORKLOADS)}
     return sorted(groups, key=lambda c: (order.get(c.workload, 99), _rank(c)))
@@ -102,9 +102,6 @@ def main_comparisons(results: Results) -> dict[str, Comparison]:
     for comparison in comparisons(results.epochs):
         chosen.setdefault(comparison.workload, comparison)
     return chosen
-
-
-differences = model.differences
 
 
 def set_aside(results: Results) -> pd.DataFrame:

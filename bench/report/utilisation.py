@@ -132,7 +132,7 @@ def utilisation(results: tables.Results) -> pd.DataFrame:
         values = dict(zip(keys, key, strict=True))
         machine, workload = str(values["machine"]), str(values["workload"])
         devices = sorted(frame["device"].dropna().unique())
-        on_gpu = any("GPU" in d for d in devices)
+        on_gpu = model.on_gpu(devices)
         section = "gpu" if on_gpu else "multi_core"
         peak = float(matmul.get((machine, section), math.nan))
         gflop = training_flops(_model(workload), int(str(values["image_size"]))) / 1e9

@@ -24,8 +24,35 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
+"""The article's four workloads, in its order (`bench.worker.workloads` builds them)."""
+
+
+WORKLOAD_TITLES = {
+    "cnn": "Custom CNN",
+    "cnn-aug": "Custom CNN with augmentation",
+    "vgg16": "VGG-16 transfer learning",
+    "vgg16-aug": "VGG-16 transfer learning with augmentation",
+}
+"""How the report names each workload."""
+
+
+SECTIONS = ("single_core", "multi_core", "gpu")
+"""The Geekbench-style probe sections, in the order they run."""
+
+
+SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
+"""How every page, table and summary names a probe section."""
+
+
+SHORT_TEXT_MAX = 200  # `short_text` in the schema
+
+
+TEXT_MAX = 4000  # `text` in the schema
+
+
 PIPELINES = ("legacy", "tfdata-affine", "tfdata-layers")
-"""The input pipelines of the current format (`bench.pipelines` builds them)."""
+"""The input pipelines of the current format (`bench.worker.pipelines` builds them)."""
 PIPELINE_NAMES = {
     "legacy": "legacy",
     "tfdata-affine": "tf.data affine",
@@ -46,7 +73,7 @@ def pipeline_name(pipeline: Any) -> str:
 
 
 BACKENDS = ("tensorflow", "torch", "jax")
-"""The Keras 3 backends a run can train on (`bench.backends` runs them)."""
+"""The Keras 3 backends a run can train on (`bench.worker.backends` runs them)."""
 BACKEND_TITLES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX"}
 """How readers are shown each backend."""
 
@@ -212,7 +239,7 @@ def epoch_groups(runs: Iterable[tuple[str, int, Sequence[float]]]) -> list[list[
 
 @dataclass(frozen=True)
 class Attribution:
-    """The input-versus-compute measurement of one run (`bench.attribution`)."""
+    """The input-versus-compute measurement of one run (`bench.worker.throughputs`)."""
 
     status: str
     """``measured``, ``failed`` (``error`` says why) or ``not measured`` (skipped, or a file
@@ -269,6 +296,17 @@ def device_kind(device: str | None) -> str | None:
         return None
     kind = short.rsplit("device:", 1)[-1].split(":", 1)[0].upper()
     return "GPU" if kind in _ACCELERATORS else (kind or None)
+
+
+def on_gpu(devices: Iterable[str | None]) -> bool:
+    """Whether any of these device names (`device_kind`) is a GPU."""
+    return any(device_kind(d) == "GPU" for d in devices)
+
+
+def listed_gpus(listing: Iterable[str]) -> list[str]:
+    """The GPUs of a device listing, whose entries read ``KIND:name`` (``GPU:0``, ``CPU:cpu:0``:
+    how the worker lists a backend's devices, and the results file stores them)."""
+    return [d for d in listing if d.split(":", 1)[0].upper() == "GPU"]
 
 
 # --- The machine block ---------------------------------------------------------------------------
@@ -328,22 +366,20 @@ def hardware_family(machine: Mapping[str, Any]) -> str:
     return "other"
 
 
-WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
-"""The article's four workloads, in its order (`bench.workloads` builds them)."""
+def keras_major(version: str | None) -> int | None:
+    """The major version of a Keras version string, or None when it is not one (Keras 2 or later)."""
+    if version is None:
+        return None
+    match = re.match(r"\s*(\d+)", version)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    return major if 2 <= major <= 99 else None
 
 
-WORKLOAD_TITLES = {
-    "cnn": "Custom CNN",
-    "cnn-aug": "Custom CNN with augmentation",
-    "vgg16": "VGG-16 transfer learning",
-    "vgg16-aug": "VGG-16 transfer learning with augmentation",
-}
-"""How the report names each workload."""
-
-
-SECTIONS = ("single_core", "multi_core", "gpu")
-"""The Geekbench-style probe sections, in the order they run."""
-
-
-SECTION_TITLES = {"single_core": "Single-core", "multi_core": "Multi-core", "gpu": "GPU"}
-"""How every page, table and summary names a probe section."""
+def clip(text: str | None, limit: int = SHORT_TEXT_MAX) -> str | None:
+    """``text`` stripped and cut to ``limit`` characters; None when empty."""
+    if text is None:
+        return None
+    text = text.strip()
+    return text[:limit] or None

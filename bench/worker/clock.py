@@ -1,0 +1,117 @@
+"""Where the epoch is timed: a Keras callback that splits each epoch into training and validation.
+
+Wall time with `time.perf_counter`. In ``fit``, validation runs at the end of each epoch between
+``on_test_begin`` and ``on_test_end``, so the training phase is the epoch start to the validation
+start. Before each clock reading the queued work is waited for (`bench.worker.backends.wait_for_model`,
+and reading the metrics): JAX and GPUs run steps asynchronously, so without it the training
+steps of an epoch would be counted as validation. The first epoch is kept but marked as warm-up: it includes graph tracing (about 2x slower
+on a 2-core CPU) and is left out of the headline average.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+from bench.worker import backends
+
+
+def _metric(logs: dict[str, Any], name: str) -> float | None:
+    value = logs.get(name)
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _metrics(logs: dict[str, Any]) -> dict[str, float | None]:
+    """The epoch's metrics as numbers: converting them waits for the device to compute them."""
+    return {name: _metric(logs, name) for name in METRICS}
+
+
+def make_epoch_timer(
+    train_images: int, report: Callable[[dict[str, Any]], None] | None = None
+) -> Any:
+    """A Keras ``Callback`` (of `bench.worker.backends.keras`) that records one dict per epoch in
+    ``.epochs``.
+
+    ``report`` is called with each finished epoch (the CLI prints a progress line).
+    """
+
+    class EpochTimer(backends.keras().callbacks.Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.epochs: list[dict[str, Any]] = []
+            self._epoch_start = 0.0
+            self._test_start: float | None = None
+            self._test_end: float | None = None
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._test_start = self._test_end = None
+            self._epoch_start = time.perf_counter()
+
+        # Each clock reading waits for the queued steps first (`backends.wait_for_model`): on
+        # JAX the training steps would otherwise be counted as validation time.
+        def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+            backends.wait_for_model(self.model)
+            self._test_start = time.perf_counter()
+
+        def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
+            # Reading the validation metrics waits for the evaluation steps.
+            _metrics(logs or {})
+            self._test_end = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            backends.wait_for_model(self.model)
+            logs = logs or {}
+            metrics = _metrics(logs)
+            end = time.perf_counter()
+            train_end = self._test_start if self._test_start is not None else end
+            validation_s = (
+                self._test_end - self._test_start
+                if self._test_start is not None and self._test_end is not None
+                else 0.0
+            )
+            train_s = train_end - self._epoch_start
+            record = {
+                "epoch": epoch + 1,
+                "warmup": epoch == 0,
+                "epoch_s": end - self._epoch_start,
+                "train_s": train_s,
+                "validation_s": validation_s,
+                "images_per_s": train_images / train_s,
+                **metrics,
+            }
+            self.epochs.append(record)
+            if report is not None:
+                report(record)
+
+    return EpochTimer()
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+class Stopwatch:
+    """``with Stopwatch() as sw: ...`` then ``sw.seconds``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> Self:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._start

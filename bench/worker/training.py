@@ -1,0 +1,218 @@
+"""One workload run in a fresh process (a `bench.protocol.jobs.TrainingJob`).
+
+Each run gets its own process so that memory and caches start clean, the peak resident memory
+belongs to that workload alone, the Keras backend (chosen by ``KERAS_BACKEND`` before Keras is
+first imported) is the job's, and the framework's thread settings (which must be set before its
+first operation) can differ between runs. The parent (`bench.harness.runner`) never imports a framework.
+
+`run_job` fills in the record `bench.protocol.jobs.failure` starts it from; when the workload
+itself fails (out of memory, an operation a plugin lacks) the record says ``failed`` with the error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench.protocol import config
+from bench.protocol.jobs import TrainingJob
+from bench.text import error_line
+from bench.worker import backends, clock, crosscheck, introspect, pipelines, throughputs, workloads
+
+_START = time.perf_counter()
+CUDA_CACHE_MAXSIZE = 4 * 2**30
+"""The CUDA driver's largest compute cache (bytes)."""
+
+
+def _progress(tag: str) -> Any:
+    def report(epoch: dict[str, Any]) -> None:
+        tag = " (warm-up)" if epoch["warmup"] else ""
+        acc = epoch["val_accuracy"]
+        acc_text = f"{acc:.3f}" if acc is not None else "n/a"
+        print(
+            f"  {tag} epoch {epoch['epoch']}: {epoch['epoch_s']:.1f} s "
+            f"(train {epoch['train_s']:.1f} s, validation {epoch['validation_s']:.1f} s), "
+            f"{epoch['images_per_s']:.1f} img/s, val_accuracy {acc_text}{tag}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
+    """Train one workload as ``job`` describes, filling ``record`` as it goes.
+
+    Filling in place keeps what was measured (epochs done, memory) when training fails.
+    """
+    backend = job.backend
+    backends.select(backend)  # before the first import of Keras
+    if job.keras2:
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    if job.cuda_cache:  # read by the CUDA driver when TensorFlow initialises it
+        os.environ.setdefault("CUDA_CACHE_PATH", job.cuda_cache)
+        os.environ.setdefault("CUDA_CACHE_MAXSIZE", str(CUDA_CACHE_MAXSIZE))
+    backends.framework(backend)
+    backends.keras()
+
+    record["import_s"] = time.perf_counter() - _START
+    # Threads must be set before the framework's first operation; 0 keeps its default.
+    backends.set_threads(backend, job.intra_op_threads, job.inter_op_threads)
+    record["tf"] = (
+        introspect.tensorflow_info() if backend == "tensorflow" else introspect.keras_info()
+    )
+    record["tf"].update(backends.info(backend))
+    workload = workloads.get(job.workload)
+    backends.seed(job.seed)
+
+    weights_path = Path(job.weights_path) if job.weights_path else None
+    data_root = Path(job.data_root)
+    pipeline = pipelines.make(
+        job.pipeline,
+        data_root,
+        workload.augment,
+        job.image_size,
+        job.batch_size,
+        job.seed,
+    )
+    train, valid = pipeline.train, pipeline.valid
+    workers = job.generator_workers
+    if workers > 1 and pipeline.name == "legacy":
+        train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
+    expected = job.expected_images
+    found = {"train": pipeline.train_images, "validation": pipeline.validation_images}
+    if expected is not None and expected != found:
+        msg = (
+            f"Keras lists {found} images where the checks before training listed {expected}: "
+            "the dataset changed during the run, or Keras reads files bench.data.list_images "
+            "does not"
+        )
+        raise RuntimeError(msg)
+    record["augmentation"] = pipeline.augmentation
+    record["train_images"] = pipeline.train_images
+    record["validation_images"] = pipeline.validation_images
+    record["steps_per_epoch"] = pipeline.steps_per_epoch
+
+    if job.crosscheck:
+        # Before the timed model exists, so that its seeded start is the same with or without.
+        record["crosscheck"] = _crosscheck(job, workload, weights_path, pipeline)
+        backends.seed(job.seed)
+    with clock.Stopwatch() as sw:
+        model = workloads.build(workload, job.image_size, weights_path)
+    record["build_s"] = sw.seconds
+    with clock.Stopwatch() as sw:
+        workloads.compile_model(model)
+    record["compile_s"] = sw.seconds
+    record["parameters"] = int(model.count_params())
+    record["trainable_parameters"] = sum(backends.count(w) for w in model.trainable_weights)
+    record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
+    record["device"] = backends.variable_device(backend, model.trainable_weights[0])
+
+    timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag))
+    fit_kwargs: dict[str, Any] = {}
+    if workers > 1 and pipeline.name == "legacy" and record["tf"]["keras_major"] == 2:
+        fit_kwargs["workers"] = workers
+    if pipeline.name in config.TFDATA_PIPELINES:
+        # The dataset shuffles itself; fit's default shuffle=True only earns a UserWarning.
+        fit_kwargs["shuffle"] = False
+    try:
+        model.fit(
+            train,
+            validation_data=valid,
+            epochs=job.epochs,
+            callbacks=[timer],
+            verbose=0,
+            **fit_kwargs,
+        )
+    finally:
+        record["epochs"] = timer.epochs
+        # Read before the attribution measurement, so it is the peak of training alone with or
+        # without --skip-attribution.
+        record["peak_rss_bytes"] = clock.peak_rss_bytes()
+    record["status"] = "ok"
+    if job.attribution:
+        # After the epochs, so the seeded training is the same with or without it.
+        print(f"  {job.tag}: timing input only and compute only ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+        try:
+            record["attribution"] = throughputs.measure(
+                model, pipelines.batches(pipeline), pipeline.steps_per_epoch, job.epochs
+            )
+        except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
+            traceback.print_exc(file=sys.stderr)
+            record["attribution"] = {"error": error_line(exc)}
+        else:
+            a = record["attribution"]
+            print(
+                f"  {job.tag}: input only "
+                f"{a['input_only']['images_per_s']:.1f} img/s, compute only "
+                f"{a['compute_only']['images_per_s']:.1f} img/s ({a['elapsed_s']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def crosscheck_batches(pipeline: Any, steps: int, size: int) -> list[tuple[Any, Any]]:
+    """Up to ``steps`` batches of ``size`` validation images (never shuffled, never augmented),
+    as NumPy arrays so that every device is given the very same numbers."""
+    import numpy as np
+
+    wanted = steps * size
+    xs: list[Any] = []
+    ys: list[Any] = []
+    source = (
+        iter(pipeline.valid)
+        if pipeline.name in config.TFDATA_PIPELINES
+        else (pipeline.valid[i] for i in range(len(pipeline.valid)))
+    )
+    for x, y in source:
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+        if sum(len(a) for a in xs) >= wanted:
+            break
+    images, labels = np.concatenate(xs)[:wanted], np.concatenate(ys)[:wanted]
+    return [
+        (images[i : i + size], labels[i : i + size]) for i in range(0, len(images) - size + 1, size)
+    ]
+
+
+def _crosscheck(
+    job: TrainingJob, workload: Any, weights_path: Path | None, pipeline: Any
+) -> dict[str, Any]:
+    """`bench.worker.crosscheck.measure_crosscheck` for this job: the CPU against the device it trains on."""
+    import gc
+
+    backend = job.backend
+    device = backends.accelerator(backend) or backends.cpu_device(backend)
+
+    def build() -> Any:
+        model = workloads.build(workload, job.image_size, weights_path)
+        workloads.compile_model(model)
+        return model
+
+    try:
+        batches = crosscheck_batches(
+            pipeline, crosscheck.CROSSCHECK_STEPS, crosscheck.CROSSCHECK_BATCH
+        )
+        block = crosscheck.measure_crosscheck(
+            build, batches, device, seed=job.seed, backend=backend
+        )
+    except Exception as exc:  # noqa: BLE001 (the timed run stands; the check says why it is missing)
+        traceback.print_exc(file=sys.stderr)
+        return {"error": error_line(exc)}
+    finally:
+        gc.collect()
+    print(
+        f"  {job.tag}: cross-check {block['device']} against "
+        f"{block['reference']}: largest loss difference {block['max_relative_difference']:.1e} "
+        f"({block['elapsed_s']:.1f} s)"
+        if block["max_relative_difference"] is not None
+        else f"  {job.tag}: cross-check: a loss was not finite",
+        file=sys.stderr,
+        flush=True,
+    )
+    return block
