@@ -171,6 +171,12 @@ class Pairing:
         return differences(self.setting_a, self.setting_b)
 
 
+def groups(runs: Sequence[Run]) -> list[list[float]]:
+    """The measured epochs of ``runs``, one group per run, in the order every bootstrap of the
+    project draws them (`bench.results.model.epoch_groups`, which the report uses too)."""
+    return model.epoch_groups((str(r.file), r.repeat, r.measured.tolist()) for r in runs)
+
+
 def _closest(a: list[Setting], b: list[Setting]) -> tuple[Setting, Setting]:
     """The pair of settings that differ in the fewest fields (the first such pair)."""
     return min(
@@ -275,8 +281,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def render_pairing(p: Pairing) -> list[str]:
     """The lines of one workload's comparison (every line starts FORCED when it was forced)."""
-    groups_a = [r.measured.tolist() for r in p.runs_a]
-    groups_b = [r.measured.tolist() for r in p.runs_b]
+    groups_a, groups_b = groups(p.runs_a), groups(p.runs_b)
     median_a, median_b = stats.median_interval(groups_a), stats.median_interval(groups_b)
     ratio = stats.ratio_interval(groups_a, groups_b)
     differs = p.differs
