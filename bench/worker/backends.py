@@ -325,6 +325,19 @@ class NativeOps:
 
         return torch.from_numpy(values).to(self.device)
 
+    def conv_operands(
+        self, batch: int, spatial: int, channels: int, kernel: int
+    ) -> tuple[Any, Any]:
+        """Inputs and kernels of `conv2d` in this backend's layout: NHWC by HWIO (JAX), NCHW by
+        OIHW (PyTorch)."""
+        if self.backend == "jax":
+            x = self.normal((batch, spatial, spatial, channels), 5, 1.0)
+            w = self.normal((kernel, kernel, channels, channels), 7, 1 / 48)
+        else:
+            x = self.normal((batch, channels, spatial, spatial), 5, 1.0)
+            w = self.normal((channels, channels, kernel, kernel), 7, 1 / 48)
+        return x, w
+
     def matmul(self) -> Callable[[Any, Any], Any]:
         if self.backend == "jax":
             import jax

@@ -228,13 +228,7 @@ def _native_matmul_probe(ops: NativeOps, size: int, parallelism: str) -> Probe:
 
 
 def _native_conv2d_probe(ops: NativeOps, batch: int, spatial: int, parallelism: str) -> Probe:
-    channels, kernel = CONV_CHANNELS, CONV_KERNEL
-    if ops.backend == "jax":
-        x = ops.normal((batch, spatial, spatial, channels), 5, 1.0)
-        w = ops.normal((kernel, kernel, channels, channels), 7, 1 / 48)
-    else:
-        x = ops.normal((batch, channels, spatial, spatial), 5, 1.0)
-        w = ops.normal((channels, channels, kernel, kernel), 7, 1 / 48)
+    x, w = ops.conv_operands(batch, spatial, CONV_CHANNELS, CONV_KERNEL)
     return _conv2d(batch, spatial, parallelism, ops.run(ops.conv2d(), x, w))
 
 
