@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.readers import reference
-from bench.readers.reference import Baseline, BaselineError, Baselines
+from bench.readers.reference import ReferenceRate, ReferenceSet, ScoringError
 from bench.results import schema
 from bench.worker import probes
 
@@ -101,7 +101,7 @@ def test_baseline_version_fits_the_schema() -> None:
     """The current baseline version is a string the results schema accepts."""
     pattern = schema()["$defs"]["probes"]["properties"]["baseline_version"]["pattern"]
     assert re.fullmatch(pattern, reference.CURRENT.version)
-    assert reference.CURRENT.version == reference.BASELINE_VERSION
+    assert reference.CURRENT.version == reference.REFERENCE_VERSION
 
 
 def test_rescore_scores_probes_and_sections() -> None:
@@ -137,11 +137,11 @@ def test_rescore_gives_a_partial_section_no_score() -> None:
 
 def test_rescore_under_new_baselines_changes_scores_and_version() -> None:
     """Old throughputs scored under another baseline set take that set's version and scores."""
-    doubled = Baselines(
+    doubled = ReferenceSet(
         version="2",
         probes=MappingProxyType(
             {
-                name: Baseline(b.throughput * 2, b.unit)
+                name: ReferenceRate(b.throughput * 2, b.unit)
                 for name, b in reference.CURRENT.probes.items()
             }
         ),
@@ -152,11 +152,11 @@ def test_rescore_under_new_baselines_changes_scores_and_version() -> None:
     assert scored["sections"]["single_core"]["score"] == pytest.approx(500.0)
 
 
-def test_rescore_refuses_a_probe_without_baseline() -> None:
+def test_rescore_refuses_a_probe_without_a_reference() -> None:
     """A probe unknown to the baselines (from a newer benchbook) is refused with a clear line."""
     block = _block()
     block["sections"]["single_core"]["probes"].append(_probe("matmul", 1.0) | {"name": "fft"})
-    with pytest.raises(BaselineError, match=r"probe 'fft' has no baseline in version 1"):
+    with pytest.raises(ScoringError, match=r"probe 'fft' has no reference in version 1"):
         reference.rescore(block)
 
 
@@ -164,5 +164,5 @@ def test_rescore_refuses_a_unit_mismatch() -> None:
     """A throughput in another unit than its baseline cannot be scored against it."""
     block = _block()
     block["sections"]["single_core"]["probes"][0]["unit"] = "TFLOP/s"
-    with pytest.raises(BaselineError, match="cannot be scored together"):
+    with pytest.raises(ScoringError, match="cannot be scored together"):
         reference.rescore(block)

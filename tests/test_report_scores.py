@@ -46,7 +46,7 @@ def test_probe_scores_are_computed_against_the_current_baselines(folder: Path) -
     loaded = tables.load_results(folder)
     table_of_scores = scores.probe_scores(loaded).set_index(["machine", "section"])
     assert table_of_scores.loc[("fixture-laptop-b", "multi_core"), "score"] == pytest.approx(6400.0)
-    assert set(loaded.probe_sections["baseline_version"]) == {tables.PROBE_BASELINE}
+    assert set(loaded.probe_sections["baseline_version"]) == {tables.PROBE_REFERENCE_VERSION}
 
 
 def test_probes_the_baselines_do_not_know_are_not_compared(folder: Path) -> None:

@@ -226,7 +226,7 @@ def test_probe_scores_line_names_each_section() -> None:
     }
     line = summary.format_probe_scores(block)
     assert line == (
-        "Probe scores (1000 = one core of the baseline machine, version 1): Single-core 1012, "
+        "Probe scores (1000 = one core of the reference machine, version 1): Single-core 1012, "
         "Multi-core partial (augment timed out), GPU unavailable (no GPU visible)"
     )
 

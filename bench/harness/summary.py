@@ -121,7 +121,7 @@ def format_probe_scores(block: dict[str, Any]) -> str:
                 f"{name} {section.get('status', 'not run')}" + (f" ({why})" if why else "")
             )
     return (
-        "Probe scores (1000 = one core of the baseline machine, version "
+        "Probe scores (1000 = one core of the reference machine, version "
         f"{block.get('baseline_version')}): " + ", ".join(parts)
     )
 

@@ -248,12 +248,12 @@ def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(types)
 
 
-PROBE_BASELINE = reference.CURRENT.version
-"""The baseline version every probe score in the report is computed against."""
+PROBE_REFERENCE_VERSION = reference.CURRENT.version
+"""The probes' reference version every score in the report is computed against."""
 
 
 def _rescored(probes: Any) -> tuple[Any, str | None]:
-    """A probes block scored again against the current baselines, or why it cannot be.
+    """A probes block scored again against the current references, or why it cannot be.
 
     Stored scores follow the baseline version of their day; the stored throughputs are scored
     again so files of every version compare. A block that cannot be (a probe the current
