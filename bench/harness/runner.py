@@ -220,7 +220,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         "geekbench": config.geekbench,
         "workloads": [],
     }
-    tf_info: dict[str, Any] | None = None
+    framework: dict[str, Any] | None = None
     runs: list[dict[str, Any]] = []
     interrupted: KeyboardInterrupt | None = None
     with tempfile.TemporaryDirectory(prefix="benchbook-") as tmp:
@@ -242,8 +242,8 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
                             "before": before or None,
                             "after": after or None,
                         }
-                    tf_info = tf_info or record.pop("tf", None)
-                    record.pop("tf", None)
+                    framework = framework or record.pop("framework", None)
+                    record.pop("framework", None)
                     if record["status"] != "ok":
                         say(f"  {name} FAILED: {record['error']}")
                     runs.append(record)
@@ -259,7 +259,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         document["workloads"] = runs
         document["status"] = file_status(runs, interrupted is not None)
         document["finished_at"] = results.utc_iso()
-        document["software"] = software.capture_software(tf_info, backend=config.backend)
+        document["software"] = software.capture_software(framework, backend=config.backend)
         path, problem = _keep(document, config.output)
         _report(runs, probes_block, chosen, say)
         for line in _standing(document, config.output):

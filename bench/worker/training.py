@@ -62,10 +62,10 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
     record["import_s"] = time.perf_counter() - _START
     # Threads must be set before the framework's first operation; 0 keeps its default.
     backends.set_threads(backend, job.intra_op_threads, job.inter_op_threads)
-    record["tf"] = (
+    record["framework"] = (
         introspect.tensorflow_info() if backend == "tensorflow" else introspect.keras_info()
     )
-    record["tf"].update(backends.info(backend))
+    record["framework"].update(backends.info(backend))
     workload = workloads.get(job.workload)
     backends.seed(job.seed)
 
@@ -114,7 +114,7 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
 
     timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag))
     fit_kwargs: dict[str, Any] = {}
-    if workers > 1 and pipeline.name == "legacy" and record["tf"]["keras_major"] == 2:
+    if workers > 1 and pipeline.name == "legacy" and record["framework"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
     if pipeline.name in config.TFDATA_PIPELINES:
         # The dataset shuffles itself; fit's default shuffle=True only earns a UserWarning.

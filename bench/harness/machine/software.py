@@ -108,7 +108,7 @@ def _environment_variables(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def capture_software(
-    tf: Mapping[str, Any] | None = None,
+    reported: Mapping[str, Any] | None = None,
     *,
     backend: str = "tensorflow",
     version: VersionLookup = package_version,
@@ -120,8 +120,9 @@ def capture_software(
 
     Parameters
     ----------
-    tf
-        What the training worker reported: `tensorflow_info` (``tensorflow``, ``keras``,
+    reported
+        What the training worker reported of its framework (the ``framework`` of its record):
+        `bench.worker.introspect.tensorflow_info` (``tensorflow``, ``keras``,
         ``keras_major``, ``tf_devices``) or, on another backend, `keras_info`, with
         `bench.worker.backends.info` (``backend_version``, ``backend_devices``). Its values replace
         those read from the installed packages' metadata.
@@ -165,27 +166,27 @@ def capture_software(
     software["backend_devices"] = []
     # The compiled halves of JAX and the CUDA build of PyTorch say as much as their versions.
     packages.update({name: v for name in BACKEND_PACKAGES if (v := version(name)) is not None})
-    if tf is not None:
-        if isinstance(tf.get("backend_version"), str):
-            software["backend_version"] = clip(tf["backend_version"])
-        if "backend_devices" in tf:
+    if reported is not None:
+        if isinstance(reported.get("backend_version"), str):
+            software["backend_version"] = clip(reported["backend_version"])
+        if "backend_devices" in reported:
             software["backend_devices"] = [
-                clipped for d in list(tf["backend_devices"])[:64] if (clipped := clip(str(d)))
+                clipped for d in list(reported["backend_devices"])[:64] if (clipped := clip(str(d)))
             ]
         for key in ("tensorflow", "keras"):
-            if key in tf:
-                software[key] = clip(tf[key]) if isinstance(tf[key], str) else None
-        if "keras_major" in tf:
-            major = tf["keras_major"]
+            if key in reported:
+                software[key] = clip(reported[key]) if isinstance(reported[key], str) else None
+        if "keras_major" in reported:
+            major = reported["keras_major"]
             software["keras_major"] = (
                 major
                 if isinstance(major, int) and not isinstance(major, bool) and 2 <= major <= 99
                 else None
             )
-        if "tf_devices" in tf:
+        if "tf_devices" in reported:
             software["tf_devices"] = [
-                clipped for d in list(tf["tf_devices"])[:64] if (clipped := clip(str(d)))
+                clipped for d in list(reported["tf_devices"])[:64] if (clipped := clip(str(d)))
             ]
-        if tf.get("plugin_error"):
-            software["plugin_error"] = clip(str(tf["plugin_error"]), TEXT_MAX)
+        if reported.get("plugin_error"):
+            software["plugin_error"] = clip(str(reported["plugin_error"]), TEXT_MAX)
     return software
