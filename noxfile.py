@@ -223,7 +223,7 @@ def docs(session: nox.Session) -> None:
     install(session, "docs")
     # A results file that does not validate stops the build here, in one line naming the file,
     # rather than as a traceback from inside an executed page.
-    session.run("python", "-m", "bench.report")
+    session.run("python", "-m", "bench", "report")
     if DOCS_BUILD.exists():
         shutil.rmtree(DOCS_BUILD)
     # -E with force execution: MyST-NB keys its cache on code cells only, so a new results

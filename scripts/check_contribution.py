@@ -20,7 +20,6 @@ standard error), 2 on a bad argument.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import results
+from bench.commands.arguments import OneLineParser, refuse
 from bench.errors import UserError
 from bench.text import escape_markdown, printable
 
@@ -113,7 +113,9 @@ def check(root: Path, base: str) -> tuple[list[str], str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when the results pass, 1 when they do not, 2 on a bad argument."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p = OneLineParser(
+        name="check_contribution", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     p.add_argument("base", help="the branch the pull request goes into, e.g. origin/main")
     p.add_argument(
         "--checkout",
@@ -124,17 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     if args.base.startswith("-"):
-        print(
-            f"check_contribution: error: BASE {printable(args.base, 100)!r} starts with '-'; "
-            "give a branch name such as origin/main",
-            file=sys.stderr,
+        return refuse(
+            "check_contribution",
+            f"BASE {printable(args.base, 100)!r} starts with '-'; give a branch name such as "
+            "origin/main",
         )
-        return 2
     try:
         problems, summary = check(args.checkout.resolve(), args.base)
     except UserError as exc:
-        print(f"check_contribution: error: {printable(exc, 1000)}", file=sys.stderr)
-        return 2
+        return refuse("check_contribution", exc)
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with Path(target).open("a", encoding="utf-8") as out:

@@ -22,7 +22,7 @@ from bench.harness.dataset import checking, source, splitting
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.commands.arguments import OneLineParser, whole_number
+from bench.commands.arguments import OneLineParser, refuse, whole_number
 from bench.errors import UserError
 from bench.harness.dataset import prepare
 from bench.protocol import processes
@@ -104,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         with processes.stop_signals(), contextlib.ExitStack() as stack:
             outcome = _prepare(args, progress=None if args.quiet else _bar(stack))
     except UserError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(PROG, exc)
     except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted; {args.output} was left as it was", file=sys.stderr)
         return processes.exit_status(exc)

@@ -12,8 +12,8 @@ import pytest
 from documents import FIXTURES, LAPTOP_A, ROOT, read, write
 
 from bench import results
+from bench.commands import report
 from bench.errors import UserError
-from bench.report import __main__ as command
 from bench.report import article, hardware, scores, tables, training
 from bench.results import ResultsError, model
 
@@ -176,9 +176,9 @@ def test_not_a_number_is_refused(folder: Path) -> None:
 
 
 def test_check_command_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    """`python -m bench.report FOLDER` says in one line that every file is valid."""
-    assert command.main([str(FIXTURES)]) == 0
-    assert capsys.readouterr().out == "5 results files from 3 machines, all valid\n"
+    """`benchbook report FOLDER` says in one line that every file is valid."""
+    assert report.main([str(FIXTURES)]) == 0
+    assert capsys.readouterr().out == "report: 5 results files from 3 machines, all valid\n"
 
 
 def test_check_command_names_the_bad_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,10 +187,10 @@ def test_check_command_names_the_bad_file(folder: Path, capsys: pytest.CaptureFi
     data = read(path)
     data["machine"]["slug"] = "Not A Slug"
     write(path, data)
-    assert command.main([str(folder)]) == 2
+    assert report.main([str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith(f"error: {path}: invalid at machine/slug")
+    assert err.startswith(f"report: error: {path}: invalid at machine/slug")
 
 
 def test_every_table_names_each_column_once(loaded: tables.Results) -> None:

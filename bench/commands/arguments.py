@@ -1,10 +1,27 @@
-"""Command lines whose mistakes are one line: the parser every front door uses, and its types."""
+"""Command lines whose mistakes are one line: the parser every front door uses, its types, and
+the one way every command (the scripts included) reports a refusal.
+
+A refusal is ``NAME: error: WHAT AND WHAT TO DO`` on standard error and exit status 2; text that
+came from a results file is made printable first (`bench.text.printable`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
+
+from bench.text import printable
+
+ERROR_CHARS = 1000
+"""Characters shown of one error message."""
+
+
+def refuse(name: str, exc: BaseException | str) -> int:
+    """Print the one line of a refused command, ``NAME: error: ...``; return exit status 2."""
+    print(f"{name}: error: {printable(exc, ERROR_CHARS)}", file=sys.stderr)
+    return 2
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.commands.arguments import OneLineParser, whole_number
+from bench.commands.arguments import OneLineParser, refuse, whole_number
 from bench.errors import UserError
 from bench.harness import runner
 from bench.harness.geekbench import parse_geekbench
@@ -57,6 +57,10 @@ def parser() -> argparse.ArgumentParser:
             "Time the four TensorFlow workloads of 'MacBook M1 vs M1 Pro for Data Science' "
             "(custom CNN and VGG-16 transfer learning, with and without augmentation) and the "
             "Geekbench-style probes on this machine; write results/<machine>/<UTC stamp>.json."
+        ),
+        epilog=(
+            "other commands, each with its own --help: "
+            + "; ".join(f"benchbook {name} ({what})" for name, what in SUBCOMMAND_HELP.items())
         ),
     )
     p.add_argument("--version", action="version", version=f"benchbook {__version__}")
@@ -263,10 +267,19 @@ def config_from_args(argv: list[str]) -> config.Config:
     )
 
 
+SUBCOMMAND_HELP = {
+    "share": "send a result to the report as a pull request",
+    "compare": "two machines or setups side by side",
+    "validate": "check every results file",
+    "report": "check that the report can be built from a folder",
+}
+"""What each subcommand does, for ``benchbook --help``."""
+
 SUBCOMMANDS = {
     "share": "bench.commands.share",
     "compare": "bench.commands.compare",
     "validate": "bench.commands.validate",
+    "report": "bench.commands.report",
 }
 """``benchbook share|compare|validate ...``: the other commands, by the same name as their nox
 sessions."""
@@ -285,8 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(argv)
         _, status = runner.run(config)
     except UserError as exc:
-        print(f"benchbook: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse("benchbook", exc)
     except KeyboardInterrupt as exc:
         print(
             "benchbook: interrupted before any workload finished; nothing was written",

@@ -10,10 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench.commands.arguments import OneLineParser
+from bench.commands.arguments import OneLineParser, refuse
 from bench.errors import UserError
 from bench.readers.comparison import load_side, report
-from bench.text import printable
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,9 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         a, b = load_side("A", args.a), load_side("B", args.b)
         text = report(a, b, force=args.force)
     except UserError as exc:
-        # ResultsError messages quote file names and values from the file: make them printable.
-        print(f"compare: error: {printable(exc, 1000)}", file=sys.stderr)
-        return 2
+        # ResultsError messages quote file names and values from the file: `refuse` makes them
+        # printable.
+        return refuse("compare", exc)
     print(text)
     return 0
 

@@ -10,11 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.commands.arguments import OneLineParser
+from bench.commands.arguments import OneLineParser, refuse
 from bench.errors import UserError
 from bench.harness.repository import Git, Invalid, ShareError
 from bench.harness.share import BASE_BRANCH, plan, send, shown
-from bench.text import printable
 
 
 def _confirm(question: str) -> bool:
@@ -84,8 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except UserError as exc:
-        print(f"share: error: {printable(exc, 1000)}", file=sys.stderr)
-        return 2
+        return refuse("share", exc)
     except KeyboardInterrupt:
         print(
             "share: interrupted; what was made is kept: run `nox -s share` again to go on (it "

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.commands.arguments import refuse
 from bench.errors import UserError
 from bench.results import check_tree
 from bench.text import printable
@@ -33,8 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = check_tree(root)
     except UserError as exc:
-        print(f"validate: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse("validate", exc)
     for problem in report.problems:
         print(problem)
     if report.problems:

@@ -16,5 +16,6 @@ One module per page, the display helpers and the charts beside them:
 The report reads results files and the readers' judgements only: it never imports the worker or
 the harness (the import rule in `nox -s lint`).
 
-``python -m bench.report [FOLDER]`` checks that the report can be built from a folder.
+``benchbook report [FOLDER]`` (`bench.commands.report`) checks that the report can be built from
+a folder.
 """
