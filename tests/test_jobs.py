@@ -158,3 +158,36 @@ def test_a_section_that_raises_is_a_failed_section(
     assert record["gpus"] is None
     assert record["section"]["status"] == "failed"
     assert record["section"]["reason"] == "RuntimeError: no device"
+
+
+def test_a_training_job_takes_every_shared_setting_from_the_run_configuration() -> None:
+    """`TrainingJob.of` copies each setting the run configuration and the job share, by name, so a
+    new setting reaches the worker by being declared in both, not by another line of copying."""
+    run = config.Config(
+        profile="smoke",
+        workloads=["cnn"],
+        epochs=4,
+        image_size=96,
+        batch_size=8,
+        intra_op_threads=2,
+        backend="jax",
+        pipeline="tfdata-affine",
+        attribution=False,
+        seed=7,
+    )
+    job = TrainingJob.of(run, workload="cnn", repeat=3, data_root="/d")
+    assert (job.epochs, job.image_size, job.batch_size, job.intra_op_threads) == (4, 96, 8, 2)
+    assert (job.backend, job.pipeline, job.attribution, job.seed) == (
+        "jax",
+        "tfdata-affine",
+        False,
+        7,
+    )
+    assert (job.workload, job.repeat, job.crosscheck) == ("cnn", 3, True)
+    shared = {f.name for f in dataclasses.fields(TrainingJob)} & {
+        f.name for f in dataclasses.fields(config.Config)
+    }
+    assert shared == {
+        "epochs", "image_size", "batch_size", "seed", "intra_op_threads", "inter_op_threads",
+        "keras2", "backend", "generator_workers", "pipeline", "attribution",
+    }  # fmt: skip

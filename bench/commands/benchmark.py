@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "other commands, each with its own --help: "
-            + "; ".join(f"benchbook {name} ({what})" for name, what in SUBCOMMAND_HELP.items())
+            + "; ".join(f"benchbook {name} ({what})" for name, what in SUBCOMMANDS.items())
         ),
     )
     p.add_argument("--version", action="version", version=f"benchbook {__version__}")
@@ -267,22 +267,14 @@ def config_from_args(argv: list[str]) -> config.Config:
     )
 
 
-SUBCOMMAND_HELP = {
+SUBCOMMANDS = {
     "share": "send a result to the report as a pull request",
     "compare": "two machines or setups side by side",
     "validate": "check every results file",
     "report": "check that the report can be built from a folder",
 }
-"""What each subcommand does, for ``benchbook --help``."""
-
-SUBCOMMANDS = {
-    "share": "bench.commands.share",
-    "compare": "bench.commands.compare",
-    "validate": "bench.commands.validate",
-    "report": "bench.commands.report",
-}
-"""``benchbook share|compare|validate ...``: the other commands, by the same name as their nox
-sessions."""
+"""``benchbook share|compare|validate|report ...``: the other commands, by the same name as their
+nox sessions (each is `bench.commands.<name>`), and what each does."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
 
-        module = importlib.import_module(SUBCOMMANDS[argv[0]])
+        module = importlib.import_module(f"bench.commands.{argv[0]}")
         status: int = module.main(argv[1:])
         return status
     try:

@@ -311,25 +311,15 @@ def _job(
     dataset: dict[str, Any],
     chosen: weights.Weights | None,
 ) -> TrainingJob:
-    """What one worker is told to do."""
-    return TrainingJob(
+    """What one worker is told to do: the run's settings, and this run's own."""
+    return TrainingJob.of(
+        config,
         workload=name,
         repeat=repeat,
         data_root=str(data_root.resolve()),
-        image_size=config.image_size,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        seed=config.seed,
-        intra_op_threads=config.intra_op_threads,
-        inter_op_threads=config.inter_op_threads,
         weights_kind=chosen.kind if chosen else "random",
         weights_path=str(chosen.path) if chosen and chosen.path else None,
         weights_note=chosen.note if chosen else None,
-        keras2=config.keras2,
-        backend=config.backend,
-        generator_workers=config.generator_workers,
-        pipeline=config.pipeline,
-        attribution=config.attribution,
         # TensorFlow 2.18 ships Hopper (sm_90) kernels as PTX only: the driver compiles them on
         # first use and caches the result; CUDA's default 256 MiB cache cannot hold them, so
         # every fresh worker compiled them again. One persistent cache, up to its 4 GiB maximum.

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.protocol.config import DEFAULT_BACKEND, DEFAULT_PIPELINE, SEED
+from bench.protocol.config import DEFAULT_BACKEND, DEFAULT_PIPELINE, SEED, Config
 from bench.results.model import BACKENDS, SECTIONS, WORKLOADS
 
 WORKER = (sys.executable, "-m", "bench.worker")
@@ -43,6 +43,12 @@ thread too."""
 
 class JobError(ValueError):
     """A job file that is not a job of this protocol."""
+
+
+def _check(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        msg = f"unknown {what} {value!r}; choose one of {', '.join(allowed)}"
+        raise JobError(msg)
 
 
 @dataclass(frozen=True)
@@ -74,12 +80,8 @@ class ProbeJob:
     settings: ProbeSettings = field(default_factory=ProbeSettings)
 
     def __post_init__(self) -> None:
-        if self.section not in SECTIONS:
-            msg = f"unknown probes section {self.section!r}; choose one of {', '.join(SECTIONS)}"
-            raise JobError(msg)
-        if self.backend not in BACKENDS:
-            msg = f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
-            raise JobError(msg)
+        _check("probes section", self.section, SECTIONS)
+        _check("backend", self.backend, BACKENDS)
 
 
 @dataclass(frozen=True)
@@ -114,12 +116,15 @@ class TrainingJob:
     """What the parent listed and checked per split; the worker refuses to train on anything else."""
 
     def __post_init__(self) -> None:
-        if self.workload not in WORKLOADS:
-            msg = f"unknown workload {self.workload!r}; choose one of {', '.join(WORKLOADS)}"
-            raise JobError(msg)
-        if self.backend not in BACKENDS:
-            msg = f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
-            raise JobError(msg)
+        _check("workload", self.workload, WORKLOADS)
+        _check("backend", self.backend, BACKENDS)
+
+    @classmethod
+    def of(cls, config: Config, **per_run: Any) -> TrainingJob:
+        """The job of one workload run of ``config``: every setting the two share is copied by
+        name, the rest (workload, repeat, data, weights) given in ``per_run``."""
+        shared = {f.name for f in fields(cls)} & {f.name for f in fields(config)}
+        return cls(**{name: getattr(config, name) for name in shared}, **per_run)
 
     @property
     def tag(self) -> str:
