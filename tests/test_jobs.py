@@ -191,3 +191,13 @@ def test_a_training_job_takes_every_shared_setting_from_the_run_configuration() 
         "epochs", "image_size", "batch_size", "seed", "intra_op_threads", "inter_op_threads",
         "keras2", "backend", "generator_workers", "pipeline", "attribution",
     }  # fmt: skip
+
+
+def test_the_stored_configuration_is_the_schemas_config_block() -> None:
+    """`Config.stored` writes exactly the properties of ``$defs/config``, and they validate."""
+    run = config.Config(profile="quick", workloads=["cnn"], epochs=3, image_size=224, batch_size=64)
+    block = run.stored(cooldown_s=0.0)
+    assert set(block) == set(schema()["$defs"]["config"]["properties"])
+    _valid("config", block)
+    assert block["profile"] == "quick"
+    assert config.Config(**{**vars(run), "image_size": 96}).stored(0.0)["profile"] == "custom"

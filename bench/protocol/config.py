@@ -196,11 +196,38 @@ class Config:
     seed: int = SEED
     command: list[str] = field(default_factory=list)
 
+    def stored(self, cooldown_s: float) -> dict[str, Any]:
+        """The ``config`` block of the results file (``$defs/config``): the profile (``custom``
+        when sizes were changed), the settings in `STORED`, and the cooldown actually used."""
+        return {
+            "profile": self.profile_name(),
+            **{name: getattr(self, name) for name in STORED},
+            "cooldown_s": cooldown_s,
+        }
+
     def profile_name(self) -> str:
         """The profile, or ``custom`` when sizes were changed from it."""
         p = PROFILES[self.profile]
         same = (p.image_size, p.batch_size) == (self.image_size, self.batch_size)
         return self.profile if same and self.epochs >= p.epochs else "custom"
+
+
+STORED = (
+    "workloads",
+    "epochs",
+    "image_size",
+    "batch_size",
+    "pipeline",
+    "seed",
+    "repeats",
+    "intra_op_threads",
+    "inter_op_threads",
+    "weights",
+    "keras2",
+    "generator_workers",
+    "attribution",
+)
+"""The settings a results file keeps as given (`Config.stored`)."""
 
 
 OPTIONS = {
