@@ -22,7 +22,7 @@ is the percentile interval of the resampled ratios.
 
 Each side's resamples depend on that side's data alone: the random stream is derived from the
 values (`stream_of`), not from the side's role. So a machine's resamples are drawn once and
-stored (the Compare page fetches them, `bench.report.summaries`), and any pair's interval is
+stored (the Compare page fetches them, `bench.report.compare_data`), and any pair's interval is
 the same percentiles (`percentile`, a plain linear interpolation the page repeats exactly) of
 the same elementwise ratios, whoever computes it.
 

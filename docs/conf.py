@@ -24,7 +24,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 import matplotlib.font_manager  # noqa: F401
 
 from bench.errors import UserError
-from bench.report import downloads, machines, markup, summaries, tables, training
+from bench.report import compare_data, downloads, machines, markup, tables, training
 
 # Check every results file before any page runs: a bad file stops the build with one line
 # (its path and the reason) instead of a traceback from inside a page.
@@ -40,7 +40,7 @@ except UserError as exc:
 DOCS = Path(__file__).resolve().parent
 COMPARISONS = training.comparisons(RESULTS.epochs)
 markup.link_machines(RESULTS.labels)
-summaries.write(RESULTS, machines.fresh_folder(DOCS / "_generated") / "site", COMPARISONS)
+compare_data.write(RESULTS, machines.fresh_folder(DOCS / "_generated") / "site", COMPARISONS)
 machines.write_pages(RESULTS, DOCS, COMPARISONS)
 
 project = "benchbook"

@@ -109,7 +109,7 @@ def scale(machines: int, workdir: Path) -> dict[str, Any]:
     """Build the report over a generated fleet of ``machines`` machines x 2 files and measure
     it: build seconds and peak RSS of the build, the largest HTML page, what the Compare page
     fetches for one pair (index, both machines' heads and one configuration each), site size."""
-    from bench.report import summaries
+    from bench.report import compare_data
     from bench.results import fleet
 
     folder = workdir / f"fleet-{machines}"
@@ -120,10 +120,10 @@ def scale(machines: int, workdir: Path) -> dict[str, Any]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     html = out / "html"
     pages = list(html.rglob("*.html"))
-    data = html / summaries.FOLDER
+    data = html / compare_data.FOLDER
     a, b = "fleet-0000", f"fleet-{machines - 1:04d}"
     config = min(json.loads((data / "m" / f"{a}.json").read_text())["configs"])
-    pair = [data / summaries.INDEX, data / "m" / f"{a}.json", data / "m" / f"{b}.json",
+    pair = [data / compare_data.INDEX, data / "m" / f"{a}.json", data / "m" / f"{b}.json",
             data / "c" / a / f"{config}.json", data / "c" / b / f"{config}.json"]  # fmt: skip
     return {
         "machines": machines,

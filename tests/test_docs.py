@@ -352,14 +352,14 @@ def test_each_machine_has_its_page_and_names_link_to_it(site: Path) -> None:
 def test_compare_page_is_linear_in_the_machines(site: Path) -> None:
     """No pair is built into the site: the page holds no rows, and says without JavaScript
     how to compare; the data are an index and one file per machine and configuration."""
-    from bench.report import summaries
+    from bench.report import compare_data
 
     markup = page(site, "compare")
     assert "<tbody></tbody>" in markup
     assert "nox -s compare -- results/A" in markup
     assert "<script>alert" not in markup
-    data = site / summaries.FOLDER
-    index = json.loads((data / summaries.INDEX).read_text(encoding="utf-8"))
+    data = site / compare_data.FOLDER
+    index = json.loads((data / compare_data.INDEX).read_text(encoding="utf-8"))
     assert [m[0] for m in index["machines"]] == tables.load_results(FIXTURES).machines
     assert sorted(p.stem for p in (data / "m").glob("*.json")) == [m[0] for m in index["machines"]]
 
@@ -390,12 +390,12 @@ def _shown_rows(browser: Any, count: int | None = None) -> list[list[str]]:
 
 
 def _expected(site: Path, a: str, b: str, config: str) -> list[list[str]]:
-    from bench.report import summaries
+    from bench.report import compare_data
 
-    data = site / summaries.FOLDER
-    index = json.loads((data / summaries.INDEX).read_text(encoding="utf-8"))
-    return summaries.pair_rows(
-        summaries.read(data, a, config), summaries.read(data, b, config), config, index
+    data = site / compare_data.FOLDER
+    index = json.loads((data / compare_data.INDEX).read_text(encoding="utf-8"))
+    return compare_data.pair_rows(
+        compare_data.read(data, a, config), compare_data.read(data, b, config), config, index
     )
 
 
@@ -541,7 +541,7 @@ def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
     from urllib.parse import parse_qs, urlparse
 
     from bench.readers import comparison
-    from bench.report import summaries
+    from bench.report import compare_data
     from bench.results import model
 
     folder, _ = fleet
@@ -557,11 +557,11 @@ def test_browser_at_300_machines_finds_two_and_agrees_with_compare(
         comparison.load_side("B", folder / "fleet-0123"),
         force=True,
     )
-    titles = dict(summaries.index({}, {})["workloads"])
+    titles = dict(compare_data.index({}, {})["workloads"])
     expected = {
         titles[p.workload]: comparison.render_pairing(p)[-1].strip().removeprefix("B vs A: ")
         for p in pairings
-        if not p.differs and summaries.configuration_id(model.as_dict(p.setting_a)) == config
+        if not p.differs and compare_data.configuration_id(model.as_dict(p.setting_a)) == config
     }
     assert expected
     shown = {r[0]: r[3] for r in rows}

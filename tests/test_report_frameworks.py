@@ -10,7 +10,7 @@ import pytest
 from documents import FIXTURES, on_jax, read, write
 
 from bench import results, stats
-from bench.report import frameworks, scores, summaries, tables, training
+from bench.report import compare_data, frameworks, scores, tables, training
 from bench.results import model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def test_backends_are_never_pooled_across_machines(two_backends: tables.Results)
     """The JAX runs form their own comparable groups; no group holds two backends."""
     for comparison in training.comparisons(two_backends.epochs):
         assert comparison.epochs["backend"].nunique() == 1
-    configs, _ = summaries.machine_summaries(two_backends)
+    configs, _ = compare_data.machine_summaries(two_backends)
     assert any("JAX 0.10.2 backend" in text for text in configs.values())
     assert any("TensorFlow 2.18.1 backend" in text for text in configs.values())
 

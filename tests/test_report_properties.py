@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bench import results
 from bench.readers import standings
-from bench.report import article, attribution, hardware, scores, summaries, tables
+from bench.report import article, attribution, compare_data, hardware, scores, tables
 from bench.report import training as training_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,11 +109,11 @@ def test_every_report_computation_accepts_any_valid_tree(machines: tuple[Any, ..
         story = attribution.augmentation_story(loaded)
         texts = attribution.story_texts(story)
         assert all(isinstance(v, str) for v in texts.values())
-        configs, found = summaries.machine_summaries(loaded)
-        index = summaries.index(configs, found)
+        configs, found = compare_data.machine_summaries(loaded)
+        index = compare_data.index(configs, found)
         slugs = sorted(found)
-        for config in [*configs, summaries.SCORES_ONLY]:
-            rows = summaries.pair_rows(found[slugs[0]], found[slugs[-1]], config, index)
+        for config in [*configs, compare_data.SCORES_ONLY]:
+            rows = compare_data.pair_rows(found[slugs[0]], found[slugs[-1]], config, index)
             assert all(len(r) == 4 for r in rows)
         paths = [str(p) for p in loaded.files["path"]]
         for by_machine in standings.standings(zip(paths, loaded.documents, strict=True)).values():

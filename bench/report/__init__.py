@@ -7,7 +7,7 @@ One module per page, the display helpers and the charts beside them:
   functions; a page's cells load, glue and display, and compute nothing of their own.
 - `utilisation`: the floating-point work of a training image, and each configuration's share of
   the measured peak (the Scores page).
-- `summaries`: per machine, what any comparison needs (the Compare page fetches two);
+- `compare_data`: per machine, what any comparison needs (the Compare page fetches two);
   `machines`: the page per machine (with where it ranks, `bench.readers.standings`), written at
   build time; `downloads`: the raw data the site offers.
 - `markup`: escaping of untrusted text, HTML tables (machine names linked), glue; `charts`: the

@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench import stats
 from bench.report import training
-from bench.report.summaries import score_groups_verdict
+from bench.report.compare_data import score_groups_verdict
 from bench.report.tables import Results
 from bench.results import model
 from bench.results.model import SECTION_TITLES, SECTIONS, WORKLOAD_TITLES

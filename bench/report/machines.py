@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench import stats
 from bench.readers import standings
-from bench.report import hardware, markup, scores, summaries, training
+from bench.report import compare_data, hardware, markup, scores, training
 from bench.report.tables import Results
 from bench.results import model
 from bench.results.model import WORKLOAD_TITLES
@@ -98,7 +98,7 @@ def _scores(probe_scores: pd.DataFrame, slug: str) -> pd.DataFrame:
 
 
 def _compare_href(a: str, b: str, setting: model.Setting) -> str:
-    query = {"a": a, "b": b, "config": summaries.configuration_id(model.as_dict(setting))}
+    query = {"a": a, "b": b, "config": compare_data.configuration_id(model.as_dict(setting))}
     return "../compare.html?" + urlencode(query)
 
 

@@ -1,6 +1,6 @@
 // The Compare page: find machine A and machine B by typing part of a name, pick a configuration
 // they share, and see the table `nox -s compare` would print for them. The page fetches a small
-// index and the two machines' files (compare-data/, written by bench/report/summaries.py), then
+// index and the two machines' files (compare-data/, written by bench/report/compare_data.py), then
 // computes each ratio's interval as the same percentiles of the same elementwise ratios of the
 // stored bootstrap resamples as bench/stats.py, worded as bench.stats.verdict words it. The
 // choice is kept in the address (?a=SLUG&b=SLUG&config=ID) so a comparison can be linked. Text
@@ -10,7 +10,7 @@
 
   const SCORES_ONLY = "scores";
 
-  // --- The computation (bench/report/summaries.py and bench/stats.py, step by step) ---------
+  // --- The computation (bench/report/compare_data.py and bench/stats.py, step by step) ---------
 
   function decode(entry) {
     const count = entry.count;
@@ -247,7 +247,7 @@
       return cache.get(path);
     }
 
-    // A machine as bench/report/summaries.read assembles it: its head (label, scores) with
+    // A machine as bench/report/compare_data.read assembles it: its head (label, scores) with
     // the picked configuration's workloads.
     async function machineFile(slug, chosen) {
       const name = encodeURIComponent(slug);

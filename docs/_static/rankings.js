@@ -1,6 +1,6 @@
 // The Rankings page: every machine's median seconds per epoch in one workload and configuration,
 // with its interval and its rank among all machines of that configuration, to search, filter
-// and sort. The data (compare-data/rankings.json) is written by bench/report/summaries.py and
+// and sort. The data (compare-data/rankings.json) is written by bench/report/compare_data.py and
 // grows linearly with the machines. Text from results files is set with textContent only.
 (function () {
   "use strict";

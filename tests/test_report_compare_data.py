@@ -1,4 +1,4 @@
-"""Tests for bench/report/summaries.py: per-machine comparison data, the page's arithmetic in
+"""Tests for bench/report/compare_data.py: per-machine comparison data, the page's arithmetic in
 Python and in its script, and agreement with ``nox -s compare``."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bench import stats
 from bench.readers import comparison
-from bench.report import summaries, tables
+from bench.report import compare_data, tables
 from bench.results import fleet, model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,9 +38,9 @@ def test_resamples_survive_the_compact_encoding_exactly(
 ) -> None:
     """Any resample array decodes to exactly the values it was made of, in order."""
     resamples = np.array([rng.choice(values) for _ in range(count)])
-    encoded = summaries.encode(resamples)
+    encoded = compare_data.encode(resamples)
     assert encoded["bits"] in (0, 1, 2, 4, 8, 16)
-    assert np.array_equal(summaries.decode(json.loads(json.dumps(encoded))), resamples)
+    assert np.array_equal(compare_data.decode(json.loads(json.dumps(encoded))), resamples)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def fleet_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, li
     folder = root / "results"
     fleet.write_fleet(folder, 12, TEMPLATES)
     loaded = tables.load_results(folder)
-    out = summaries.write(loaded, root / "site")
+    out = compare_data.write(loaded, root / "site")
     return folder, out, loaded.machines
 
 
@@ -71,7 +71,7 @@ def _cli_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
         if p.differs:
             continue
         last = comparison.render_pairing(p)[-1].strip()
-        config = summaries.configuration_id(model.as_dict(p.setting_a))
+        config = compare_data.configuration_id(model.as_dict(p.setting_a))
         found[(config, p.workload)] = last.removeprefix("B vs A: ")
     return found
 
@@ -81,7 +81,7 @@ def test_the_pages_rows_are_the_verdicts_compare_prints(
 ) -> None:
     """For sampled pairs, each workload's verdict equals the CLI's for the same folders."""
     folder, out, machines = fleet_site
-    index = json.loads((out / summaries.INDEX).read_text(encoding="utf-8"))
+    index = json.loads((out / compare_data.INDEX).read_text(encoding="utf-8"))
     titles = dict(index["workloads"])
     checked = 0
     for a, b in _sampled_pairs(machines, 8):
@@ -90,8 +90,8 @@ def test_the_pages_rows_are_the_verdicts_compare_prints(
         shared = sorted(set(head_a["configs"]) & set(head_b["configs"]))
         cli = _cli_verdicts(folder, a, b)
         for config in shared:
-            rows = summaries.pair_rows(
-                summaries.read(out, a, config), summaries.read(out, b, config), config, index
+            rows = compare_data.pair_rows(
+                compare_data.read(out, a, config), compare_data.read(out, b, config), config, index
             )
             for (at, workload), verdict in cli.items():
                 if at != config:
@@ -104,31 +104,31 @@ def test_the_pages_rows_are_the_verdicts_compare_prints(
 
 def test_score_rows_follow_the_scores_verdict() -> None:
     """A single file on a side gives the ratio without an interval; two give the interval."""
-    one = {**summaries._entry([[100.0]], ""), "files": 1}
-    two = {**summaries._entry([[200.0], [210.0]], ""), "files": 2}
-    assert summaries.score_verdict(one, two).endswith("(a single file on one side: no interval)")
-    assert summaries.score_verdict(one, two).startswith("2.05x faster")
-    other = {**summaries._entry([[100.0], [101.0]], ""), "files": 2}
-    assert summaries.score_verdict(other, two) == stats.verdict(
+    one = {**compare_data._entry([[100.0]], ""), "files": 1}
+    two = {**compare_data._entry([[200.0], [210.0]], ""), "files": 2}
+    assert compare_data.score_verdict(one, two).endswith("(a single file on one side: no interval)")
+    assert compare_data.score_verdict(one, two).startswith("2.05x faster")
+    other = {**compare_data._entry([[100.0], [101.0]], ""), "files": 2}
+    assert compare_data.score_verdict(other, two) == stats.verdict(
         stats.ratio_interval([[200.0], [210.0]], [[100.0], [101.0]])
     )
 
 
 def test_configuration_ids_name_every_field_that_differs() -> None:
     """Two TensorFlow releases are two configurations, and their descriptions say which."""
-    base = dict.fromkeys(summaries.CONFIGURATION, "x")
+    base = dict.fromkeys(compare_data.CONFIGURATION, "x")
     base.update(backend="tensorflow", backend_version="2.18.1", intra_op_threads=0,
                 image_size=224, dataset_fingerprint="abcdef0123")  # fmt: skip
     newer = {**base, "backend_version": "2.19.0"}
-    assert summaries.configuration_id(base) != summaries.configuration_id(newer)
-    assert "TensorFlow 2.18.1" in summaries.configuration_text({**base, "workload": "cnn",
+    assert compare_data.configuration_id(base) != compare_data.configuration_id(newer)
+    assert "TensorFlow 2.18.1" in compare_data.configuration_text({**base, "workload": "cnn",
                                                                 "weights": "none"})  # fmt: skip
-    assert "TensorFlow 2.19.0" in summaries.configuration_text({**newer, "workload": "cnn",
+    assert "TensorFlow 2.19.0" in compare_data.configuration_text({**newer, "workload": "cnn",
                                                                  "weights": "none"})  # fmt: skip
     # The weights are not part of it: one run's CNN and VGG-16 are one configuration.
-    assert summaries.configuration_id({**base, "weights": "none"}) == summaries.configuration_id(
-        {**base, "weights": "random"}
-    )
+    assert compare_data.configuration_id(
+        {**base, "weights": "none"}
+    ) == compare_data.configuration_id({**base, "weights": "random"})
 
 
 NODE = shutil.which("node") or shutil.which("nodejs")
@@ -141,16 +141,18 @@ def test_the_pages_script_computes_what_python_computes(
     """compare.js, run by Node on the same files, gives Python's rows for sampled pairs, and
     formats ties as Python does (half to even)."""
     _, out, machines = fleet_site
-    index = json.loads((out / summaries.INDEX).read_text(encoding="utf-8"))
+    index = json.loads((out / compare_data.INDEX).read_text(encoding="utf-8"))
     cases = []
     for a, b in _sampled_pairs(machines, 10):
         head_a = json.loads((out / "m" / f"{a}.json").read_text(encoding="utf-8"))
         head_b = json.loads((out / "m" / f"{b}.json").read_text(encoding="utf-8"))
-        shared = sorted(set(head_a["configs"]) & set(head_b["configs"])) or [summaries.SCORES_ONLY]
+        shared = sorted(set(head_a["configs"]) & set(head_b["configs"])) or [
+            compare_data.SCORES_ONLY
+        ]
         for config in shared:
-            x, y = summaries.read(out, a, config), summaries.read(out, b, config)
+            x, y = compare_data.read(out, a, config), compare_data.read(out, b, config)
             cases.append({"a": x, "b": y, "config": config,
-                          "rows": summaries.pair_rows(x, y, config, index)})  # fmt: skip
+                          "rows": compare_data.pair_rows(x, y, config, index)})  # fmt: skip
     ties = [0.125, 0.375, 1.125, 2.625, 0.005, 1.005, 2.675, 1 / 3, 1234.5678, 0.0, 7.0]
     program = (
         f"const page = require({json.dumps(str(SCRIPT))});\n"
@@ -176,8 +178,8 @@ def test_the_pages_script_computes_what_python_computes(
 
 def test_the_compare_pages_texts_show_hidden_characters_as_escapes() -> None:
     """A label or a version with a bidi override reaches the Compare page's data escaped."""
-    assert summaries._label("MacBook\u202e Air") == "MacBook\\u202e Air"
-    setting = dict.fromkeys(summaries.CONFIGURATION, "x")
+    assert compare_data._label("MacBook\u202e Air") == "MacBook\\u202e Air"
+    setting = dict.fromkeys(compare_data.CONFIGURATION, "x")
     setting.update(workload="cnn", weights="none", backend="tensorflow", intra_op_threads=0,
                    image_size=224, dataset_fingerprint="ab", keras="3.15\u200b.1")  # fmt: skip
-    assert "3.15\\u200b.1" in summaries.configuration_text(setting)
+    assert "3.15\\u200b.1" in compare_data.configuration_text(setting)
