@@ -6,7 +6,7 @@
 Checks every image with Pillow and TensorFlow, excludes the broken ones with their reasons, splits
 the rest per class (80/10/10 by default, seeded) into data/{train,validation,test}/{cat,dog}/ and
 writes data/manifest.json, whose fingerprint every results file records. The logic is in
-bench/prepare.py.
+bench/harness/dataset/.
 """
 
 from __future__ import annotations
