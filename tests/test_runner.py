@@ -403,6 +403,14 @@ def _worker_pids(proc: subprocess.Popen[str]) -> list[int]:
     return [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
 
 
+def _started_workers(proc: subprocess.Popen[str], within_s: float = 60.0) -> list[int]:
+    """The harness's worker processes, once there is one (polled, as `_gone` is)."""
+    deadline = time.monotonic() + within_s
+    while not (found := _worker_pids(proc)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def _finish(proc: subprocess.Popen[str], seen: list[str]) -> str:
     assert proc.stdout is not None
     rest = proc.stdout.read()
@@ -436,7 +444,9 @@ def test_ctrl_c_under_nox_keeps_the_finished_runs(tmp_path: Path) -> None:
     with _start_bench(tmp_path, "-w", "cnn", "-w", "vgg16", "--image-size", "224") as proc:
         seen: list[str] = []
         _wait_for(proc, "Running vgg16", seen)
-        time.sleep(14)  # past the worker's TensorFlow import and model build, into training
+        # The worker says when its cross-check is done: what follows is the timed model's build
+        # and training, where the interruption must land.
+        _wait_for(proc, "vgg16 #1: cross-check", seen)
         workers = _worker_pids(proc)
         assert workers, "no worker process is running"
         os.killpg(proc.pid, signal.SIGINT)
@@ -460,8 +470,8 @@ def test_sigterm_to_the_harness_alone_keeps_the_runs_and_stops_the_worker(tmp_pa
     with _start_bench(tmp_path, "-w", "cnn", "-w", "cnn-aug") as proc:
         seen: list[str] = []
         _wait_for(proc, "Running cnn-aug", seen)
-        time.sleep(1)
-        workers = _worker_pids(proc)
+        workers = _started_workers(proc)
+        assert workers, "no worker process started"
         proc.terminate()
         out = _finish(proc, seen)
     assert proc.returncode == 143, out[-3000:]
@@ -477,9 +487,8 @@ def test_a_killed_harness_leaves_no_worker_training(tmp_path: Path) -> None:
     with _start_bench(tmp_path, "-w", "vgg16", "--image-size", "224") as proc:
         seen: list[str] = []
         _wait_for(proc, "Running vgg16", seen)
-        time.sleep(2)
-        workers = _worker_pids(proc)
-        assert workers
+        workers = _started_workers(proc)
+        assert workers, "no worker process started"
         proc.kill()
         _finish(proc, seen)
     assert _gone(workers), "the worker outlived its parent"
