@@ -214,6 +214,12 @@ def tests_slow(session: nox.Session) -> None:
     # one the PyTorch tests are skipped, and say why.
     if os.environ.get("BENCHBOOK_TORCH_WHEEL"):
         install_torch(session, required=False)
+    # MLX where it has a wheel (macOS 14+ on Apple silicon, Linux with glibc 2.35+); elsewhere
+    # its tests are skipped, saying why.
+    try:
+        install(session, "mlx", project=False)
+    except nox.command.CommandFailed:
+        session.warn("MLX has no wheel for this platform: the MLX tests are skipped")
     session.run("pytest", "-m", "slow", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 

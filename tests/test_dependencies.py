@@ -104,6 +104,23 @@ def test_macos_arm64_gets_every_backend_beside_tensorflow_metal(python: str) -> 
 
 
 @pytest.mark.network
+@pytest.mark.parametrize(
+    ("platform", "python", "macos"),
+    [
+        ("aarch64-apple-darwin", "3.11", "14.0"),
+        ("aarch64-apple-darwin", "3.12", "14.0"),
+        ("x86_64-manylinux_2_35", "3.11", None),
+    ],
+)
+def test_mlx_resolves_on_apple_silicon_and_linux(
+    platform: str, python: str, macos: str | None
+) -> None:
+    """MLX 0.32.4 resolves on Apple silicon (macOS 14 or newer) and, as its CPU build, on Linux."""
+    pins = compile_group("mlx", platform, python, macos=macos)
+    assert pins["mlx"] == "0.32.4"
+
+
+@pytest.mark.network
 def test_linux_gets_the_jax_set_beside_tensorflow_cpu() -> None:
     """The test environment's JAX resolves beside tensorflow-cpu on Linux x86_64."""
     pins = compile_group("test", "x86_64-manylinux_2_28")
