@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -68,6 +69,18 @@ def test_smoke_run_prints_the_summary_and_the_path(smoke_run: dict[str, Any]) ->
         assert name in out
     assert f"Results written to {smoke_run['files'][0]}" in out
     assert "random weights" in out
+
+
+def test_smoke_run_names_each_epoch_as_it_finishes(smoke_run: dict[str, Any]) -> None:
+    """Each epoch's progress line names its run, and the warm-up epoch says so."""
+    err = smoke_run["proc"].stderr
+    for name in WORKLOADS:
+        assert re.search(
+            rf"^  {name} #1 epoch 1: .* img/s, val_accuracy .* \(warm-up\)$", err, re.MULTILINE
+        )
+        assert re.search(
+            rf"^  {name} #1 epoch 2: .* img/s, val_accuracy [0-9.]+$", err, re.MULTILINE
+        )
 
 
 def _config(tmp_path: Path, **changes: Any) -> config.Config:

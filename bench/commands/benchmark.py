@@ -287,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         status: int = module.main(argv[1:])
         return status
     try:
-        config = config_from_args(argv)
-        _, status = runner.run(config)
+        chosen = config_from_args(argv)
+        _, status = runner.run(chosen)
     except UserError as exc:
         return refuse("benchbook", exc)
     except KeyboardInterrupt as exc:

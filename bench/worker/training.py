@@ -30,13 +30,13 @@ CUDA_CACHE_MAXSIZE = 4 * 2**30
 
 def _progress(tag: str) -> Any:
     def report(epoch: dict[str, Any]) -> None:
-        tag = " (warm-up)" if epoch["warmup"] else ""
+        warmup = " (warm-up)" if epoch["warmup"] else ""
         acc = epoch["val_accuracy"]
         acc_text = f"{acc:.3f}" if acc is not None else "n/a"
         print(
             f"  {tag} epoch {epoch['epoch']}: {epoch['epoch_s']:.1f} s "
             f"(train {epoch['train_s']:.1f} s, validation {epoch['validation_s']:.1f} s), "
-            f"{epoch['images_per_s']:.1f} img/s, val_accuracy {acc_text}{tag}",
+            f"{epoch['images_per_s']:.1f} img/s, val_accuracy {acc_text}{warmup}",
             file=sys.stderr,
             flush=True,
         )
