@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,20 @@ def test_the_stored_configuration_is_the_schemas_config_block() -> None:
     _valid("config", block)
     assert block["profile"] == "quick"
     assert config.Config(**{**vars(run), "image_size": 96}).stored(0.0)["profile"] == "custom"
+
+
+def test_running_a_job_writes_it_and_hands_the_worker_both_files(tmp_path: Path) -> None:
+    """`jobs.run` writes the job where the worker reads it and returns the file the worker
+    writes its record to, with the worker's exit status and captured standard error."""
+    worker = (
+        "import json, sys\n"
+        "job = json.load(open(sys.argv[1]))\n"
+        "open(sys.argv[2], 'w').write(json.dumps({'section': job['section']}))\n"
+        "sys.stderr.write('done')\n"
+    )
+    code, stderr, out = jobs.run(
+        ProbeJob("gpu"), tmp_path, "gpu", worker=(sys.executable, "-c", worker), capture=True
+    )
+    assert (code, stderr) == (0, "done")
+    assert json.loads(out.read_text()) == {"section": "gpu"}
+    assert jobs.loads((tmp_path / "gpu.job.json").read_text()) == ProbeJob("gpu")

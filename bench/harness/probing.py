@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 
 from bench.errors import UserError
-from bench.protocol import jobs, processes
+from bench.protocol import jobs
 from bench.protocol.jobs import ProbeJob, ProbeSettings, not_measured
 from bench.readers import reference
 from bench.results import model, schema
@@ -46,14 +46,9 @@ def _run_worker(
     job: ProbeJob, timeout_s: float, folder: Path
 ) -> tuple[dict[str, Any], list[str] | None]:
     """Run one section's worker; return its section (or a ``failed`` one) and the GPUs it saw."""
-    job_file, output = folder / f"{job.section}.job.json", folder / f"{job.section}.json"
-    job_file.write_text(jobs.dumps(job), encoding="utf-8")
     try:
-        code, stderr = processes.run_worker(
-            jobs.command(job_file, output, WORKER),
-            env=jobs.environment(job),
-            timeout_s=timeout_s,
-            capture=True,
+        code, stderr, output = jobs.run(
+            job, folder, job.section, worker=WORKER, timeout_s=timeout_s, capture=True
         )
     except subprocess.TimeoutExpired:
         return not_measured("failed", f"worker timed out after {timeout_s:.1f} s"), None

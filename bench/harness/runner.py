@@ -99,9 +99,6 @@ def run_worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
     ends it. On an interruption (Ctrl-C, SIGTERM, SIGHUP) the worker is stopped and the
     interruption propagates: its partial epochs are dropped.
     """
-    tag = f"{job.workload}-{job.repeat}"
-    job_file, out_file = workdir / f"{tag}.job.json", workdir / f"{tag}.out.json"
-    job_file.write_text(jobs.dumps(job), encoding="utf-8")
     sampling = platform.system() in SAMPLED_ON
     samples: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -112,9 +109,11 @@ def run_worker(job: TrainingJob, workdir: Path) -> dict[str, Any]:
         if snapshot and len(samples) < MAX_SAMPLES:
             samples.append({**snapshot, "t_s": time.monotonic() - started})
 
-    code, _ = processes.run_worker(
-        jobs.command(job_file, out_file, WORKER),
-        env=jobs.environment(job),
+    code, _, out_file = jobs.run(
+        job,
+        workdir,
+        f"{job.workload}-{job.repeat}",
+        worker=WORKER,
         tick_s=SAMPLE_S if sampling else None,
         on_tick=sample if sampling else None,
     )

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bench.protocol import processes
 from bench.protocol.config import DEFAULT_BACKEND, DEFAULT_PIPELINE, SEED, Config
 from bench.results.model import BACKENDS, SECTIONS, WORKLOADS
 
@@ -167,6 +168,24 @@ def loads(text: str) -> Job:
 def command(job_file: Path, out_file: Path, worker: tuple[str, ...] = WORKER) -> list[str]:
     """The command line of the worker process for the job in ``job_file``."""
     return [*worker, str(job_file), str(out_file)]
+
+
+def run(
+    job: Job, folder: Path, name: str, *, worker: tuple[str, ...] = WORKER, **options: Any
+) -> tuple[int, str, Path]:
+    """Run ``job`` in a worker process to its end: the job is written to
+    ``folder/<name>.job.json`` and the worker started with `command` and `environment` through
+    `bench.protocol.processes.run_worker` (``options``: its timeout, capture and ticks).
+
+    Returns the exit status, the captured standard error and the file the record goes to (which
+    a worker that died may not have written). Raises what ``run_worker`` raises.
+    """
+    job_file, out_file = folder / f"{name}.job.json", folder / f"{name}.out.json"
+    job_file.write_text(dumps(job), encoding="utf-8")
+    code, stderr = processes.run_worker(
+        command(job_file, out_file, worker), env=environment(job), **options
+    )
+    return code, stderr, out_file
 
 
 def environment(job: Job, base: Mapping[str, str] | None = None) -> dict[str, str]:
