@@ -1,6 +1,6 @@
 """benchbook: a reproducible benchmark of TensorFlow training on personal computers."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 """The one version source: pyproject.toml reads it (``[tool.hatch.version]``), results files
 record it (``benchbook_version``) and the format history names it."""
 

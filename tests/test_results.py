@@ -39,7 +39,7 @@ def minimal() -> dict[str, Any]:
         "val_accuracy": 0.5,
     }
     return {
-        "schema_version": 3,
+        "schema_version": 4,
         "benchbook_version": "0.3.0",
         "run_id": "0" * 32,
         "status": "complete",
@@ -126,7 +126,7 @@ def test_minimal_document_validates() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(schema_version=4), "upgrade benchbook"),
+        (lambda d: d.update(schema_version=5), "upgrade benchbook"),
         (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
         (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
         (lambda d: d.pop("machine"), "'machine' is a required property"),
@@ -272,7 +272,7 @@ def test_a_version_1_file_reads_as_the_current_version(
     text = json.dumps(_version_1(pipeline, augmentation, legacy_keras=True))
     path.write_text(text, encoding="utf-8")
     loaded = results.load(path)
-    assert loaded["schema_version"] == results.SCHEMA_VERSION == 3
+    assert loaded["schema_version"] == results.SCHEMA_VERSION == 4
     assert loaded["config"]["pipeline"] == read_as
     assert loaded["config"]["keras2"] is True
     assert "legacy_keras" not in loaded["config"]
@@ -284,7 +284,7 @@ def test_a_version_2_file_reads_as_tensorflow() -> None:
     TensorFlow's version and devices, and compares with new TensorFlow files."""
     old = _version_2()
     loaded = results.loads(json.dumps(old), "old.json")
-    assert loaded["schema_version"] == 3
+    assert loaded["schema_version"] == results.SCHEMA_VERSION
     software = loaded["software"]
     assert (software["backend"], software["backend_version"]) == ("tensorflow", "2.18.1")
     assert software["backend_devices"] == ["CPU:/physical_device:CPU:0"]
@@ -292,6 +292,22 @@ def test_a_version_2_file_reads_as_tensorflow() -> None:
     new = minimal()
     run = new["workloads"][0]
     assert model.setting_of(loaded, loaded["workloads"][0]) == model.setting_of(new, run)
+
+
+def test_a_version_3_file_reads_unchanged_and_mlx_needs_version_4() -> None:
+    """Version 4 only lets `mlx` be the backend: a version 3 file reads as it is (its version
+    number aside), and a version 3 file that names MLX is refused by field, as a version 3
+    reader would refuse it."""
+    old = minimal()
+    old["schema_version"] = 3
+    loaded = results.loads(json.dumps(old), "old.json")
+    assert loaded == minimal()
+    old["software"]["backend"] = "mlx"
+    with pytest.raises(results.ResultsError, match="invalid at software/backend"):
+        results.loads(json.dumps(old), "old.json")
+    new = minimal()
+    new["software"].update(backend="mlx", backend_version="0.32.4")
+    assert results.loads(json.dumps(new), "new.json")["software"]["backend"] == "mlx"
 
 
 def test_a_version_2_file_with_a_version_1_name_is_refused() -> None:
@@ -307,21 +323,21 @@ def test_a_version_2_file_with_a_version_1_name_is_refused() -> None:
 
 
 def test_a_newer_version_is_refused_in_one_line() -> None:
-    """A version 4 file names the versions this benchbook reads and says to update."""
+    """A version 5 file names the versions this benchbook reads and says to update."""
     document = minimal()
-    document["schema_version"] = 4
+    document["schema_version"] = 5
     with pytest.raises(results.ResultsError) as info:
         results.loads(json.dumps(document), "future.json")
     message = str(info.value)
     assert message == (
-        "future.json: schema_version 4 is not supported (this benchbook reads versions 1, 2, 3); "
+        "future.json: schema_version 5 is not supported (this benchbook reads versions 1, 2, 3, 4); "
         "upgrade benchbook (git pull) to read it"
     )
 
 
 def test_writers_write_only_the_current_version(tmp_path: Path) -> None:
     """A version 1 document is readable but never written."""
-    with pytest.raises(results.ResultsError, match="new files are version 3"):
+    with pytest.raises(results.ResultsError, match="new files are version 4"):
         results.write(_version_1("legacy", None), tmp_path)
     assert not any(tmp_path.rglob("*.json"))
 

@@ -278,7 +278,7 @@ def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     (path,) = (tmp_path / "results").glob("*/*.json")
     data = results.load(path)
-    assert data["schema_version"] == results.SCHEMA_VERSION == 3
+    assert data["schema_version"] == results.SCHEMA_VERSION == 4
     assert data["config"]["pipeline"] == "tfdata-affine"
     assert data["config"]["intra_op_threads"] == 1
     (run,) = data["workloads"]

@@ -216,7 +216,7 @@ def test_impossible_timings_and_inconsistent_runs(
         pytest.param(
             _set_epoch(0, 2, train_s=0), "invalid at workloads/0/epochs/1/train_s", id="zero"
         ),
-        pytest.param(lambda d: d.update(schema_version=4), "upgrade benchbook", id="newer-version"),
+        pytest.param(lambda d: d.update(schema_version=5), "upgrade benchbook", id="newer-version"),
         pytest.param(
             lambda d: d.update(schema_version=0), "re-run `nox -s bench`", id="older-version"
         ),

@@ -22,7 +22,7 @@ import jsonschema
 from bench.errors import UserError
 from bench.text import printable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version every new file is written in."""
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -102,6 +102,20 @@ FORMAT_HISTORY = (
                 "On PyTorch and JAX the probes' matmul and conv2d use the backend's own "
                 "operations; jpeg_decode uses TensorFlow wherever it is installed and fails "
                 "(so the section has no score) where it is not."
+            ),
+        ),
+    ),
+    FormatVersion(
+        4,
+        "0.4",
+        "MLX beside the Keras backends.",
+        (
+            (
+                "`software.backend` may be `mlx`: the article's models written in Apple's MLX "
+                "(`bench/worker/mlx_models.py`), trained by its own loop on the same input "
+                "pipelines and timed by the same epoch clock. `software.keras` is then the Keras "
+                "whose ImageDataGenerator or tf.data reader fed it. Nothing else changed: version "
+                "3 files read as they are."
             ),
         ),
     ),
@@ -342,6 +356,8 @@ def upgrade(data: Mapping[str, Any], version: int) -> Result:
         software["backend_devices"] = list(software["tf_devices"])
         document["software"] = software
         document["schema_version"] = 3
+    if version <= 3:
+        document["schema_version"] = 4
     return document
 
 
