@@ -155,6 +155,15 @@ def bench_jax(session: nox.Session) -> None:
     run_stoppable(session, "python", "-m", "bench", "--backend", "jax", *session.posargs)
 
 
+@nox.session(name="bench-mlx", python=TENSORFLOW_PYTHON)
+def bench_mlx(session: nox.Session) -> None:
+    """Like bench, with the article's models written in MLX (Apple silicon's GPU on macOS 14+,
+    the CPU build on Linux with glibc 2.35+); TensorFlow beside it reads the images."""
+    refuse_unsupported(session, "bench-mlx")
+    install(session, "bench", "mlx")
+    run_stoppable(session, "python", "-m", "bench", "--backend", "mlx", *session.posargs)
+
+
 @nox.session(python=TENSORFLOW_PYTHON)
 def data(session: nox.Session) -> None:
     """Prepare the Kaggle Dogs vs Cats archive or folder into data/ (`-- ARCHIVE_OR_FOLDER`)."""

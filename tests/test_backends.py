@@ -36,6 +36,8 @@ pytestmark = pytest.mark.slow
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 NO_TORCH = "PyTorch is not installed (the suite installs it from BENCHBOOK_TORCH_WHEEL only)"
+HAS_MLX = importlib.util.find_spec("mlx") is not None
+NO_MLX = "MLX is not installed (its wheels need macOS 14+ on Apple silicon, or Linux glibc 2.35+)"
 
 # The article's parameter counts at the smoke profile's 64 px (the article's 224 px counts are
 # checked in test_workloads.py on TensorFlow).
@@ -253,7 +255,11 @@ def test_runs_of_two_backends_are_not_compared_unless_forced(
 
 @pytest.mark.parametrize(
     "backend",
-    ["jax", pytest.param("torch", marks=pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH))],
+    [
+        "jax",
+        pytest.param("torch", marks=pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)),
+        pytest.param("mlx", marks=pytest.mark.skipif(not HAS_MLX, reason=NO_MLX)),
+    ],
 )
 def test_the_probes_run_on_the_backend(backend: str, tmp_path: Path) -> None:
     """A real single-core worker on the backend measures matmul and conv2d with its own

@@ -133,6 +133,9 @@ def test_pipeline_threads_and_attribution_options() -> None:
         (["--label", "desk\rtop"], "control or direction characters"),
         (["--label", "bell\x07"], "control or direction characters"),
         (["--label", "evil\u202eltr"], "control or direction characters"),
+        (["--backend", "mlx", "--threads", "2"], "the mlx backend has no thread settings"),
+        (["--backend", "mlx", "--generator-workers", "2"], "leave --generator-workers at 1"),
+        (["--backend", "mlx", "--keras2"], "--keras2 trains on TensorFlow only"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_2(
@@ -150,6 +153,18 @@ def test_bad_input_gets_one_line_and_exit_2(
     assert not list(tmp_path.rglob("*.json"))
     assert not (tmp_path / "results").exists()
     assert not (tmp_path / ".cache").exists(), "refused after generating the stand-in"
+
+
+def test_mlx_without_a_keras_to_read_its_images_is_refused(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLX reads its batches through Keras's pipelines, which need TensorFlow, PyTorch or JAX:
+    with none of them the run is refused in one line that names the session to use."""
+    monkeypatch.setattr(config, "_findable", lambda module: module == "mlx")
+    status, stderr = bench("--backend", "mlx", "--skip-probes")
+    assert status == 2
+    assert stderr.strip().endswith("run `nox -s bench-mlx`, which installs TensorFlow")
+    assert len(stderr.strip().splitlines()) == 1
 
 
 def test_unwritable_results_folder_is_refused_before_training(bench: Bench, tmp_path: Path) -> None:

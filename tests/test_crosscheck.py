@@ -81,6 +81,13 @@ def software(
          "JAX's CPU build is installed"),
         (NVIDIA, software("GPU:cuda:0", backend="jax", version="0.10.2"), "cuda:0", "used", None),
         (NO_GPU, software(backend="jax", version="0.10.2"), "cpu:0", "none", None),
+        (APPLE, software("GPU:gpu:0", backend="mlx", version="0.32.4"), "gpu:0", "used", None),
+        (APPLE, software(backend="mlx", version="0.32.4"), "cpu:0", "not-visible",
+         "MLX lists no GPU (its Metal build, mlx-metal, needs macOS 14"),
+        (NVIDIA, software(backend="mlx", version="0.32.4"), "cpu:0", "not-visible",
+         "not visible to MLX: the MLX that benchbook installs on Linux is its CPU build"),
+        (APPLE, software("GPU:gpu:0", backend="mlx", version="0.32.4"), "cpu:0", "not-used",
+         "MLX lists GPU:gpu:0 but the training ran on CPU"),
     ],
 )  # fmt: skip
 def test_a_gpu_present_but_unused_is_named_with_its_cause(

@@ -64,7 +64,7 @@ def test_a_training_jobs_defaults_are_the_run_configurations() -> None:
         ('{"kind": "mystery"}', "not a job"),
         ('{"kind": "probes", "section": "gpu", "extra": 1}', "unknown job fields ['extra']"),
         ('{"kind": "probes", "section": "quad_core"}', "unknown probes section 'quad_core'"),
-        ('{"kind": "probes", "section": "gpu", "backend": "mlx"}', "unknown backend 'mlx'"),
+        ('{"kind": "probes", "section": "gpu", "backend": "mxnet"}', "unknown backend 'mxnet'"),
         ('{"kind": "probes", "section": "gpu", "settings": {"scale": 9}}', "out of range"),
         ('{"kind": "training", "workload": "cnn"}', "not a job"),
         (

@@ -29,6 +29,8 @@ PYENV = Path.home() / ".pyenv" / "versions"
         ("bench-cuda", "Linux", "aarch64", "x86_64 only"),
         ("bench", "Linux", "ppc64le", "x86_64 and aarch64 only"),
         ("bench", "FreeBSD", "amd64", "not supported"),
+        ("bench-mlx", "Darwin", "x86_64", "arm64 Python"),
+        ("bench-mlx", "Windows", "AMD64", "WSL2"),
     ],
 )
 def test_unsupported_platforms_are_refused_in_one_line(
@@ -54,6 +56,35 @@ def test_unsupported_platforms_are_refused_in_one_line(
 def test_supported_platforms_pass(session: str, system: str, machine: str) -> None:
     """The platforms with wheels for the pinned TensorFlow are not refused."""
     assert support.refusal(session, system, machine) is None
+
+
+@pytest.mark.parametrize(
+    ("system", "release", "expected"),
+    [
+        ("Darwin", "13.6.1", "MLX needs macOS 14 or newer (this is macOS 13.6.1)"),
+        ("Darwin", "", "macOS of unknown version"),
+        ("Linux", "2.31", "this system has glibc 2.31"),
+    ],
+)
+def test_mlx_is_refused_where_it_has_no_wheel(system: str, release: str, expected: str) -> None:
+    """MLX's wheels need macOS 14 on Apple silicon, or glibc 2.35 on Linux: older systems get
+    one line before anything is installed."""
+    machine = "arm64" if system == "Darwin" else "x86_64"
+    reason = support.refusal("bench-mlx", system, machine, release)
+    assert reason is not None
+    assert expected in reason
+    assert "\n" not in reason
+    assert support.refusal("bench", system, machine, release) is None
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "release"),
+    [("Darwin", "arm64", "14.0"), ("Darwin", "arm64", "26.1"), ("Linux", "aarch64", "2.35"),
+     ("Linux", "x86_64", "2.39")],
+)  # fmt: skip
+def test_mlx_runs_where_it_has_a_wheel(system: str, machine: str, release: str) -> None:
+    """macOS 14 and newer on Apple silicon, and Linux with glibc 2.35 or newer."""
+    assert support.refusal("bench-mlx", system, machine, release) is None
 
 
 def test_missing_python_hint_only_when_nothing_can_serve(tmp_path: Path) -> None:

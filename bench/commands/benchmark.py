@@ -233,6 +233,12 @@ def config_from_args(argv: list[str]) -> config.Config:
     ):
         if problem is not None:
             raise UserError(problem)
+    if args.backend == "mlx" and args.generator_workers > 1:
+        msg = (
+            "the mlx backend draws each batch in its training loop's own thread; "
+            "leave --generator-workers at 1"
+        )
+        raise UserError(msg)
     if args.pipeline != "legacy" and not config.tensorflow_installed():
         msg = (
             f"--pipeline {args.pipeline} is built on tf.data and needs TensorFlow, which is not "

@@ -11,19 +11,39 @@ from __future__ import annotations
 import platform
 
 BENCH_SESSIONS = frozenset(
-    {"bench", "bench-keras2", "bench-torch", "bench-jax", "data", "tests-slow"}
+    {"bench", "bench-keras2", "bench-torch", "bench-jax", "bench-mlx", "data", "tests-slow"}
 )
-"""Sessions that install the platform's TensorFlow (CPU or Metal); bench-torch and bench-jax
-install it beside their backend, for the tf.data pipelines and the JPEG probe."""
+"""Sessions that install the platform's TensorFlow (CPU or Metal); bench-torch, bench-jax and
+bench-mlx install it beside their framework, for the input pipelines and the JPEG probe."""
+MLX_MACOS = (14, 0)
+"""The oldest macOS MLX ships wheels for (macosx_14_0_arm64)."""
+MLX_GLIBC = (2, 35)
+"""The oldest glibc MLX's Linux CPU build ships for (manylinux_2_35)."""
 CUDA_SESSIONS = frozenset({"bench-cuda"})
 """Sessions that install TensorFlow's CUDA build."""
 
 
-def refusal(session: str, system: str | None = None, machine: str | None = None) -> str | None:
+def _version(text: str) -> tuple[int, ...]:
+    """``"14.5"`` as ``(14, 5)``; ``()`` when it does not start with a number."""
+    parts = []
+    for part in text.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
+
+
+def refusal(
+    session: str,
+    system: str | None = None,
+    machine: str | None = None,
+    release: str | None = None,
+) -> str | None:
     """Why ``session`` cannot run on this platform, in one line naming what works; or None.
 
     ``system`` and ``machine`` default to this interpreter's ``platform.system()`` and
-    ``platform.machine()`` (``x86_64`` for an x86 Python under Rosetta on Apple silicon).
+    ``platform.machine()`` (``x86_64`` for an x86 Python under Rosetta on Apple silicon);
+    ``release`` (only bench-mlx asks) to the macOS version on a Mac, else the C library's.
     """
     system = platform.system() if system is None else system
     machine = (platform.machine() if machine is None else machine).lower()
@@ -51,6 +71,28 @@ def refusal(session: str, system: str | None = None, machine: str | None = None)
         return f"Linux on {machine} is not supported: TensorFlow 2.18.1 ships for x86_64 and aarch64 only"
     if system not in {"Linux", "Darwin"}:
         return f"{system} is not supported: benchbook runs on Linux (x86_64, aarch64) and Apple silicon Macs"
+    if session == "bench-mlx":
+        return _mlx_refusal(system, release)
+    return None
+
+
+def _mlx_refusal(system: str, release: str | None) -> str | None:
+    """Why MLX has no wheel here: too old a macOS, or too old a glibc on Linux."""
+    if system == "Darwin":
+        found = platform.mac_ver()[0] if release is None else release
+        if _version(found) < MLX_MACOS:
+            return (
+                f"MLX needs macOS 14 or newer (this is macOS {found or 'of unknown version'}); "
+                "update macOS, or use `nox -s bench` or `nox -s bench-torch` here"
+            )
+        return None
+    libc, found = platform.libc_ver() if release is None else ("glibc", release)
+    if libc != "glibc" or _version(found) < MLX_GLIBC:
+        have = f"{libc} {found}".strip() or "an unknown C library"
+        return (
+            f"MLX's Linux build needs glibc 2.35 or newer (Ubuntu 22.04, Debian 12), this system "
+            f"has {have}; use `nox -s bench` here"
+        )
     return None
 
 

@@ -103,6 +103,7 @@ BACKEND_SESSIONS: Mapping[str, str] = {
     "tensorflow": "bench",
     "torch": "bench-torch",
     "jax": "bench-jax",
+    "mlx": "bench-mlx",
 }
 """The nox session that installs each backend's set."""
 
@@ -122,6 +123,10 @@ def _findable(module: str) -> bool:
         return False
 
 
+KERAS_BACKENDS = ("tensorflow", "torch", "jax")
+"""The backends Keras 3 itself runs on; MLX's images are read by the first one installed."""
+
+
 def installed(backend: str) -> bool:
     """Whether ``backend``'s framework can be imported here (without importing it)."""
     return _findable(check(backend))  # each backend's module is named as it is
@@ -134,8 +139,14 @@ def tensorflow_installed() -> bool:
 
 
 def refusal(backend: str) -> str | None:
-    """Why a run on ``backend`` cannot start here (its framework is missing), in one line."""
+    """Why a run on ``backend`` cannot start here (its framework is missing, or for MLX the
+    Keras backend that reads its images), in one line."""
     if installed(backend):
+        if backend == "mlx" and not any(_findable(b) for b in KERAS_BACKENDS):
+            return (
+                "the mlx backend reads its images through Keras, which needs TensorFlow, "
+                "PyTorch or JAX beside MLX; run `nox -s bench-mlx`, which installs TensorFlow"
+            )
         return None
     return (
         f"the {backend} backend needs {backend}, which is not installed here; "
@@ -148,6 +159,11 @@ def thread_refusal(backend: str, intra: int, inter: int) -> str | None:
     if backend == "jax" and (intra or inter):
         return (
             "the jax backend has no thread settings (XLA fixes its CPU threads at start-up); "
+            "leave --threads and --inter-op-threads at 0"
+        )
+    if backend == "mlx" and (intra or inter):
+        return (
+            "the mlx backend has no thread settings (MLX sizes its CPU pool itself); "
             "leave --threads and --inter-op-threads at 0"
         )
     return None

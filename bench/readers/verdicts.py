@@ -98,6 +98,16 @@ def _cause(
         if "nvidia" in vendors:
             return "JAX's CPU build is installed; install jax[cuda12] for the GPU"
         return "JAX has no plugin for this GPU"
+    if backend == "mlx":
+        if "apple" in vendors:
+            return (
+                "MLX lists no GPU (its Metal build, mlx-metal, needs macOS 14 or newer on "
+                "Apple silicon and an arm64 Python)"
+            )
+        return (
+            "the MLX that benchbook installs on Linux is its CPU build (mlx[cpu]); MLX reaches "
+            "this GPU only through a build benchbook does not install"
+        )
     if backend == "torch":
         if "apple" in vendors:
             return "PyTorch lists no MPS device (it needs macOS 12.3 or newer and an arm64 Python)"

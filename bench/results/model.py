@@ -72,9 +72,10 @@ def pipeline_name(pipeline: Any) -> str:
     return PIPELINE_NAMES.get(str(pipeline), str(pipeline))
 
 
-BACKENDS = ("tensorflow", "torch", "jax")
-"""The Keras 3 backends a run can train on (`bench.worker.backends` runs them)."""
-BACKEND_TITLES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX"}
+BACKENDS = ("tensorflow", "torch", "jax", "mlx")
+"""What a run can train on (`bench.worker.backends` runs them): Keras 3 on TensorFlow, PyTorch
+or JAX, or the same models written in Apple's MLX (`bench.worker.mlx_models`)."""
+BACKEND_TITLES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX", "mlx": "MLX"}
 """How readers are shown each backend."""
 
 

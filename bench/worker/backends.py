@@ -1,8 +1,13 @@
-"""The Keras 3 backends a run can train on: TensorFlow (the default, the article's), PyTorch, JAX.
+"""What a run can train on: Keras 3 on TensorFlow (the default, the article's), PyTorch or JAX,
+or MLX, Apple's own framework.
 
 The four workloads are one Keras model definition; the backend decides which framework runs it.
-Keras reads ``KERAS_BACKEND`` once, when it is first imported, so `select` must run before any
-``import keras`` in the process (the training and probe workers call it first thing).
+MLX has no released Keras backend: its models are written in MLX (`bench.worker.mlx_models`) and
+trained by `bench.worker.mlx_training`, and Keras only reads the images for it (the article's
+ImageDataGenerator, or tf.data), on the first of TensorFlow, PyTorch and JAX that is installed
+(`reader_backend`). Keras reads ``KERAS_BACKEND`` once, when it is first imported, so `select`
+must run before any ``import keras`` in the process (the training and probe workers call it first
+thing).
 
 What differs per backend lives here and nowhere else: which Keras module to use (Keras 2 through
 ``tf.keras`` when ``TF_USE_LEGACY_KERAS=1``), the framework's version and the devices it sees,
@@ -20,13 +25,31 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.errors import UserError
-from bench.protocol.config import check
+from bench.protocol.config import KERAS_BACKENDS, check
 from bench.results import model
+
+MODULES = {"mlx": "mlx.core"}
+"""The module each framework is imported as, where it is not the backend's own name."""
+
+
+def reader_backend() -> str:
+    """The Keras backend that reads the images of an MLX run: the first of `KERAS_BACKENDS` that
+    is installed (TensorFlow in every bench session, which the tf.data pipelines need anyway)."""
+    for backend in KERAS_BACKENDS:
+        if importlib.util.find_spec(backend) is not None:
+            return backend
+    msg = (
+        "the mlx backend reads its images through Keras, which needs TensorFlow, PyTorch or JAX "
+        "beside MLX; run `nox -s bench-mlx`, which installs TensorFlow"
+    )
+    raise UserError(msg)
 
 
 def select(backend: str) -> None:
-    """Make Keras use ``backend``: call before the first ``import keras`` of the process."""
-    os.environ["KERAS_BACKEND"] = check(backend)
+    """Make Keras use ``backend`` (for MLX, `reader_backend`): call before the first
+    ``import keras`` of the process."""
+    check(backend)
+    os.environ["KERAS_BACKEND"] = reader_backend() if backend == "mlx" else backend
 
 
 def legacy_keras() -> bool:
@@ -65,8 +88,8 @@ def image_data_generator() -> Any:
 
 
 def framework(backend: str) -> Any:
-    """Import and return ``backend``'s framework module."""
-    return importlib.import_module(check(backend))
+    """Import and return ``backend``'s framework module (``mlx.core`` for MLX)."""
+    return importlib.import_module(MODULES.get(check(backend), backend))
 
 
 def version(backend: str) -> str | None:
@@ -89,6 +112,10 @@ def devices(backend: str) -> list[str]:
             f"{'CPU' if d.platform == 'cpu' else 'GPU'}:{d.platform}:{d.id}"
             for d in jax.devices("cpu") + _jax_accelerators()
         ]
+    if backend == "mlx":
+        import mlx.core as mx
+
+        return ["CPU:cpu:0", *(["GPU:gpu:0"] if mx.is_available(mx.gpu) else [])]
     import torch
 
     found = ["CPU:cpu"]
@@ -120,13 +147,15 @@ def gpus(backend: str) -> list[str]:
 
 
 def accelerator(backend: str) -> str | None:
-    """The device a Keras scope names to reach the first accelerator (``/GPU:0`` on TensorFlow,
-    ``cuda:0`` or ``mps`` on PyTorch, ``gpu:0`` on JAX), or None without one."""
+    """The device a `scope` names to reach the first accelerator (``/GPU:0`` on TensorFlow,
+    ``cuda:0`` or ``mps`` on PyTorch, ``gpu:0`` on JAX and MLX), or None without one."""
     found = gpus(backend)
     if not found:
         return None
     if backend == "tensorflow":
         return "/GPU:0"
+    if backend == "mlx":
+        return "gpu:0"
     name = found[0].split(":", 1)[1]
     return "mps" if name.startswith("mps") else ("cuda:0" if backend == "torch" else "gpu:0")
 
@@ -145,6 +174,12 @@ def scope(backend: str, device: str) -> Iterator[None]:
         with tf.device(device):
             yield
         return
+    if backend == "mlx":
+        import mlx.core as mx
+
+        with mx.stream(mx.gpu if device.startswith("gpu") else mx.cpu):
+            yield
+        return
     import keras as keras3
 
     with keras3.device(device):
@@ -154,8 +189,8 @@ def scope(backend: str, device: str) -> Iterator[None]:
 def set_threads(backend: str, intra: int, inter: int) -> None:
     """Set the framework's thread pools before its first operation; 0 keeps its default.
 
-    JAX fixes its CPU threads when it starts and has no setting for them: only 0 is accepted
-    there (`thread_refusal` says so before a run starts).
+    JAX fixes its CPU threads when it starts and MLX sizes its own: neither has a setting, so
+    only 0 is accepted there (`thread_refusal` says so before a run starts).
     """
     if backend == "tensorflow":
         import tensorflow as tf
@@ -188,11 +223,16 @@ def variable_device(backend: str, variable: Any) -> str | None:
 
 
 def synchronise(backend: str, value: Any) -> None:
-    """Wait until the device has computed ``value`` (a JAX array or a PyTorch tensor; on PyTorch
-    everything queued before it too), so that a clock stopped afterwards measures the work, not
-    its launch. TensorFlow's probes read an element back instead."""
+    """Wait until the device has computed ``value`` (a JAX array, an MLX array or a PyTorch
+    tensor; on PyTorch everything queued before it too), so that a clock stopped afterwards
+    measures the work, not its launch. TensorFlow's probes read an element back instead."""
     if backend == "jax":
         value.block_until_ready()
+        return
+    if backend == "mlx":
+        import mlx.core as mx
+
+        mx.eval(value)
         return
     import torch
 
@@ -251,17 +291,22 @@ def info(backend: str) -> dict[str, Any]:
     }
 
 
-def hold_to_one_core() -> None:
-    """Keep this process, and so JAX's threads, on one CPU core.
+PINNED_BACKENDS = frozenset({"jax", "mlx"})
+"""Backends without a thread setting: their single-core section pins the process instead."""
+
+
+def hold_to_one_core(backend: str = "jax") -> None:
+    """Keep this process, and so JAX's or MLX's threads, on one CPU core.
 
     XLA starts its CPU thread pool over every core and JAX 0.10 has no setting for it (the
     ``XLA_FLAGS`` ``intra_op_parallelism_threads=1`` and ``--xla_cpu_multi_thread_eigen=false``
     still used both cores of a 2-core machine: CPU time 1.94x wall time in a matmul loop; pinned,
-    1.0x). Where the system cannot pin a process (macOS) the section is refused rather than
-    measured on every core under the name single-core.
+    1.0x); MLX has no setting either. Where the system cannot pin a process (macOS) the section
+    is refused rather than measured on every core under the name single-core.
     """
     if not hasattr(os, "sched_setaffinity"):
-        msg = "JAX cannot be held to one core on this system (no CPU affinity): not measured"
+        name = model.backend_title(backend)
+        msg = f"{name} cannot be held to one core on this system (no CPU affinity): not measured"
         raise UserError(msg)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
@@ -283,6 +328,11 @@ def thread_settings(backend: str, tf: Any) -> tuple[int | None, int | None]:
 
 def device_name(backend: str) -> str | None:
     """The accelerator's product name, as the backend reports it."""
+    if backend == "mlx":
+        import mlx.core as mx
+
+        found = mx.device_info().get("device_name") if mx.is_available(mx.gpu) else None
+        return str(found) if found else None
     if backend == "torch":
         import torch
 
@@ -291,17 +341,21 @@ def device_name(backend: str) -> str | None:
         return "Apple GPU (MPS)"
     import jax
 
-    found = [d for d in jax.devices() if d.platform != "cpu"]
-    return str(getattr(found[0], "device_kind", "")) or None if found else None
+    accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+    return str(getattr(accelerators[0], "device_kind", "")) or None if accelerators else None
 
 
 class NativeOps:
-    """matmul and conv2d in PyTorch's or JAX's own operations, on one device, synchronised
-    (`bench.worker.backends.synchronise`) before the clock stops."""
+    """matmul and conv2d in PyTorch's, JAX's or MLX's own operations, on one device,
+    synchronised (`bench.worker.backends.synchronise`) before the clock stops."""
 
     def __init__(self, backend: str, on_accelerator: bool) -> None:
         self.backend = backend
-        if backend == "jax":
+        if backend == "mlx":
+            import mlx.core as mx
+
+            self.device = mx.gpu if on_accelerator else mx.cpu
+        elif backend == "jax":
             import jax
 
             platform = [d for d in jax.devices() if d.platform != "cpu"] if on_accelerator else []
@@ -317,6 +371,10 @@ class NativeOps:
         import numpy as np
 
         values = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * scale
+        if self.backend == "mlx":
+            import mlx.core as mx
+
+            return mx.array(values)  # unified memory: the operation's stream picks the device
         if self.backend == "jax":
             import jax
 
@@ -329,8 +387,11 @@ class NativeOps:
         self, batch: int, spatial: int, channels: int, kernel: int
     ) -> tuple[Any, Any]:
         """Inputs and kernels of `conv2d` in this backend's layout: NHWC by HWIO (JAX), NCHW by
-        OIHW (PyTorch)."""
-        if self.backend == "jax":
+        OIHW (PyTorch), NHWC by OHWI (MLX)."""
+        if self.backend == "mlx":
+            x = self.normal((batch, spatial, spatial, channels), 5, 1.0)
+            w = self.normal((channels, kernel, kernel, channels), 7, 1 / 48)
+        elif self.backend == "jax":
             x = self.normal((batch, spatial, spatial, channels), 5, 1.0)
             w = self.normal((kernel, kernel, channels, channels), 7, 1 / 48)
         else:
@@ -339,6 +400,11 @@ class NativeOps:
         return x, w
 
     def matmul(self) -> Callable[[Any, Any], Any]:
+        if self.backend == "mlx":
+            import mlx.core as mx
+
+            device = self.device
+            return lambda a, b: mx.matmul(a, b, stream=device)
         if self.backend == "jax":
             import jax
             import jax.numpy as jnp
@@ -349,8 +415,17 @@ class NativeOps:
         return torch.matmul  # type: ignore[no-any-return]
 
     def conv2d(self) -> Callable[[Any, Any], Any]:
-        """A same-padded stride-1 convolution of NHWC inputs by HWIO kernels (JAX), or NCHW by
-        OIHW (PyTorch's layout): the same arithmetic."""
+        """A same-padded stride-1 convolution of NHWC inputs by HWIO kernels (JAX), NCHW by
+        OIHW (PyTorch's layout) or NHWC by OHWI (MLX's): the same arithmetic."""
+        if self.backend == "mlx":
+            import mlx.core as mx
+
+            device = self.device
+
+            def conv_mlx(x: Any, w: Any) -> Any:
+                return mx.conv2d(x, w, stride=1, padding=w.shape[1] // 2, stream=device)
+
+            return conv_mlx
         if self.backend == "jax":
             import jax
 
@@ -375,6 +450,13 @@ class NativeOps:
                 with torch.inference_mode():
                     for _ in range(iterations):
                         out = operation(a, b)
+            elif self.backend == "mlx":
+                import mlx.core as mx
+
+                # MLX is lazy: an output nothing reads is never computed, so each is scheduled.
+                for _ in range(iterations):
+                    out = operation(a, b)
+                    mx.async_eval(out)
             else:
                 for _ in range(iterations):
                     out = operation(a, b)

@@ -1,4 +1,5 @@
-"""Where the epoch is timed: a Keras callback that splits each epoch into training and validation.
+"""Where the epoch is timed: `EpochClock` splits each epoch into training and validation, read by
+a Keras callback (`make_epoch_timer`) or by MLX's training loop.
 
 Wall time with `time.perf_counter`. In ``fit``, validation runs at the end of each epoch between
 ``on_test_begin`` and ``on_test_end``, so the training phase is the epoch start to the validation
@@ -36,62 +37,97 @@ def _metrics(logs: dict[str, Any]) -> dict[str, float | None]:
     return {name: _metric(logs, name) for name in METRICS}
 
 
+class EpochClock:
+    """The epoch's readings, whatever trains: one dict per epoch in ``.epochs``.
+
+    The caller waits for the queued work before each reading: Keras's callback
+    (`make_epoch_timer`) through `bench.worker.backends.wait_for_model`, MLX's loop
+    (`bench.worker.mlx_training`) by evaluating each step. ``report`` is called with each
+    finished epoch (the CLI prints a progress line).
+    """
+
+    def __init__(
+        self,
+        train_images: int,
+        report: Callable[[dict[str, Any]], None] | None = None,
+        now: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.train_images = train_images
+        self.report = report
+        self.now = now
+        """The clock read (tests give their own)."""
+        self.epochs: list[dict[str, Any]] = []
+        self._epoch_start = 0.0
+        self._test_start: float | None = None
+        self._test_end: float | None = None
+
+    def begin_epoch(self) -> None:
+        self._test_start = self._test_end = None
+        self._epoch_start = self.now()
+
+    def begin_validation(self) -> None:
+        """The training steps are done (and waited for): validation starts."""
+        self._test_start = self.now()
+
+    def end_validation(self) -> None:
+        """The validation steps are done (and waited for)."""
+        self._test_end = self.now()
+
+    def end_epoch(self, index: int, metrics: dict[str, float | None]) -> dict[str, Any]:
+        """Close epoch ``index`` (from 0; the first is the warm-up) with its metrics (`METRICS`,
+        as numbers: reading them has waited for the device)."""
+        end = self.now()
+        train_end = self._test_start if self._test_start is not None else end
+        validation_s = (
+            self._test_end - self._test_start
+            if self._test_start is not None and self._test_end is not None
+            else 0.0
+        )
+        train_s = train_end - self._epoch_start
+        record = {
+            "epoch": index + 1,
+            "warmup": index == 0,
+            "epoch_s": end - self._epoch_start,
+            "train_s": train_s,
+            "validation_s": validation_s,
+            "images_per_s": self.train_images / train_s,
+            **{name: metrics.get(name) for name in METRICS},
+        }
+        self.epochs.append(record)
+        if self.report is not None:
+            self.report(record)
+        return record
+
+
 def make_epoch_timer(
     train_images: int, report: Callable[[dict[str, Any]], None] | None = None
 ) -> Any:
-    """A Keras ``Callback`` (of `bench.worker.backends.keras`) that records one dict per epoch in
-    ``.epochs``.
-
-    ``report`` is called with each finished epoch (the CLI prints a progress line).
-    """
+    """A Keras ``Callback`` (of `bench.worker.backends.keras`) that reads an `EpochClock`;
+    its ``.epochs`` are the clock's."""
 
     class EpochTimer(backends.keras().callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.epochs: list[dict[str, Any]] = []
-            self._epoch_start = 0.0
-            self._test_start: float | None = None
-            self._test_end: float | None = None
+            self.clock = EpochClock(train_images, report)
+            self.epochs = self.clock.epochs
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self._test_start = self._test_end = None
-            self._epoch_start = time.perf_counter()
+            self.clock.begin_epoch()
 
         # Each clock reading waits for the queued steps first (`backends.wait_for_model`): on
         # JAX the training steps would otherwise be counted as validation time.
         def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
             backends.wait_for_model(self.model)
-            self._test_start = time.perf_counter()
+            self.clock.begin_validation()
 
         def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
             # Reading the validation metrics waits for the evaluation steps.
             _metrics(logs or {})
-            self._test_end = time.perf_counter()
+            self.clock.end_validation()
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             backends.wait_for_model(self.model)
-            logs = logs or {}
-            metrics = _metrics(logs)
-            end = time.perf_counter()
-            train_end = self._test_start if self._test_start is not None else end
-            validation_s = (
-                self._test_end - self._test_start
-                if self._test_start is not None and self._test_end is not None
-                else 0.0
-            )
-            train_s = train_end - self._epoch_start
-            record = {
-                "epoch": epoch + 1,
-                "warmup": epoch == 0,
-                "epoch_s": end - self._epoch_start,
-                "train_s": train_s,
-                "validation_s": validation_s,
-                "images_per_s": train_images / train_s,
-                **metrics,
-            }
-            self.epochs.append(record)
-            if report is not None:
-                report(record)
+            self.clock.end_epoch(epoch, _metrics(logs or {}))
 
     return EpochTimer()
 

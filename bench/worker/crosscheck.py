@@ -72,6 +72,23 @@ def measure_crosscheck(
 
     expected = losses_on(reference, None)
     found = losses_on(device, perturb)
+    return crosscheck_block(device, reference, batches, expected, found, started)
+
+
+def crosscheck_block(
+    device: str,
+    reference: str,
+    batches: Sequence[tuple[Any, Any]],
+    expected: Sequence[float],
+    found: Sequence[float],
+    started: float,
+) -> dict[str, Any]:
+    """The ``crosscheck`` block: the losses of ``batches`` on ``reference`` (``expected``) and on
+    ``device`` (``found``), their largest relative difference, and the time since ``started``
+    (a `time.perf_counter` reading). Keras's `measure_crosscheck` and MLX's
+    (`bench.worker.mlx_training`) both write it."""
+    import time
+
     differences = relative_differences(expected, found)
     worst = max(differences, default=0.0)
     return {
@@ -79,9 +96,20 @@ def measure_crosscheck(
         "reference": reference,
         "steps": len(batches),
         "batch_size": int(batches[0][0].shape[0]) if batches else 0,
-        "reference_losses": expected,
-        "device_losses": found,
+        "reference_losses": list(expected),
+        "device_losses": list(found),
         "max_relative_difference": worst if math.isfinite(worst) else None,
         "tolerance": CROSSCHECK_TOLERANCE,
         "elapsed_s": time.perf_counter() - started,
     }
+
+
+def summary_line(tag: str, block: dict[str, Any]) -> str:
+    """The progress line of a finished cross-check of run ``tag``."""
+    worst = block["max_relative_difference"]
+    if worst is None:
+        return f"  {tag}: cross-check: a loss was not finite"
+    return (
+        f"  {tag}: cross-check {block['device']} against {block['reference']}: largest loss "
+        f"difference {worst:.1e} ({block['elapsed_s']:.1f} s)"
+    )

@@ -45,6 +45,7 @@ TensorFlow is imported lazily.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -342,3 +343,45 @@ def batches(pipeline: Pipeline) -> Any:
     while True:
         yield pipeline.train[i % n]
         i += 1
+
+
+def training_epoch(pipeline: Pipeline) -> Iterator[tuple[Any, Any]]:
+    """One epoch of training batches ``(images, labels)``, in the order ``fit`` draws them.
+
+    The legacy iterator is indexed batch by batch and reshuffled at the epoch's end, as Keras
+    does between epochs; the tf.data one reshuffles itself on each pass.
+    """
+    if pipeline.name in TFDATA_PIPELINES:
+        yield from pipeline.train
+        return
+    for i in range(len(pipeline.train)):
+        yield pipeline.train[i]
+    pipeline.train.on_epoch_end()
+
+
+def validation_batches(pipeline: Pipeline) -> Iterator[tuple[Any, Any]]:
+    """Every validation batch once, never shuffled, never augmented."""
+    if pipeline.name in TFDATA_PIPELINES:
+        yield from pipeline.valid
+        return
+    for i in range(len(pipeline.valid)):
+        yield pipeline.valid[i]
+
+
+def validation_arrays(pipeline: Pipeline, steps: int, size: int) -> list[tuple[Any, Any]]:
+    """Up to ``steps`` batches of ``size`` validation images (never shuffled, never augmented),
+    as NumPy arrays so that every device is given the very same numbers: the cross-check's."""
+    import numpy as np
+
+    wanted = steps * size
+    xs: list[Any] = []
+    ys: list[Any] = []
+    for x, y in validation_batches(pipeline):
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+        if sum(len(a) for a in xs) >= wanted:
+            break
+    images, labels = np.concatenate(xs)[:wanted], np.concatenate(ys)[:wanted]
+    return [
+        (images[i : i + size], labels[i : i + size]) for i in range(0, len(images) - size + 1, size)
+    ]

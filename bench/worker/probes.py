@@ -58,7 +58,13 @@ from bench.results import model
 from bench.results.model import SECTIONS
 from bench.text import error_line
 from bench.worker import backends, workloads
-from bench.worker.backends import NativeOps, device_name, hold_to_one_core, thread_settings
+from bench.worker.backends import (
+    PINNED_BACKENDS,
+    NativeOps,
+    device_name,
+    hold_to_one_core,
+    thread_settings,
+)
 from bench.worker.probe_timing import Probe, failed_probe_record, measure, probe_record
 
 PROBES = ("matmul", "conv2d", "jpeg_decode", "augment")
@@ -319,7 +325,7 @@ def run_section(
     """Measure one section in this process (the worker's job); import the framework first.
 
     Must run before this process has used the framework: the single-core thread counts only
-    take effect then. On PyTorch and JAX, matmul and conv2d use the backend's own operations
+    take effect then. On PyTorch, JAX and MLX, matmul and conv2d use the backend's own operations
     (`NativeOps`); jpeg_decode is TensorFlow's decoder wherever TensorFlow is installed, and
     recorded as failed where it is not; augment is the same ImageDataGenerator on every backend.
 
@@ -332,8 +338,8 @@ def run_section(
         msg = f"unknown probes section {section!r}; choose one of {', '.join(SECTIONS)}"
         raise UserError(msg)
     backends.select(config.check(backend))
-    if section == "single_core" and backend == "jax":
-        hold_to_one_core()
+    if section == "single_core" and backend in PINNED_BACKENDS:
+        hold_to_one_core(backend)
     started = time.perf_counter()
     tf: Any = None
     if backend == "tensorflow" or (section != "gpu" and config.tensorflow_installed()):

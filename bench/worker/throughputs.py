@@ -22,7 +22,7 @@ The verdicts over the three (input wait share, input- or compute-bound) are
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.protocol.config import THROUGHPUT_MAX_STEPS
@@ -66,21 +66,33 @@ def measure_input(batches: Iterator[Any], steps: int, warmup: int = 0) -> dict[s
     return _sample(warm, timed, images)
 
 
-def measure_compute(
-    model: Any, batch: tuple[Any, Any], steps: int, warmup: int = WARMUP_STEPS
-) -> dict[str, Any]:
-    """Train ``model`` on the in-memory ``batch`` ``steps`` times (after ``warmup`` untimed).
-
-    ``train_on_batch`` returns its loss as NumPy values, so each timed step has finished on the
-    device (a GPU included) before the clock stops.
-    """
+def keras_tensors(batch: tuple[Any, Any]) -> tuple[Any, Any]:
+    """``batch`` as the Keras backend's own tensors, on its default device, as fit passes them."""
     if backends.legacy_keras():  # Keras 2: TensorFlow's tensors
         import tensorflow as tf
 
         x, y = (tf.convert_to_tensor(v) for v in batch)
-    else:  # the backend's own tensors, on its default device, as fit would pass them
+    else:
         ops = backends.keras().ops
         x, y = (ops.convert_to_tensor(v) for v in batch)
+    return x, y
+
+
+def measure_compute(
+    model: Any,
+    batch: tuple[Any, Any],
+    steps: int,
+    warmup: int = WARMUP_STEPS,
+    convert: Callable[[tuple[Any, Any]], tuple[Any, Any]] = keras_tensors,
+) -> dict[str, Any]:
+    """Train ``model`` on the in-memory ``batch`` ``steps`` times (after ``warmup`` untimed).
+
+    ``model`` is a Keras model, or anything with its ``train_on_batch(x, y)`` (MLX's
+    `bench.worker.mlx_models.TrainStep`); ``convert`` makes the batch its tensors first, untimed.
+    ``train_on_batch`` returns its loss as numbers, so each timed step has finished on the
+    device (a GPU included) before the clock stops.
+    """
+    x, y = convert(batch)
     warm: list[float] = []
     timed: list[float] = []
     for i in range(warmup + steps):
@@ -97,9 +109,14 @@ def timed_steps(steps_per_epoch: int, epochs: int, max_steps: int = THROUGHPUT_M
 
 
 def measure(
-    model: Any, batches: Iterator[Any], steps_per_epoch: int, epochs: int
+    model: Any,
+    batches: Iterator[Any],
+    steps_per_epoch: int,
+    epochs: int,
+    convert: Callable[[tuple[Any, Any]], tuple[Any, Any]] = keras_tensors,
 ) -> dict[str, Any]:
-    """The ``attribution`` block of a workload run: input only, then compute only.
+    """The ``attribution`` block of a workload run: input only, then compute only
+    (`measure_compute` says what ``model`` and ``convert`` are).
 
     ``batches`` should start the pipeline on its first draw (a fresh generator, as
     `bench.worker.pipelines.batches` is), so input only includes its start-up. The compute-only batch
@@ -108,7 +125,7 @@ def measure(
     started = time.perf_counter()
     steps = timed_steps(steps_per_epoch, epochs)
     input_only = measure_input(batches, steps)
-    compute_only = measure_compute(model, next(batches), steps)
+    compute_only = measure_compute(model, next(batches), steps, convert=convert)
     return {
         "input_only": input_only,
         "compute_only": compute_only,

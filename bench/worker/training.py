@@ -68,8 +68,20 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
     record["framework"].update(backends.info(backend))
     workload = workloads.get(job.workload)
     backends.seed(job.seed)
+    pipeline = _pipeline(job, workload, record)
+    if backend == "mlx":
+        from bench.worker import mlx_training  # imports MLX: only where it trains
 
-    weights_path = Path(job.weights_path) if job.weights_path else None
+        mlx_training.run(job, workload, pipeline, record, _progress(job.tag))
+        return
+    _train_keras(job, workload, pipeline, record)
+
+
+def _pipeline(
+    job: TrainingJob, workload: workloads.Workload, record: dict[str, Any]
+) -> pipelines.Pipeline:
+    """The job's input pipeline, checked against the images listed before training; its sizes
+    go into ``record``."""
     data_root = Path(job.data_root)
     pipeline = pipelines.make(
         job.pipeline,
@@ -79,10 +91,6 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
         job.batch_size,
         job.seed,
     )
-    train, valid = pipeline.train, pipeline.valid
-    workers = job.generator_workers
-    if workers > 1 and pipeline.name == "legacy":
-        train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
     expected = job.expected_images
     found = {"train": pipeline.train_images, "validation": pipeline.validation_images}
     if expected is not None and expected != found:
@@ -96,7 +104,22 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
     record["train_images"] = pipeline.train_images
     record["validation_images"] = pipeline.validation_images
     record["steps_per_epoch"] = pipeline.steps_per_epoch
+    return pipeline
 
+
+def _train_keras(
+    job: TrainingJob,
+    workload: workloads.Workload,
+    pipeline: pipelines.Pipeline,
+    record: dict[str, Any],
+) -> None:
+    """Build, compile and ``fit`` the Keras model of ``workload``, filling ``record``."""
+    backend = job.backend
+    weights_path = Path(job.weights_path) if job.weights_path else None
+    train, valid = pipeline.train, pipeline.valid
+    workers = job.generator_workers
+    if workers > 1 and pipeline.name == "legacy":
+        train.workers = workers  # Keras 3 PyDataset; Keras 2 takes fit(workers=...) instead
     if job.crosscheck:
         # Before the timed model exists, so that its seeded start is the same with or without.
         record["crosscheck"] = _crosscheck(job, workload, weights_path, pipeline)
@@ -156,30 +179,6 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
             )
 
 
-def crosscheck_batches(pipeline: Any, steps: int, size: int) -> list[tuple[Any, Any]]:
-    """Up to ``steps`` batches of ``size`` validation images (never shuffled, never augmented),
-    as NumPy arrays so that every device is given the very same numbers."""
-    import numpy as np
-
-    wanted = steps * size
-    xs: list[Any] = []
-    ys: list[Any] = []
-    source = (
-        iter(pipeline.valid)
-        if pipeline.name in config.TFDATA_PIPELINES
-        else (pipeline.valid[i] for i in range(len(pipeline.valid)))
-    )
-    for x, y in source:
-        xs.append(np.asarray(x))
-        ys.append(np.asarray(y))
-        if sum(len(a) for a in xs) >= wanted:
-            break
-    images, labels = np.concatenate(xs)[:wanted], np.concatenate(ys)[:wanted]
-    return [
-        (images[i : i + size], labels[i : i + size]) for i in range(0, len(images) - size + 1, size)
-    ]
-
-
 def _crosscheck(
     job: TrainingJob, workload: Any, weights_path: Path | None, pipeline: Any
 ) -> dict[str, Any]:
@@ -195,7 +194,7 @@ def _crosscheck(
         return model
 
     try:
-        batches = crosscheck_batches(
+        batches = pipelines.validation_arrays(
             pipeline, crosscheck.CROSSCHECK_STEPS, crosscheck.CROSSCHECK_BATCH
         )
         block = crosscheck.measure_crosscheck(
@@ -206,13 +205,5 @@ def _crosscheck(
         return {"error": error_line(exc)}
     finally:
         gc.collect()
-    print(
-        f"  {job.tag}: cross-check {block['device']} against "
-        f"{block['reference']}: largest loss difference {block['max_relative_difference']:.1e} "
-        f"({block['elapsed_s']:.1f} s)"
-        if block["max_relative_difference"] is not None
-        else f"  {job.tag}: cross-check: a loss was not finite",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(crosscheck.summary_line(job.tag, block), file=sys.stderr, flush=True)
     return block

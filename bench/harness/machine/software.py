@@ -38,7 +38,7 @@ OTHER_PACKAGES = (
 
 # Recorded where installed, beside the backend's own version: JAX's compiled half (jaxlib) and
 # its CUDA plugin.
-BACKEND_PACKAGES = ("jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt")
+BACKEND_PACKAGES = ("jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "mlx-metal", "mlx-cpu")
 
 
 # The CUDA and cuDNN that tensorflow[and-cuda] loads come as these wheels (the driver is in the
