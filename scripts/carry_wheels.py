@@ -38,9 +38,11 @@ HELPERS = (
     "referencing",
     "rpds-py",
     "attrs",
+    "nvidia-ml-py",
 )
-"""Dependencies of Keras and jsonschema that PyTorch and JAX images often lack; pure Python but
-for optree and rpds-py, which are compiled (hence the Python version and platform)."""
+"""Dependencies of Keras and jsonschema that PyTorch and JAX images often lack, and NVML's Python
+binding for the GPU's energy counter; pure Python but for optree and rpds-py, which are compiled
+(hence the Python version and platform)."""
 
 
 def pinned_keras() -> str:

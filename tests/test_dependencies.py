@@ -60,13 +60,16 @@ def compile_group(
 
 @pytest.mark.network
 def test_macos_arm64_gets_tensorflow_and_the_metal_plugin() -> None:
-    """On Apple silicon the bench group is tensorflow 2.18.1 + tensorflow-metal 1.2.0 + keras 3.15.1."""
+    """On Apple silicon the bench group is tensorflow 2.18.1 + tensorflow-metal 1.2.0 + keras 3.15.1,
+    with Apple's energy counters (zeus-apple-silicon)."""
     pins = compile_group("bench", "aarch64-apple-darwin")
     assert pins["tensorflow"] == "2.18.1"
     assert pins["tensorflow-metal"] == "1.2.0"
     assert pins["keras"] == "3.15.1"
     assert "tensorflow-cpu" not in pins
     assert {"scipy", "pillow"} <= set(pins)
+    assert pins["zeus-apple-silicon"] == "1.1.0"  # the energy counters, without root
+    assert "nvidia-ml-py" not in pins
 
 
 @pytest.mark.network
@@ -77,6 +80,8 @@ def test_linux_x86_64_gets_tensorflow_cpu_without_the_plugin() -> None:
     assert pins["keras"] == "3.15.1"
     assert "tensorflow-metal" not in pins
     assert "tensorflow" not in pins
+    assert pins["nvidia-ml-py"] == "13.615.71"
+    assert "zeus-apple-silicon" not in pins
 
 
 @pytest.mark.network

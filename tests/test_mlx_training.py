@@ -139,52 +139,36 @@ def test_fit_averages_over_images_and_reads_the_clock_after_each_phase() -> None
     assert second["val_loss"] is not None
 
 
-def test_the_initialisation_is_kerass() -> None:
-    """Glorot-uniform kernels within Keras's limit, spread as a uniform draw is, zero biases."""
-    import mlx.core as mx
-
-    from bench.worker import mlx_models
-
-    mx.random.seed(0)
-    cnn = mlx_models.build("cnn", 64)
-    mlx_models.keras_initialisation(cnn)
-    kernel = np.asarray(cnn.conv2.weight)  # 32 x 3 x 3 x 32: fans 288 and 288
-    limit = (6 / (288 + 288)) ** 0.5
-    assert np.abs(kernel).max() <= limit
-    assert np.abs(kernel).max() > 0.95 * limit
-    assert np.std(kernel) == pytest.approx(limit / 3**0.5, rel=0.05)
-    assert not np.asarray(cnn.conv2.bias).any()
-
-
-def test_vgg16_reads_the_keras_weights_file(tmp_path: Path) -> None:
-    """A weights file in the format of Keras's ImageNet files (HDF5, layer by layer) gives the
-    MLX base the Keras base's numbers: the same outputs from the same file, no Keras model
-    built on the MLX side."""
+def test_a_run_starts_from_the_keras_models_initial_weights(tmp_path: Path) -> None:
+    """The MLX model starts from the weights the Keras model of the same seed starts from (on
+    TensorFlow: the TensorFlow run's start), VGG-16's base read by Keras from the weights file."""
     import h5py
-    import mlx.core as mx
     from keras.src.legacy.saving import legacy_h5_format
 
-    from bench.worker import backends, mlx_models
+    from bench.worker import backends, mlx_training
 
-    keras = backends.keras()
     backends.seed(3)
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    base = backends.keras().applications.VGG16(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
     path = tmp_path / "vgg16_notop.h5"
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, base)
-    keras_model = workloads.build_vgg16(32, path)
-    mlx_model = mlx_models.build("vgg16", 32)
-    mlx_models.load_vgg16_base(mlx_model, path)
-    kernel1, bias1, kernel2, bias2 = keras_model.get_weights()[-4:]  # the head: Keras's draw
-    mlx_model.dense1.weight, mlx_model.dense1.bias = mx.array(kernel1.T), mx.array(bias1)
-    mlx_model.dense2.weight, mlx_model.dense2.bias = mx.array(kernel2.T), mx.array(bias2)
-    x = np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32)
-    assert np.allclose(np.asarray(mlx_model(mx.array(x))), np.asarray(keras_model(x)), atol=1e-5)
-    assert mlx_models.count(mlx_model)[1] == kernel1.size + bias1.size + kernel2.size + bias2.size
-    with h5py.File(tmp_path / "cnn.h5", "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, workloads.build_cnn(32))
-    with pytest.raises(ValueError, match="8 weight arrays, VGG-16's base has 26"):
-        mlx_models.load_vgg16_base(mlx_model, tmp_path / "cnn.h5")
+    for name, weights in (("cnn", None), ("vgg16", path)):
+        workload = workloads.get(name)
+        found = mlx_training.build(workload, 32, weights, seed=42)
+        backends.seed(42)
+        expected = workloads.build(workload, 32, weights).get_weights()
+        layers = found.keras_layers()
+        assert len(layers) * 2 == len(expected)
+        for layer, kernel, bias in zip(layers, expected[0::2], expected[1::2], strict=True):
+            mlx_kernel = np.asarray(layer.weight)
+            mlx_kernel = mlx_kernel.transpose(1, 2, 3, 0) if mlx_kernel.ndim == 4 else mlx_kernel.T
+            assert np.array_equal(mlx_kernel, kernel)
+            assert np.array_equal(np.asarray(layer.bias), bias)
+    assert np.array_equal(
+        np.asarray(found.convs[0].weight).transpose(1, 2, 3, 0), base.get_weights()[0]
+    )
 
 
 def test_the_probes_name_mlx_and_its_devices(tmp_path: Path) -> None:

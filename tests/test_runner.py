@@ -60,6 +60,24 @@ def test_smoke_run_writes_one_valid_file_with_every_epoch(smoke_run: dict[str, A
     assert data["dataset"]["kind"] == "synthetic"
 
 
+def test_smoke_run_records_energy_or_why_not(smoke_run: dict[str, Any]) -> None:
+    """Every run has an energy block: with counters, joules on every epoch; without (this VM),
+    'not available' with each source's reason, no figure anywhere, and the summary says so."""
+    data = results.load(smoke_run["files"][0])
+    for run in data["workloads"]:
+        block = run["energy"]
+        if block["status"] == "ok":
+            assert block["domains"]
+            assert all("energy_j" in epoch for epoch in run["epochs"])
+        else:
+            assert block["domains"] == {}
+            assert block["idle_w"] is None
+            assert set(block["unavailable"]) == {"zeus-apple-silicon", "nvml", "rapl"}
+            assert not any("energy_j" in epoch for epoch in run["epochs"])
+    if data["workloads"][0]["energy"]["status"] != "ok":
+        assert "Energy: not available on this machine (" in smoke_run["proc"].stdout
+
+
 def test_smoke_run_prints_the_summary_and_the_path(smoke_run: dict[str, Any]) -> None:
     """The summary table and the results path are printed at the end."""
     out = smoke_run["proc"].stdout

@@ -38,7 +38,7 @@ from bench.harness.summary import (
 from bench.protocol import jobs, processes
 from bench.protocol.config import OPTIONS, PROFILES, TFDATA_PIPELINES, Config
 from bench.protocol.jobs import TrainingJob
-from bench.readers import standings, verdicts
+from bench.readers import energy, standings, verdicts
 from bench.results import model
 
 WORKER = jobs.WORKER
@@ -364,6 +364,8 @@ def _report(
     if any(run.get("attribution") for run in runs):
         say("")
         say(format_attribution(runs))
+    for line in energy.summary_lines(runs):
+        say(line)
     if probes_block is not None:
         say(format_probe_scores(probes_block))
     if chosen is not None and chosen.kind == "random":

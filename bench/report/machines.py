@@ -65,6 +65,7 @@ def _training(own_groups: Sequence[tuple[training.Comparison, int]], slug: str) 
     rows = []
     for own, machines in own_groups:
         summary = training.summarise(own).iloc[0]
+        energy = training.energy_columns(summary.to_frame().T)
         median = stats.median_interval(own.groups(slug))
         rows.append(
             {
@@ -78,10 +79,15 @@ def _training(own_groups: Sequence[tuple[training.Comparison, int]], slug: str) 
                 "Measured epochs": int(summary["measured_epochs"]),
                 "Noisy runs": int(summary["noisy_runs"]),
                 "Device": summary["device"],
+                **{name: values[0] for name, values in energy.items()},
                 "Other machines": machines - 1,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in ("J/epoch", "Images/J"):
+        if column in frame:
+            frame[column] = frame[column].fillna("not measured")
+    return frame
 
 
 def _scores(probe_scores: pd.DataFrame, slug: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench import results as results_io
 from bench.errors import UserError
-from bench.readers import reference
+from bench.readers import energy, reference
 from bench.results import Result, model
 from bench.results.model import SECTIONS
 
@@ -86,8 +86,10 @@ _RUN_COLUMNS = [
 _EPOCH_COLUMNS = [
     "machine", "path", "run_id", "started_at", *model.FIELDS, "repeat", "run_status",
     "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
-    "loss", "accuracy", "val_loss", "val_accuracy",
+    "loss", "accuracy", "val_loss", "val_accuracy", "epoch_j", "train_j",
 ]  # fmt: skip
+"""``epoch_j`` and ``train_j``: joules over the epoch and its training phase, all domains
+together (`bench.readers.energy.total`); empty where not measured."""
 
 
 _ATTRIBUTION_COLUMNS = [
@@ -197,7 +199,7 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                     [*where, *key, run["repeat"], run["status"], device, e["epoch"], e["warmup"],
                      e["epoch_s"], e["train_s"], e["validation_s"], e["images_per_s"],
                      model.as_float(e["loss"]), model.as_float(e["accuracy"]), model.as_float(e["val_loss"]),
-                     model.as_float(e["val_accuracy"])]
+                     model.as_float(e["val_accuracy"]), *_joules(e)]
                 )  # fmt: skip
         scored, problem = _rescored(data.get("probes"))
         framework = [software["backend"], software["backend_version"]]
@@ -242,9 +244,17 @@ def _attribution_values(run: Mapping[str, Any]) -> list[Any]:
     ]  # fmt: skip
 
 
+def _joules(epoch: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    split = epoch.get("energy_j") or {}
+    return energy.total(split.get("epoch")), energy.total(split.get("train"))
+
+
 def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
     """Give an empty epochs table the dtypes a full one has, so filters work on both."""
-    types = {"warmup": bool, "epoch_s": float, "train_s": float, "images_per_s": float}
+    types = {
+        "warmup": bool, "epoch_s": float, "train_s": float, "images_per_s": float,
+        "epoch_j": float, "train_j": float,
+    }  # fmt: skip
     return frame.astype(types)
 
 

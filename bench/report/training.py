@@ -156,7 +156,10 @@ def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
     Columns: ``machine``, ``median_epoch_s``, ``low_epoch_s`` and ``high_epoch_s`` (the
     ``interval``), ``min_epoch_s``, ``max_epoch_s``, ``median_images_per_s``,
     ``measured_epochs``, ``repeats`` (workload runs, across files), ``noisy_runs`` (runs whose
-    measured epochs vary by more than `stats.NOISY_CV`), ``files``, ``device``.
+    measured epochs vary by more than `stats.NOISY_CV`), ``files``, ``device``, and from the
+    energy counters, where the machine has any (NaN where not), ``median_epoch_j`` (joules per
+    epoch, all domains) and ``median_images_per_j`` (training images per joule of the training
+    phase).
     """
     rows = []
     for machine, frame in comparison.epochs.groupby("machine", sort=True):
@@ -178,12 +181,59 @@ def summarise(comparison: Comparison, interval: Interval = iqr) -> pd.DataFrame:
                 "noisy_runs": int(noisy),
                 "files": frame["path"].nunique(),
                 "device": ", ".join(sorted(frame["device"].dropna().unique())),
+                **_energy(frame),
             }
         )
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
     return summary.sort_values(["median_epoch_s", "machine"], ignore_index=True)
+
+
+def _energy(frame: pd.DataFrame) -> dict[str, float]:
+    """Median joules per epoch and images per joule of the epochs with energy figures."""
+    joules = frame["epoch_j"].dropna() if "epoch_j" in frame else pd.Series(dtype=float)
+    measured = frame.dropna(subset=["train_j"]) if "train_j" in frame else frame.iloc[0:0]
+    per_joule = measured["images_per_s"] * measured["train_s"] / measured["train_j"]
+    per_joule = per_joule[np.isfinite(per_joule)]
+    return {
+        "median_epoch_j": float(joules.median()) if len(joules) else math.nan,
+        "median_images_per_j": float(per_joule.median()) if len(per_joule) else math.nan,
+    }
+
+
+def energy_columns(summary: pd.DataFrame) -> dict[str, list[str]]:
+    """The table columns of the energy figures, formatted, where any machine of ``summary`` has
+    them; none at all where no machine has (a blank column says nothing)."""
+    if "median_epoch_j" not in summary or summary["median_epoch_j"].isna().all():
+        return {}
+    return {
+        "J/epoch": [_or_dash(v, "{:,.1f} J") for v in summary["median_epoch_j"]],
+        "Images/J": [_or_dash(v, "{:,.2f}") for v in summary["median_images_per_j"]],
+    }
+
+
+def energy_note(results: Results) -> str:
+    """What the report can say of energy: how many machines have counters, or that none has
+    and what a machine needs for them (so the tables have no blank energy column)."""
+    machines = results.epochs["machine"].nunique()
+    with_energy = results.epochs.dropna(subset=["epoch_j"])["machine"].nunique()
+    if not with_energy:
+        return (
+            f"Energy per epoch: not available on any of the {machines} machines yet. It needs "
+            "Apple silicon (IOReport through zeus-apple-silicon), an NVIDIA GPU of the Volta "
+            "generation or newer (NVML), or Linux RAPL counters readable without root; a "
+            "machine without them is recorded as such, never as zero."
+        )
+    return (
+        f"Energy per epoch: {with_energy} of {machines} machines have energy counters; their "
+        "rows show joules per epoch and training images per joule beside the time "
+        "([Methodology](methodology.md#energy) says where each figure comes from)."
+    )
+
+
+def _or_dash(value: float, form: str) -> str:
+    return "not measured" if math.isnan(value) else form.format(value)
 
 
 def default_baseline(machines: Sequence[str], preferred: str | None = None) -> str:
@@ -339,6 +389,7 @@ def training_table(comparison: Comparison, baseline: str) -> pd.DataFrame:
             "Runs": summary["repeats"],
             "Noisy runs": summary["noisy_runs"],
             "Device": summary["device"],
+            **energy_columns(summary),
         }
     )
 

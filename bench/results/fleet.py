@@ -46,6 +46,10 @@ def _scale_run(run: dict[str, Any], factor: float) -> None:
         for key in _TIMES:
             epoch[key] *= factor
         epoch["images_per_s"] /= factor
+        for joules in (epoch.get("energy_j") or {}).values():  # at the same power: J with time
+            for domain, value in joules.items():
+                if value is not None:
+                    joules[domain] = value * factor
     block = run.get("attribution")
     if isinstance(block, dict):
         for part in ("input_only", "compute_only"):

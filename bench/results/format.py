@@ -108,14 +108,20 @@ FORMAT_HISTORY = (
     FormatVersion(
         4,
         "0.4",
-        "MLX beside the Keras backends.",
+        "MLX beside the Keras backends; energy per epoch.",
         (
             (
                 "`software.backend` may be `mlx`: the article's models written in Apple's MLX "
                 "(`bench/worker/mlx_models.py`), trained by its own loop on the same input "
                 "pipelines and timed by the same epoch clock. `software.keras` is then the Keras "
-                "whose ImageDataGenerator or tf.data reader fed it. Nothing else changed: version "
-                "3 files read as they are."
+                "whose ImageDataGenerator or tf.data reader fed it."
+            ),
+            (
+                "Energy, optional: per workload run an `energy` block (each domain's counter, "
+                "`estimate` or `measurement`, the idle power before the run, the counters this "
+                "machine lacks and why), and per epoch `energy_j` (joules per domain over the "
+                "training phase and the whole epoch). Absent where no counter could be read: "
+                "never zero. Version 3 files read as they are, without energy."
             ),
         ),
     ),

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from bench.worker import backends
+from bench.worker.energy import EnergyMeter
 
 
 def _metric(logs: dict[str, Any], name: str) -> float | None:
@@ -51,11 +52,15 @@ class EpochClock:
         train_images: int,
         report: Callable[[dict[str, Any]], None] | None = None,
         now: Callable[[], float] = time.perf_counter,
+        meter: EnergyMeter | None = None,
     ) -> None:
         self.train_images = train_images
         self.report = report
         self.now = now
         """The clock read (tests give their own)."""
+        self.meter = meter if meter is not None and meter.available else None
+        """Energy counters read beside the clock, where the machine has any."""
+        self._energy: list[dict[str, float | None]] = []
         self.epochs: list[dict[str, Any]] = []
         self._epoch_start = 0.0
         self._test_start: float | None = None
@@ -64,10 +69,13 @@ class EpochClock:
     def begin_epoch(self) -> None:
         self._test_start = self._test_end = None
         self._epoch_start = self.now()
+        self._energy = [self.meter.read()] if self.meter else []
 
     def begin_validation(self) -> None:
         """The training steps are done (and waited for): validation starts."""
         self._test_start = self.now()
+        if self.meter:
+            self._energy.append(self.meter.read())
 
     def end_validation(self) -> None:
         """The validation steps are done (and waited for)."""
@@ -77,6 +85,7 @@ class EpochClock:
         """Close epoch ``index`` (from 0; the first is the warm-up) with its metrics (`METRICS`,
         as numbers: reading them has waited for the device)."""
         end = self.now()
+        energy = self._energy_of_epoch(self.meter.read()) if self.meter else None
         train_end = self._test_start if self._test_start is not None else end
         validation_s = (
             self._test_end - self._test_start
@@ -84,7 +93,7 @@ class EpochClock:
             else 0.0
         )
         train_s = train_end - self._epoch_start
-        record = {
+        record: dict[str, Any] = {
             "epoch": index + 1,
             "warmup": index == 0,
             "epoch_s": end - self._epoch_start,
@@ -93,14 +102,28 @@ class EpochClock:
             "images_per_s": self.train_images / train_s,
             **{name: metrics.get(name) for name in METRICS},
         }
+        if energy is not None:
+            record["energy_j"] = energy
         self.epochs.append(record)
         if self.report is not None:
             self.report(record)
         return record
 
+    def _energy_of_epoch(self, end: dict[str, float | None]) -> dict[str, Any]:
+        """Joules per domain of the training phase and of the whole epoch."""
+        assert self.meter is not None
+        start = self._energy[0]
+        train_end = self._energy[1] if len(self._energy) > 1 else end
+        return {
+            "train": self.meter.between(start, train_end),
+            "epoch": self.meter.between(start, end),
+        }
+
 
 def make_epoch_timer(
-    train_images: int, report: Callable[[dict[str, Any]], None] | None = None
+    train_images: int,
+    report: Callable[[dict[str, Any]], None] | None = None,
+    meter: EnergyMeter | None = None,
 ) -> Any:
     """A Keras ``Callback`` (of `bench.worker.backends.keras`) that reads an `EpochClock`;
     its ``.epochs`` are the clock's."""
@@ -108,7 +131,7 @@ def make_epoch_timer(
     class EpochTimer(backends.keras().callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.clock = EpochClock(train_images, report)
+            self.clock = EpochClock(train_images, report, meter=meter)
             self.epochs = self.clock.epochs
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

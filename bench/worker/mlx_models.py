@@ -8,9 +8,8 @@
   (bottom and right) with minus infinity before the 2x2 pooling, as TensorFlow does;
 - ``Flatten`` flattens height, width, channels in that order, as Keras's does;
 - `load_keras_weights` copies a Keras model's weights in (kernels transposed to MLX's
-  output-first layout), and `load_vgg16_base` reads VGG-16's ImageNet weights from the same
-  cached Keras weights file, converted, never downloaded;
-- `keras_initialisation` draws the initial weights as Keras does (Glorot-uniform, zero biases).
+  output-first layout): a run starts from the Keras model's own initial weights, VGG-16's
+  ImageNet base read by Keras from the same cached weights file, never downloaded.
 
 Training follows Keras's ``compile`` of `bench.worker.workloads.compile_model`: categorical
 cross-entropy on the softmax outputs (`categorical_crossentropy`, with Keras's normalisation and
@@ -22,7 +21,6 @@ evaluates the step (``mx.eval``) before it returns, so a clock read after it mea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import mlx.core as mx
@@ -120,53 +118,6 @@ def build(model: str, image_size: int = IMAGE_SIZE) -> CustomCNN | VGG16Transfer
         return VGG16Transfer(image_size)
     msg = f"unknown model {model!r}; choose cnn or vgg16"
     raise ValueError(msg)
-
-
-def keras_initialisation(model: CustomCNN | VGG16Transfer) -> None:
-    """Initialise ``model`` as Keras initialises its layers: Glorot-uniform kernels (fans counted
-    over the receptive field, as Keras counts them) and zero biases, from MLX's seeded generator
-    (``mx.random.seed``): the same distribution as the Keras model's, not the same numbers."""
-    for layer in model.keras_layers():
-        shape = layer.weight.shape  # convolutions OHWI, dense (out, in)
-        receptive = shape[1] * shape[2] if len(shape) == 4 else 1
-        fan_in, fan_out = shape[-1] * receptive, shape[0] * receptive
-        limit = (6 / (fan_in + fan_out)) ** 0.5
-        layer.weight = mx.random.uniform(-limit, limit, shape)
-        layer.bias = mx.zeros(layer.bias.shape)
-
-
-def keras_file_weights(path: str | Path) -> list[Any]:
-    """The weight arrays of a Keras HDF5 weights file (the format of Keras's ImageNet files, such
-    as VGG-16's no-top file), layer by layer in the file's order, kernel before bias: what
-    ``get_weights()`` gives for the model the file was saved from. Read with h5py (a Keras
-    dependency), without building the Keras model."""
-    import h5py
-
-    arrays: list[Any] = []
-    with h5py.File(path, "r") as f:
-        group = f.get("model_weights", f)
-        for name in group.attrs["layer_names"]:
-            layer = group[name.decode() if isinstance(name, bytes) else name]
-            for weight in layer.attrs["weight_names"]:
-                arrays.append(layer[weight.decode() if isinstance(weight, bytes) else weight][()])
-    return arrays
-
-
-def load_vgg16_base(model: VGG16Transfer, path: str | Path) -> None:
-    """Load VGG-16's convolutions from the Keras no-top weights file at ``path``, converted;
-    the head keeps its initialisation, as Keras's ``VGG16(weights=...)`` leaves it."""
-    arrays = keras_file_weights(path)
-    if len(arrays) != 2 * len(model.convs):
-        msg = f"{path}: {len(arrays)} weight arrays, VGG-16's base has {2 * len(model.convs)}"
-        raise ValueError(msg)
-    head = [
-        np.asarray(v)
-        for layer in (model.dense1, model.dense2)
-        for v in (layer.weight.T, layer.bias)
-    ]
-    load_keras_weights(model, [*arrays, *head])
-    for conv in model.convs:
-        conv.freeze()
 
 
 def count(model: nn.Module) -> tuple[int, int]:

@@ -3,8 +3,8 @@ its own on the same input pipelines and timed by the same epoch clock as the Ker
 
 What is the same as on Keras (`bench.worker.training`): the batches (`bench.worker.pipelines`:
 the article's ImageDataGenerator, or tf.data), their order and the epoch's reshuffle; the model's
-layers, parameter counts and initialisation (Glorot-uniform, zero biases; VGG-16's ImageNet
-weights from the same Keras file); Adam with Keras's defaults and update rule; the loss and the
+layers and parameter counts, and its initial weights, which are the Keras model's own for the
+run's seed (VGG-16's ImageNet base read by Keras from the same file); Adam with Keras's defaults and update rule; the loss and the
 article's metric, averaged over an epoch's images as Keras averages them; validation after each
 epoch; `bench.worker.clock.EpochClock` for the readings; the cross-check against the CPU; the
 input-only and compute-only throughputs.
@@ -28,7 +28,8 @@ import mlx.core as mx
 
 from bench.protocol.jobs import TrainingJob
 from bench.text import error_line
-from bench.worker import clock, crosscheck, mlx_models, pipelines, throughputs
+from bench.worker import backends, clock, crosscheck, mlx_models, pipelines, throughputs, workloads
+from bench.worker.energy import EnergyMeter
 from bench.worker.workloads import Workload
 
 CPU = "cpu:0"
@@ -46,14 +47,16 @@ def device_name(found: Any) -> str:
 
 
 def build(
-    workload: Workload, image_size: int, weights: Path | None
+    workload: Workload, image_size: int, weights: Path | None, seed: int
 ) -> mlx_models.CustomCNN | mlx_models.VGG16Transfer:
-    """The workload's MLX model initialised as Keras would (call after ``mx.random.seed``), with
-    VGG-16's ImageNet base from ``weights`` when given; evaluated, so its cost is the build's."""
+    """The workload's MLX model, starting from the Keras model's own initial weights for
+    ``seed`` (Keras on the backend that reads the images: on TensorFlow, the very weights a
+    TensorFlow run of that seed starts from), VGG-16's ImageNet base from ``weights`` when
+    given; evaluated, so its cost is the build's."""
+    backends.seed(seed)
+    start = workloads.build(workload, image_size, weights).get_weights()
     model = mlx_models.build(workload.model, image_size)
-    mlx_models.keras_initialisation(model)
-    if weights is not None and isinstance(model, mlx_models.VGG16Transfer):
-        mlx_models.load_vgg16_base(model, weights)
+    mlx_models.load_keras_weights(model, start)
     mx.eval(model.parameters())
     return model
 
@@ -116,6 +119,7 @@ def run(
     pipeline: pipelines.Pipeline,
     record: dict[str, Any],
     report: Callable[[dict[str, Any]], None],
+    meter: EnergyMeter | None = None,
 ) -> None:
     """Train ``job``'s workload on MLX, filling ``record`` as `bench.worker.training.run_job`
     does on Keras (whose part before the model, the pipeline included, it has already done)."""
@@ -125,8 +129,7 @@ def run(
     if job.crosscheck:
         record["crosscheck"] = _crosscheck(job, workload, weights, pipeline, target)
     with clock.Stopwatch() as sw:
-        mx.random.seed(job.seed)
-        model = build(workload, job.image_size, weights)
+        model = build(workload, job.image_size, weights, job.seed)
     record["build_s"] = sw.seconds
     with clock.Stopwatch() as sw:
         step = mlx_models.TrainStep(model)
@@ -134,7 +137,7 @@ def run(
     record["parameters"], record["trainable_parameters"] = mlx_models.count(model)
     record["optimizer"] = f"{mlx_models.KerasAdam.__module__}.{mlx_models.KerasAdam.__name__}"
     record["device"] = device_name(target)
-    timer = clock.EpochClock(record["train_images"], report)
+    timer = clock.EpochClock(record["train_images"], report, meter=meter)
     try:
         fit(
             step,
@@ -173,8 +176,7 @@ def _crosscheck(
         batches = pipelines.validation_arrays(
             pipeline, crosscheck.CROSSCHECK_STEPS, crosscheck.CROSSCHECK_BATCH
         )
-        mx.random.seed(job.seed)
-        model = build(workload, job.image_size, weights)
+        model = build(workload, job.image_size, weights, job.seed)
         start = model.parameters()  # MLX arrays are immutable: training replaces, never edits
 
         def losses_on(where: Any) -> list[float]:

@@ -21,7 +21,16 @@ from typing import Any
 from bench.protocol import config
 from bench.protocol.jobs import TrainingJob
 from bench.text import error_line
-from bench.worker import backends, clock, crosscheck, introspect, pipelines, throughputs, workloads
+from bench.worker import (
+    backends,
+    clock,
+    crosscheck,
+    energy,
+    introspect,
+    pipelines,
+    throughputs,
+    workloads,
+)
 
 _START = time.perf_counter()
 CUDA_CACHE_MAXSIZE = 4 * 2**30
@@ -68,13 +77,29 @@ def run_job(job: TrainingJob, record: dict[str, Any]) -> None:
     record["framework"].update(backends.info(backend))
     workload = workloads.get(job.workload)
     backends.seed(job.seed)
+    meter = _energy_meter(job, record)
     pipeline = _pipeline(job, workload, record)
-    if backend == "mlx":
-        from bench.worker import mlx_training  # imports MLX: only where it trains
+    try:
+        if backend == "mlx":
+            from bench.worker import mlx_training  # imports MLX: only where it trains
 
-        mlx_training.run(job, workload, pipeline, record, _progress(job.tag))
-        return
-    _train_keras(job, workload, pipeline, record)
+            mlx_training.run(job, workload, pipeline, record, _progress(job.tag), meter)
+        else:
+            _train_keras(job, workload, pipeline, record, meter)
+    finally:
+        record["energy"]["notes"] = list(meter.notes)
+
+
+def _energy_meter(job: TrainingJob, record: dict[str, Any]) -> energy.EnergyMeter:
+    """The machine's energy counters, with the idle power sampled first where there are any;
+    the run's ``energy`` block goes into ``record``."""
+    meter = energy.EnergyMeter.open()
+    idle = meter.idle_watts() if meter.available else None
+    record["energy"] = meter.block(idle, energy.IDLE_SAMPLE_S)
+    if meter.available:
+        domains = ", ".join(f"{d} ({v['source']})" for d, v in record["energy"]["domains"].items())
+        print(f"  {job.tag}: energy counters: {domains}", file=sys.stderr, flush=True)
+    return meter
 
 
 def _pipeline(
@@ -112,6 +137,7 @@ def _train_keras(
     workload: workloads.Workload,
     pipeline: pipelines.Pipeline,
     record: dict[str, Any],
+    meter: energy.EnergyMeter,
 ) -> None:
     """Build, compile and ``fit`` the Keras model of ``workload``, filling ``record``."""
     backend = job.backend
@@ -135,7 +161,7 @@ def _train_keras(
     record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
     record["device"] = backends.variable_device(backend, model.trainable_weights[0])
 
-    timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag))
+    timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag), meter)
     fit_kwargs: dict[str, Any] = {}
     if workers > 1 and pipeline.name == "legacy" and record["framework"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
