@@ -162,7 +162,7 @@ def open_nvml(importer: Callable[[str], Any] = importlib.import_module) -> Count
         for handle in handles:
             nvml.nvmlDeviceGetTotalEnergyConsumption(handle)  # NotSupported before Volta
     except nvml.NVMLError as exc:
-        msg = f"NVML: {str(exc)[:120] or type(exc).__name__}"
+        msg = str(exc)[:120] or f"NVML failed ({type(exc).__name__})"
         raise Unavailable(msg) from None
     return NvmlCounter(nvml, handles)
 
