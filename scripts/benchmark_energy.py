@@ -4,9 +4,9 @@ The epoch clock reads every counter three times an epoch (its start, validation'
 end) and works out two intervals. This times those three reads and two intervals against a
 fake RAPL tree of two packages and two DRAM zones in a temporary folder (files read as the kernel's
 would be, one open and read per zone), a fake NVML of 8 GPUs and a fake Apple monitor, all at once
-(more than any one machine has), and prints the cost per epoch beside a quick-profile CNN epoch
-of this machine (the median measured epoch of the newest quick CNN file in results/, or
-``--epoch-s``).
+(more than any one machine has), and prints the cost per epoch beside the shortest quick-profile
+CNN epoch in results/ (the smallest median measured epoch of any quick CNN run: the worst case),
+or ``--epoch-s``.
 
     python scripts/benchmark_energy.py [--rounds 20000] [--epoch-s 5.0]
 """
@@ -69,8 +69,8 @@ def _quick_cnn_epoch_s() -> tuple[float, str] | None:
                 found.append((document["started_at"], model.epoch_seconds(run), str(file)))
     if not found:
         return None
-    _, seconds, name = max(found)
-    return statistics.median(seconds), name
+    seconds, name = min((statistics.median(s), name) for _, s, name in found)
+    return seconds, name
 
 
 def _epochs(timer: clock.EpochClock, rounds: int) -> float:
