@@ -162,7 +162,7 @@ def test_nvml_per_gpu_and_a_reset_is_not_measured() -> None:
 
 
 def test_nvml_before_volta_or_missing_is_unavailable() -> None:
-    with pytest.raises(energy.Unavailable, match="^Not Supported$"):
+    with pytest.raises(energy.Unavailable, match=r"^Not Supported$"):
         energy.open_nvml(importer_of({"pynvml": FakeNvml(supported=False)}))
     with pytest.raises(energy.Unavailable, match="nvidia-ml-py is not installed"):
         energy.open_nvml(importer_of({}))
