@@ -409,6 +409,39 @@ def test_no_conditions_where_pmset_does_not_exist(
     assert all("conditions" not in run for run in results.load(path)["workloads"])
 
 
+def test_a_folder_of_other_hardware_gets_a_slug_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second host that names its CPU as the first does (a cloud VM of another generation)
+    writes to ``slug-2``, saying why, instead of a folder validate would refuse; with the slug
+    given by hand it is refused before any work."""
+    from bench.harness.machine import capture
+
+    monkeypatch.setattr(runner, "run_worker", _fake_record)
+    first, _ = runner.run(_config(tmp_path), say=lambda _: None)
+    assert first is not None
+    real = capture.capture_machine
+
+    def other_host(**kwargs: Any) -> dict[str, Any]:
+        machine = real(**kwargs)
+        machine["cpu"]["physical_cores"] = (machine["cpu"].get("physical_cores") or 1) + 64
+        return machine
+
+    monkeypatch.setattr(capture, "capture_machine", other_host)
+    said: list[str] = []
+    second, _ = runner.run(_config(tmp_path), say=said.append)
+    assert second is not None
+    assert second.parent.name == f"{first.parent.name}-2"
+    assert any(f"holds another kind of machine ({first.name}: cores" in line for line in said)
+    report = results.check_tree(tmp_path / "results")
+    assert not [p for p in report.problems if "other hardware" in p.message]
+    third, _ = runner.run(_config(tmp_path), say=lambda _: None)  # the same host again
+    assert third is not None
+    assert third.parent == second.parent
+    with pytest.raises(UserError, match="choose another --machine-slug"):
+        runner.run(_config(tmp_path, slug=first.parent.name), say=lambda _: None)
+
+
 def _start_bench(work: Path, *args: str) -> subprocess.Popen[str]:
     """``python -m bench`` in its own process group, as a terminal (or nox) starts it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(work))

@@ -170,6 +170,20 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
     started_at = results.utc_iso()
     machine = capture.capture_machine(slug=config.slug, label=config.label)
+    differs = results.folder_holds_other_hardware(config.output, machine["slug"], machine)
+    if differs is not None:
+        if config.slug is not None:
+            msg = (
+                f"{config.output}/{machine['slug']}/ holds another kind of machine ({differs}), "
+                "so validate would refuse this result there; choose another --machine-slug"
+            )
+            raise UserError(msg)
+        found = results.slug_for(config.output, machine["slug"], machine)
+        say(
+            f"{config.output}/{machine['slug']}/ holds another kind of machine ({differs}): "
+            f"this one's results go to {found}/"
+        )
+        machine["slug"] = found
     results.check_destination(config.output, machine["slug"])
     say(f"Machine: {machine['slug']}" + (f" ({machine['label']})" if machine.get("label") else ""))
     chosen = None

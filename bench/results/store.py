@@ -19,7 +19,8 @@ import jsonschema
 
 from bench import files
 from bench.errors import UserError
-from bench.results.format import ResultsError, schema, validate
+from bench.results import model
+from bench.results.format import ResultsError, load, schema, validate
 from bench.text import printable
 
 
@@ -113,6 +114,35 @@ def check_destination(results_dir: str | os.PathLike[str], slug: str) -> Path:
         "fix it or choose another folder with --output"
     )
     raise UserError(msg)
+
+
+def folder_holds_other_hardware(
+    results_dir: str | os.PathLike[str], slug: str, machine: Mapping[str, Any]
+) -> str | None:
+    """How the machine the folder ``<results_dir>/<slug>/`` already holds differs from
+    ``machine`` (`bench.results.model.hardware_differences` against its first file, the one
+    ``validate`` compares every other file of the folder with), or None: the folder is new,
+    holds no readable file, or holds this kind of machine."""
+    folder = Path(results_dir) / slug
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            first = load(path)
+        except (ResultsError, OSError):
+            continue
+        differs = model.hardware_differences(first["machine"], machine)
+        return f"{path.name}: {'; '.join(differs)}" if differs else None
+    return None
+
+
+def slug_for(results_dir: str | os.PathLike[str], slug: str, machine: Mapping[str, Any]) -> str:
+    """``slug``, or where its folder holds another kind of machine (a VM that reports the same
+    CPU name on another host), the first ``slug-2``, ``slug-3``... whose folder is new or holds
+    this kind: a result that `validate` would refuse in its folder is never written there."""
+    candidate, n = slug, 1
+    while folder_holds_other_hardware(results_dir, candidate, machine) is not None:
+        n += 1
+        candidate = f"{slug[: 62 - len(str(n))]}-{n}"
+    return candidate
 
 
 def _stamp_of(data: Mapping[str, Any]) -> str:
