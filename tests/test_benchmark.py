@@ -160,7 +160,7 @@ def test_mlx_without_a_keras_to_read_its_images_is_refused(
 ) -> None:
     """MLX reads its batches through Keras's pipelines, which need TensorFlow, PyTorch or JAX:
     with none of them the run is refused in one line that names the session to use."""
-    monkeypatch.setattr(config, "_findable", lambda module: module == "mlx")
+    monkeypatch.setattr(config, "installed", lambda backend: backend == "mlx")
     status, stderr = bench("--backend", "mlx", "--skip-probes")
     assert status == 2
     assert stderr.strip().endswith("run `nox -s bench-mlx`, which installs TensorFlow")

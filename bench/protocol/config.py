@@ -142,7 +142,7 @@ def refusal(backend: str) -> str | None:
     """Why a run on ``backend`` cannot start here (its framework is missing, or for MLX the
     Keras backend that reads its images), in one line."""
     if installed(backend):
-        if backend == "mlx" and not any(_findable(b) for b in KERAS_BACKENDS):
+        if backend == "mlx" and not any(installed(b) for b in KERAS_BACKENDS):
             return (
                 "the mlx backend reads its images through Keras, which needs TensorFlow, "
                 "PyTorch or JAX beside MLX; run `nox -s bench-mlx`, which installs TensorFlow"
