@@ -151,19 +151,14 @@ def run(
         record["peak_rss_bytes"] = clock.peak_rss_bytes()
     record["status"] = "ok"
     if job.attribution:
-        print(f"  {job.tag}: timing input only and compute only ...",
-              file=sys.stderr, flush=True)  # fmt: skip
-        try:
-            record["attribution"] = throughputs.measure(
-                step,
-                pipelines.batches(pipeline),
-                pipeline.steps_per_epoch,
-                job.epochs,
-                convert=mlx_models.arrays,
-            )
-        except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
-            traceback.print_exc(file=sys.stderr)
-            record["attribution"] = {"error": error_line(exc)}
+        record["attribution"] = throughputs.measure_run(
+            job.tag,
+            step,
+            pipelines.batches(pipeline),
+            pipeline.steps_per_epoch,
+            job.epochs,
+            convert=mlx_models.arrays,
+        )
 
 
 def _crosscheck(

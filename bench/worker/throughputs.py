@@ -21,11 +21,14 @@ The verdicts over the three (input wait share, input- or compute-bound) are
 
 from __future__ import annotations
 
+import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.protocol.config import THROUGHPUT_MAX_STEPS
+from bench.text import error_line
 from bench.worker import backends
 
 WARMUP_STEPS = 1
@@ -131,3 +134,28 @@ def measure(
         "compute_only": compute_only,
         "elapsed_s": time.perf_counter() - started,
     }
+
+
+def measure_run(
+    tag: str,
+    model: Any,
+    batches: Iterator[Any],
+    steps_per_epoch: int,
+    epochs: int,
+    convert: Callable[[tuple[Any, Any]], tuple[Any, Any]] = keras_tensors,
+) -> dict[str, Any]:
+    """`measure` for the run ``tag``, with its progress lines; where it fails, an ``error`` block
+    instead (the training run stands; the block says why this part is missing)."""
+    print(f"  {tag}: timing input only and compute only ...", file=sys.stderr, flush=True)
+    try:
+        block = measure(model, batches, steps_per_epoch, epochs, convert=convert)
+    except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
+        traceback.print_exc(file=sys.stderr)
+        return {"error": error_line(exc)}
+    print(
+        f"  {tag}: input only {block['input_only']['images_per_s']:.1f} img/s, compute only "
+        f"{block['compute_only']['images_per_s']:.1f} img/s ({block['elapsed_s']:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return block

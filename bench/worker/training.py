@@ -185,24 +185,9 @@ def _train_keras(
     record["status"] = "ok"
     if job.attribution:
         # After the epochs, so the seeded training is the same with or without it.
-        print(f"  {job.tag}: timing input only and compute only ...",
-              file=sys.stderr, flush=True)  # fmt: skip
-        try:
-            record["attribution"] = throughputs.measure(
-                model, pipelines.batches(pipeline), pipeline.steps_per_epoch, job.epochs
-            )
-        except Exception as exc:  # noqa: BLE001 (the training run stands; say why this is missing)
-            traceback.print_exc(file=sys.stderr)
-            record["attribution"] = {"error": error_line(exc)}
-        else:
-            a = record["attribution"]
-            print(
-                f"  {job.tag}: input only "
-                f"{a['input_only']['images_per_s']:.1f} img/s, compute only "
-                f"{a['compute_only']['images_per_s']:.1f} img/s ({a['elapsed_s']:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+        record["attribution"] = throughputs.measure_run(
+            job.tag, model, pipelines.batches(pipeline), pipeline.steps_per_epoch, job.epochs
+        )
 
 
 def _crosscheck(
