@@ -138,11 +138,17 @@ def tensorflow_installed() -> bool:
     return _findable("tensorflow")
 
 
+def reader_backend() -> str | None:
+    """The Keras backend that reads the images of an MLX run: the first of `KERAS_BACKENDS`
+    installed (TensorFlow in every bench session, which the tf.data pipelines need anyway)."""
+    return next((b for b in KERAS_BACKENDS if installed(b)), None)
+
+
 def refusal(backend: str) -> str | None:
     """Why a run on ``backend`` cannot start here (its framework is missing, or for MLX the
     Keras backend that reads its images), in one line."""
     if installed(backend):
-        if backend == "mlx" and not any(installed(b) for b in KERAS_BACKENDS):
+        if backend == "mlx" and reader_backend() is None:
             return (
                 "the mlx backend reads its images through Keras, which needs TensorFlow, "
                 "PyTorch or JAX beside MLX; run `nox -s bench-mlx`, which installs TensorFlow"

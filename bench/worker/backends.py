@@ -5,7 +5,7 @@ The four workloads are one Keras model definition; the backend decides which fra
 MLX has no released Keras backend: its models are written in MLX (`bench.worker.mlx_models`) and
 trained by `bench.worker.mlx_training`, and Keras only reads the images for it (the article's
 ImageDataGenerator, or tf.data), on the first of TensorFlow, PyTorch and JAX that is installed
-(`reader_backend`). Keras reads ``KERAS_BACKEND`` once, when it is first imported, so `select`
+(`bench.protocol.config.reader_backend`). Keras reads ``KERAS_BACKEND`` once, when it is first imported, so `select`
 must run before any ``import keras`` in the process (the training and probe workers call it first
 thing).
 
@@ -25,31 +25,24 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.errors import UserError
-from bench.protocol.config import KERAS_BACKENDS, check
+from bench.protocol import config
+from bench.protocol.config import check
 from bench.results import model
 
 MODULES = {"mlx": "mlx.core"}
 """The module each framework is imported as, where it is not the backend's own name."""
 
 
-def reader_backend() -> str:
-    """The Keras backend that reads the images of an MLX run: the first of `KERAS_BACKENDS` that
-    is installed (TensorFlow in every bench session, which the tf.data pipelines need anyway)."""
-    for backend in KERAS_BACKENDS:
-        if importlib.util.find_spec(backend) is not None:
-            return backend
-    msg = (
-        "the mlx backend reads its images through Keras, which needs TensorFlow, PyTorch or JAX "
-        "beside MLX; run `nox -s bench-mlx`, which installs TensorFlow"
-    )
-    raise UserError(msg)
-
-
 def select(backend: str) -> None:
-    """Make Keras use ``backend`` (for MLX, `reader_backend`): call before the first
-    ``import keras`` of the process."""
+    """Make Keras use ``backend`` (for MLX, `bench.protocol.config.reader_backend`): call before
+    the first ``import keras`` of the process."""
     check(backend)
-    os.environ["KERAS_BACKEND"] = reader_backend() if backend == "mlx" else backend
+    if backend == "mlx":
+        reader = config.reader_backend()
+        if reader is None:
+            raise UserError(config.refusal(backend) or "no Keras backend to read the images")
+        backend = reader
+    os.environ["KERAS_BACKEND"] = backend
 
 
 def legacy_keras() -> bool:
