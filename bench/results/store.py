@@ -135,14 +135,16 @@ def folder_holds_other_hardware(
 
 
 def slug_for(results_dir: str | os.PathLike[str], slug: str, machine: Mapping[str, Any]) -> str:
-    """``slug``, or where its folder holds another kind of machine (a VM that reports the same
-    CPU name on another host), the first ``slug-2``, ``slug-3``... whose folder is new or holds
-    this kind: a result that `validate` would refuse in its folder is never written there."""
-    candidate, n = slug, 1
-    while folder_holds_other_hardware(results_dir, candidate, machine) is not None:
-        n += 1
+    """For a machine whose ``slug`` folder holds another kind of machine (a VM that reports the
+    same CPU name on another host, `folder_holds_other_hardware`): the first ``slug-2``,
+    ``slug-3``... whose folder is new or holds this kind, so a result that `validate` would
+    refuse in its folder is never written there."""
+    n = 2
+    while True:
         candidate = f"{slug[: 62 - len(str(n))]}-{n}"
-    return candidate
+        if folder_holds_other_hardware(results_dir, candidate, machine) is None:
+            return candidate
+        n += 1
 
 
 def _stamp_of(data: Mapping[str, Any]) -> str:
