@@ -104,10 +104,12 @@ def summary_lines(runs: Iterable[Mapping[str, Any]]) -> list[str]:
     """The run summary's energy lines: one per run with figures, or one saying why none."""
     runs = list(runs)
     lines = []
+    sources = set()
     for run in runs:
         found = of_run(run)
         if found is None:
             continue
+        sources.add(found.sources)
         per_image = (
             f", {found.images_per_joule:.2f} images/J" if found.images_per_joule is not None else ""
         )
@@ -117,7 +119,6 @@ def summary_lines(runs: Iterable[Mapping[str, Any]]) -> list[str]:
             f"{per_image}, {found.watts:.1f} W{idle}"
         )
     if lines:
-        sources = {describe_sources(r["energy"]) for r in runs if of_run(r) is not None}
         return [f"Energy per epoch ({'; '.join(sorted(sources))}):", *lines]
     reason = why_not(runs)
     return [f"Energy: {reason}"] if reason else []

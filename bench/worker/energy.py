@@ -128,13 +128,19 @@ class RaplCounter:
 Opener = Callable[[], Counter]
 
 
+def _library(importer: Callable[[str], Any], module: str, missing: str) -> Any:
+    """The optional library ``module``; `Unavailable` saying ``missing`` where it is not installed."""
+    try:
+        return importer(module)
+    except ImportError:
+        raise Unavailable(missing) from None
+
+
 def open_apple(importer: Callable[[str], Any] = importlib.import_module) -> Counter:
     """The Apple silicon counter; raises `Unavailable` saying why not."""
-    try:
-        module = importer("zeus_apple_silicon")
-    except ImportError:
-        msg = "zeus-apple-silicon is not installed (Apple silicon only)"
-        raise Unavailable(msg) from None
+    module = _library(
+        importer, "zeus_apple_silicon", "zeus-apple-silicon is not installed (Apple silicon only)"
+    )
     try:
         counter = AppleCounter(module.AppleEnergyMonitor())
     except Exception as exc:  # noqa: BLE001 (IOReport refused: say so)
@@ -148,11 +154,7 @@ def open_apple(importer: Callable[[str], Any] = importlib.import_module) -> Coun
 
 def open_nvml(importer: Callable[[str], Any] = importlib.import_module) -> Counter:
     """The NVIDIA counter; raises `Unavailable` saying why not."""
-    try:
-        nvml = importer("pynvml")
-    except ImportError:
-        msg = "nvidia-ml-py is not installed"
-        raise Unavailable(msg) from None
+    nvml = _library(importer, "pynvml", "nvidia-ml-py is not installed")
     try:
         nvml.nvmlInit()
         handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(nvml.nvmlDeviceGetCount())]
