@@ -161,6 +161,21 @@ def test_nvml_per_gpu_and_a_reset_is_not_measured() -> None:
     assert meter.notes == ["gpu1: the counter went backwards (reset); not measured"]
 
 
+def test_every_domain_a_counter_can_name_is_one_the_format_lists(tmp_path: Path) -> None:
+    """Ten GPUs and six sockets give the first 8 and 4: a big machine's file stays valid."""
+    nvml = FakeNvml()
+    nvml.mj = list(range(10))
+    named = set(energy.open_nvml(importer_of({"pynvml": nvml})).domains)
+    assert named == {f"gpu{i}" for i in range(8)}
+    zones = {f"intel-rapl:{i}": ("package-x", 1, 10) for i in range(6)}
+    zones |= {f"intel-rapl:{i}:2": ("dram", 1, 10) for i in range(6)}
+    named |= set(energy.open_rapl(powercap(tmp_path, zones)).domains)
+    named |= set(energy.APPLE_FIELDS)
+    listed = set(results.schema()["$defs"]["joules_by_domain"]["properties"])
+    assert named <= listed
+    assert {f"package-{i}" for i in range(4)} | {f"dram-{i}" for i in range(4)} <= named
+
+
 def test_nvml_before_volta_or_missing_is_unavailable() -> None:
     with pytest.raises(energy.Unavailable, match=r"^Not Supported$"):
         energy.open_nvml(importer_of({"pynvml": FakeNvml(supported=False)}))

@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 POWERCAP = Path("/sys/class/powercap")
+MAX_GPUS = 8
+"""NVIDIA GPUs measured at most (``gpu0`` to ``gpu7``: the domains the results format lists)."""
+MAX_SOCKETS = 4
+"""CPU sockets measured at most (``package-0`` to ``package-3``, ``dram-0`` to ``dram-3``)."""
 IDLE_SAMPLE_S = 1.0
 """How long the idle power is sampled before a run's first epoch, where a counter exists."""
 
@@ -157,7 +161,8 @@ def open_nvml(importer: Callable[[str], Any] = importlib.import_module) -> Count
     nvml = _library(importer, "pynvml", "nvidia-ml-py is not installed")
     try:
         nvml.nvmlInit()
-        handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(nvml.nvmlDeviceGetCount())]
+        count = min(nvml.nvmlDeviceGetCount(), MAX_GPUS)
+        handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
         if not handles:
             msg = "NVML lists no GPU"
             raise Unavailable(msg)
@@ -182,10 +187,14 @@ def open_rapl(root: Path = POWERCAP, read: Callable[[Path], str] = _read_text) -
             name = (folder / "name").read_text().strip()
         except OSError:
             continue
-        if name.startswith("package") or name == "dram":
-            # A second socket's DRAM zone gets its package's number.
-            key = name if name.startswith("package") else f"dram-{folder.name.split(':')[1]}"
-            zones[key] = folder
+        socket = folder.name.split(":")[1]
+        if not socket.isdigit() or int(socket) >= MAX_SOCKETS:
+            continue
+        # Named by socket (the zone folder's number), as the results format lists them.
+        if name.startswith("package"):
+            zones[f"package-{socket}"] = folder
+        elif name == "dram":
+            zones[f"dram-{socket}"] = folder
     if not zones:
         msg = f"no RAPL package zone under {root}"
         raise Unavailable(msg)
