@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -21,6 +22,10 @@ settings.register_profile("suite", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
+HAS_MLX = importlib.util.find_spec("mlx") is not None
+NO_MLX = "MLX is not installed (its wheels need macOS 14+ on Apple silicon, or Linux glibc 2.35+)"
+"""Why the MLX tests are skipped where they are."""
+
 SLOW_FIXTURES = frozenset({"smoke_run", "jax_smoke"})
 """Fixtures that train real models: a test that uses one belongs to the slow tier."""
 
@@ -37,6 +42,17 @@ def _isolated_keras_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keras writes ~/.keras on import and deletes a wrong weights file: keep it in a temp folder."""
     os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras-home"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def run_compare(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bench compare ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "compare", *args],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def run_bench(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_bench
+from conftest import HAS_MLX, NO_MLX, ROOT, run_bench, run_compare
 
 from bench import results
 from bench.commands.benchmark import config_from_args
@@ -36,8 +36,6 @@ pytestmark = pytest.mark.slow
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 NO_TORCH = "PyTorch is not installed (the suite installs it from BENCHBOOK_TORCH_WHEEL only)"
-HAS_MLX = importlib.util.find_spec("mlx") is not None
-NO_MLX = "MLX is not installed (its wheels need macOS 14+ on Apple silicon, or Linux glibc 2.35+)"
 
 # The article's parameter counts at the smoke profile's 64 px (the article's 224 px counts are
 # checked in test_workloads.py on TensorFlow).
@@ -240,15 +238,11 @@ def test_runs_of_two_backends_are_not_compared_unless_forced(
     names the backend; --force compares them and marks the difference."""
     assert jax_smoke["files"]
     assert smoke_run["files"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "bench", "compare", str(smoke_run["files"][0]),
-            str(jax_smoke["files"][0])]  # fmt: skip
-    refused = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    files = (str(smoke_run["files"][0]), str(jax_smoke["files"][0]))
+    refused = run_compare(*files)
     assert refused.returncode != 0
     assert "backend TensorFlow vs JAX" in refused.stdout + refused.stderr
-    forced = subprocess.run(
-        [*args, "--force"], env=env, capture_output=True, text=True, check=False
-    )
+    forced = run_compare(*files, "--force")
     assert forced.returncode == 0, forced.stderr
     assert "backend TensorFlow vs JAX" in forced.stdout
 

@@ -7,21 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import HAS_MLX, NO_MLX
 
 from bench.worker import workloads
 
 # The slow tier: these build the Keras models on TensorFlow beside their MLX twins.
-pytestmark = pytest.mark.slow
-
-NO_MLX = (
-    "MLX is not installed (its wheels need macOS 14+ on Apple silicon, or Linux with glibc 2.35+)"
-)
-
-
-@pytest.fixture(autouse=True)
-def _mlx() -> None:
-    """Skip, saying why, where MLX has no wheel."""
-    pytest.importorskip("mlx.core", reason=NO_MLX)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_MLX, reason=NO_MLX)]
 
 
 TOLERANCE = 1e-2

@@ -5,32 +5,20 @@ that validate, compare and the report read like any other backend's."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_bench
+from conftest import HAS_MLX, NO_MLX, run_bench, run_compare
 
 from bench import results
 from bench.results import model
 from bench.worker import clock, workloads
 
 # The slow tier: these train on MLX, and build Keras models beside their MLX twins.
-pytestmark = pytest.mark.slow
-
-NO_MLX = (
-    "MLX is not installed (its wheels need macOS 14+ on Apple silicon, or Linux with glibc 2.35+)"
-)
-
-
-@pytest.fixture(autouse=True)
-def _mlx() -> None:
-    """Skip, saying why, where MLX has no wheel."""
-    pytest.importorskip("mlx.core", reason=NO_MLX)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not HAS_MLX, reason=NO_MLX)]
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +77,11 @@ def test_compare_refuses_mlx_against_tensorflow_unless_forced(
 ) -> None:
     """An MLX and a TensorFlow file of one machine share no setting: compare says so by
     backend, and --force compares them."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "bench", "compare", str(smoke_run["files"][0]),
-            str(mlx_smoke["files"][0])]  # fmt: skip
-    refused = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    files = (str(smoke_run["files"][0]), str(mlx_smoke["files"][0]))
+    refused = run_compare(*files)
     assert refused.returncode != 0
     assert "backend TensorFlow vs MLX" in refused.stdout + refused.stderr
-    forced = subprocess.run(
-        [*args, "--force"], env=env, capture_output=True, text=True, check=False
-    )
+    forced = run_compare(*files, "--force")
     assert forced.returncode == 0, forced.stderr
     assert "cnn" in forced.stdout
 
