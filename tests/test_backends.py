@@ -282,7 +282,8 @@ def test_the_probes_run_on_the_backend(backend: str, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)
 def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
-    """`--backend torch` trains the CNN on PyTorch's CPU device and records it."""
+    """`--backend torch` trains the CNN on PyTorch's CPU device, records it, and its cross-check
+    trains on the CPU (a weight placed on "cpu:0" was a copy without gradients)."""
     proc = run_bench(
         "--backend", "torch", "--profile", "smoke", "--skip-probes", "--workload", "cnn",
         "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"),
@@ -296,6 +297,9 @@ def test_the_smoke_profile_runs_on_torch(tmp_path: Path) -> None:
     assert run["status"] == "ok", run["error"]
     assert run["device"] == "cpu"
     assert (run["parameters"], run["trainable_parameters"]) == SMOKE_PARAMETERS["cnn"]
+    assert run["crosscheck"].get("error") is None, run["crosscheck"]
+    assert run["crosscheck"]["reference"] == "cpu"
+    assert run["crosscheck"]["max_relative_difference"] <= run["crosscheck"]["tolerance"]
 
 
 def test_carried_wheels_are_the_few_a_gpu_server_lacks() -> None:

@@ -14,7 +14,7 @@ from bench.harness import summary
 from bench.harness.machine import darwin, nvidia
 from bench.protocol import config
 from bench.readers import verdicts
-from bench.worker import crosscheck, workloads
+from bench.worker import backends, crosscheck, workloads
 
 # The slow tier: the cross-check trains real models.
 pytestmark = pytest.mark.slow
@@ -186,6 +186,21 @@ def test_crosscheck_passes_cpu_against_cpu_and_catches_a_faulty_device() -> None
     verdict = verdicts.crosscheck_verdict(faulty)
     assert verdict["status"] == "diverges"
     assert "not trustworthy" in verdict["reason"]
+
+
+def test_the_device_model_starts_from_the_reference_models_weights() -> None:
+    """One seed draws different weights on PyTorch's CPU and CUDA generators: the device's model
+    takes the reference's initial weights, so a build that draws anew each call still agrees."""
+    draws = iter(range(1, 3))
+
+    def build_unseeded() -> Any:
+        keras = backends.keras()
+        keras.utils.set_random_seed(next(draws))
+        return _build()
+
+    block = crosscheck.measure_crosscheck(build_unseeded, _batches(), "/CPU:0")
+    assert block["device_losses"] == block["reference_losses"]
+    assert block["max_relative_difference"] == 0.0
 
 
 def test_a_non_finite_loss_on_the_device_diverges() -> None:

@@ -154,8 +154,14 @@ def accelerator(backend: str) -> str | None:
 
 
 def cpu_device(backend: str) -> str:
-    """The name `scope` takes for the CPU."""
-    return "/CPU:0" if backend == "tensorflow" else "cpu:0"
+    """The name `scope` takes for the CPU.
+
+    PyTorch's is ``cpu``, not ``cpu:0``: its CPU tensors report the device ``cpu``, so under
+    ``keras.device("cpu:0")`` Keras copies every new weight to "another" device and trains a
+    copy with no gradient ("No gradients provided for any variable")."""
+    if backend == "tensorflow":
+        return "/CPU:0"
+    return "cpu" if backend == "torch" else "cpu:0"
 
 
 @contextlib.contextmanager

@@ -51,7 +51,9 @@ def measure_crosscheck(
     """Train a fresh model from ``seed`` on ``batches`` on ``reference`` (the CPU by default) and
     on ``device``, both names of `bench.worker.backends.scope` on ``backend``.
 
-    ``build`` makes and compiles the model (called once per device, after seeding). ``perturb``
+    ``build`` makes and compiles the model (called once per device, after seeding). The model on
+    ``device`` then takes the reference model's initial weights: one seed draws different numbers
+    on PyTorch's CPU and CUDA generators, and the check compares training, not the draw. ``perturb``
     (tests only) changes the inputs on ``device``: an injected fault the check must catch. Returns
     the ``crosscheck`` block of a workload run.
     """
@@ -60,18 +62,23 @@ def measure_crosscheck(
     reference = backends.cpu_device(backend) if reference is None else reference
     started = time.perf_counter()
 
-    def losses_on(where: str, change: Callable[[Any], Any] | None) -> list[float]:
+    def losses_on(
+        where: str, change: Callable[[Any], Any] | None, start: list[Any] | None
+    ) -> tuple[list[float], list[Any]]:
         with backends.scope(backend, where):
             backends.seed(seed)
             model = build()
+            if start is not None:
+                model.set_weights(start)
+            initial = model.get_weights()
             out = []
             for x, y in batches:
                 inputs = change(x) if change else x
                 out.append(float(model.train_on_batch(inputs, y, return_dict=True)["loss"]))
-        return out
+        return out, initial
 
-    expected = losses_on(reference, None)
-    found = losses_on(device, perturb)
+    expected, initial = losses_on(reference, None, None)
+    found, _ = losses_on(device, perturb, initial)
     return crosscheck_block(device, reference, batches, expected, found, started)
 
 
