@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
-from documents import LAPTOP_A, committed_results, git, read, write
+from documents import LAPTOP_A, committed_results, git, on_jax, read, write
 
 from bench import results
 from bench.commands import share as share_command
@@ -287,6 +287,22 @@ def test_a_smoke_run_made_by_the_harness_shares_as_a_dry_run(
     assert "(1 measured epoch: no interval)" in proc.stdout
     assert proc.stdout.startswith("Note: smoke-profile runs check that everything works")
     assert "No other machine in results/ has runs comparable" in proc.stdout
+
+
+def test_the_summary_has_a_line_per_setting_and_names_each_files_framework() -> None:
+    """A contributor who shares a TensorFlow run and a JAX run sees both, each run line naming
+    what it trained on (not "TensorFlow None" for JAX)."""
+    data = results.load(LAPTOP_A)
+    jax = on_jax(data, 2.0)
+    base = PurePosixPath("results", "fixture-laptop-a")
+    shared = {base / LAPTOP_A.name: data, base / "20990101T000000Z.json": jax}
+    summary = contribution.summarise(shared, shared)
+    assert any(r.endswith(", TensorFlow 2.18.1") for r in summary.runs)
+    assert any(r.endswith(", JAX 0.10.2") for r in summary.runs)
+    cnn = [line for line in summary.workloads if line.startswith("cnn: ")]
+    assert len(cnn) == 2
+    assert sum("TensorFlow 2.18.1 backend" in line for line in cnn) == 1
+    assert sum("JAX 0.10.2 backend" in line for line in cnn) == 1
 
 
 def test_the_description_escapes_what_a_file_says(tmp_path: Path) -> None:

@@ -49,13 +49,21 @@ class Summary:
         return f"Results: {printable(self.slug, 80)}{label}, {count} file{'s' if count > 1 else ''}"
 
 
-def _workload_line(side: comparison.Side, workload: str) -> str:
+def _workload_lines(side: comparison.Side, workload: str) -> list[str]:
+    """One line per setting ``workload`` ran at (a backend, a profile), failures on the first."""
     runs = [r for r in side.runs if r.setting[0] == workload]
     usable = [r for r in runs if r.usable]
     failed = len(runs) - len(usable)
     if not usable:
-        return f"{workload}: no finished run ({failed} failed)"
-    setting = usable[0].setting
+        return [f"{workload}: no finished run ({failed} failed)"]
+    settings = list(dict.fromkeys(r.setting for r in usable))
+    return [
+        _setting_line(side, workload, setting, failed if i == 0 else 0)
+        for i, setting in enumerate(settings)
+    ]
+
+
+def _setting_line(side: comparison.Side, workload: str, setting: model.Setting, failed: int) -> str:
     chosen = side.usable(setting)
     interval = stats.median_interval([r.measured.tolist() for r in chosen])
     epochs = sum(r.measured.size for r in chosen)
@@ -119,7 +127,7 @@ def summarise(
     new = comparison.Side("B", Path(str(files[0].parent)), own)
     runs = [
         f"{path.name}: {d['config']['profile']} profile, {len(d['workloads'])} workload run(s), "
-        f"status {d['status']}, {d['dataset']['kind']} data, TensorFlow {d['software']['tensorflow']}"
+        f"status {d['status']}, {d['dataset']['kind']} data, {model.framework(d)}"
         for path, d in own
     ]
     folders: dict[str, list[tuple[Path, results.Result]]] = {}
@@ -153,7 +161,7 @@ def summarise(
         slug=slug,
         label=latest["machine"].get("label"),
         files=files,
-        workloads=[_workload_line(new, w) for w in new.workloads()],
+        workloads=[line for w in new.workloads() for line in _workload_lines(new, w)],
         runs=runs,
         closest=closest_name,
         comparison=against,

@@ -140,10 +140,7 @@ class Side:
 
         machine = values(lambda d: d["machine"]["slug"])
         label = values(lambda d: d["machine"].get("label"))
-        software = (
-            f"TensorFlow {values(lambda d: d['software']['tensorflow'])}, "
-            f"Keras {values(lambda d: d['software']['keras'])}"
-        )
+        software = f"{values(model.framework)}, Keras {values(lambda d: d['software']['keras'])}"
         metal = values(lambda d: d["software"]["tensorflow_metal"])
         if metal != "?":
             software += f", tensorflow-metal {metal}"

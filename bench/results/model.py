@@ -84,6 +84,14 @@ def backend_title(backend: Any) -> str:
     return BACKEND_TITLES.get(str(backend), str(backend))
 
 
+def framework(document: Mapping[str, Any]) -> str:
+    """What a file trained on, for readers: ``TensorFlow 2.18.1``, ``PyTorch 2.11.0+cu130``."""
+    software = document["software"]
+    backend = software.get("backend") or "tensorflow"
+    version = software.get("backend_version") or software.get(backend)
+    return f"{backend_title(backend)} {version if version is not None else '?'}"
+
+
 def _threads(value: Any) -> str:
     return "default" if value == 0 else str(value)
 
