@@ -321,12 +321,13 @@ def _percent(confidence: float) -> str:
     return f"{confidence * 100:g} %"
 
 
-def verdict(ratio: Interval) -> str:
+def verdict(ratio: Interval, better: str = "faster", worse: str = "slower") -> str:
     """A ratio in words, from the faster side's point of view.
 
     ``1.52x faster, 95 % CI 1.47 to 1.58`` when the interval is above 1,
     ``1.52x slower, 95 % CI 1.47 to 1.58`` when below (the interval inverted too), and
-    ``no clear difference (0.97x, 95 % CI 0.90 to 1.05)`` when it contains 1.
+    ``no clear difference (0.97x, 95 % CI 0.90 to 1.05)`` when it contains 1. ``better`` and
+    ``worse`` are the words of other ratios (`energy_verdict`).
     """
     ci = f"{_percent(ratio.confidence)} CI"
     if any(math.isnan(x) for x in (ratio.value, ratio.low, ratio.high)):
@@ -334,11 +335,17 @@ def verdict(ratio: Interval) -> str:
     if ratio.contains(1.0):
         return f"no clear difference ({ratio.value:.2f}x, {ci} {ratio.low:.2f} to {ratio.high:.2f})"
     if ratio.low > 1:
-        return f"{ratio.value:.2f}x faster, {ci} {ratio.low:.2f} to {ratio.high:.2f}"
+        return f"{ratio.value:.2f}x {better}, {ci} {ratio.low:.2f} to {ratio.high:.2f}"
     return (
-        f"{_inverse(ratio.value):.2f}x slower, "
+        f"{_inverse(ratio.value):.2f}x {worse}, "
         f"{ci} {_inverse(ratio.high):.2f} to {_inverse(ratio.low):.2f}"
     )
+
+
+def energy_verdict(ratio: Interval) -> str:
+    """A ratio of joules per epoch (A's over B's, as `ratio_interval` divides seconds) in words:
+    ``1.52x less energy, 95 % CI 1.47 to 1.58`` when B needs less."""
+    return verdict(ratio, "less energy", "more energy")
 
 
 def _inverse(x: float) -> float:

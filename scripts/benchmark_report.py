@@ -40,8 +40,10 @@ FIXTURES = ROOT / "tests" / "data" / "results"
 TEMPLATES = [
     ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json",
     *sorted((FIXTURES / "fixture-laptop-a").glob("*.json")),
+    ROOT / "tests" / "data" / "energy" / "nvidia-h200-torch.json",
 ]
-"""The files the scale fleet's machines are made from (`bench.results.fleet`)."""
+"""The files the scale fleet's machines are made from (`bench.results.fleet`): the last, a real
+PyTorch run on an NVIDIA H200, gives a quarter of them NVML energy figures."""
 
 
 def make_files(folder: Path, count: int, machines: int = 50) -> None:

@@ -70,3 +70,30 @@ def on_jax(document: dict[str, Any], slower: float) -> dict[str, Any]:
             if probe.get("value"):
                 probe["value"] /= slower
     return out
+
+
+def with_energy(path: Path, watts: float, train_watts: float | None = None) -> dict[str, Any]:
+    """The fixture at ``path`` (upgraded to the current format) as if an NVIDIA GPU's NVML
+    counter had measured ``watts`` over each epoch and ``train_watts`` (default ``watts``)
+    over its training phase: joules are watts times seconds."""
+    from bench import results
+
+    document = copy.deepcopy(dict(results.load(path)))
+    train_watts = watts if train_watts is None else train_watts
+    for run in document["workloads"]:
+        if run["status"] != "ok":
+            continue
+        run["energy"] = {
+            "status": "ok",
+            "domains": {"gpu0": {"source": "nvml", "kind": "measurement", "wraps_at_j": None}},
+            "idle_s": 1.0,
+            "idle_w": {"gpu0": 60.0},
+            "unavailable": {"rapl": "no RAPL package zone under /sys/class/powercap"},
+            "notes": [],
+        }
+        for epoch in run["epochs"]:
+            epoch["energy_j"] = {
+                "train": {"gpu0": train_watts * epoch["train_s"]},
+                "epoch": {"gpu0": watts * epoch["epoch_s"]},
+            }
+    return document

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from documents import with_energy, write
 
 from bench import results
 from bench.commands import compare
@@ -52,6 +53,30 @@ def plant(root: Path, change: Callable[[dict[str, Any]], None], source: Path = B
     path = folder / source.name
     path.write_text(results.dumps(data), encoding="utf-8")
     return path
+
+
+def test_energy_is_compared_with_its_interval_where_both_sides_measured_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Joules per epoch of each side with its interval and B against A, where both have
+    counters (B at the same power and 1.5x faster on the CNN uses 1.5x less energy); one line
+    naming the side without counters otherwise."""
+    folders = []
+    for side, watts in ((A, 100.0), (B, 100.0)):
+        for path in sorted(side.glob("*.json")):
+            out = write(tmp_path / side.name / path.name, with_energy(path, watts))
+        folders.append(out.parent)
+    status, out, err = run(capsys, *folders)
+    assert (status, err) == (0, "")
+    cnn = block(out, "cnn")
+    assert any(re.fullmatch(r"  energy per epoch: A [\d.]+ J \(95 % CI .+\); B .+", x) for x in cnn)
+    (verdict,) = [x for x in cnn if x.startswith("  B vs A energy: ")]
+    assert verdict.startswith("  B vs A energy: 1.5")
+    assert "x less energy, 95 % CI" in verdict
+    status, out, err = run(capsys, A, folders[1])
+    assert "  energy per epoch: not compared (A has no energy counter)" in block(out, "cnn")
+    status, out, err = run(capsys, A, B)
+    assert "energy" not in "\n".join(block(out, "cnn"))
 
 
 def test_compares_each_shared_workload_with_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:

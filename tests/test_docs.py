@@ -512,6 +512,8 @@ def test_which_framework_page_sets_one_machines_backends_side_by_side(
 FLEET_TEMPLATES = [
     ROOT / "tests" / "data" / "validate" / "valid" / "amd-epyc-2c" / "20261128T200525Z.json",
     *sorted((FIXTURES / "fixture-laptop-a").glob("*.json")),
+    # A real PyTorch run on an NVIDIA H200 with NVML energy figures: the fleet's energy.
+    ROOT / "tests" / "data" / "energy" / "nvidia-h200-torch.json",
 ]
 
 
@@ -591,10 +593,11 @@ def test_browser_rankings_at_300_machines_search_and_filter(
     medians = [float(r[4].split(" s")[0]) for r in everyone]
     assert medians == sorted(medians)
     field = browser.find_element("css selector", "#benchbook-rankings input[name='search']")
-    field.send_keys("fleet-0123")
+    target = everyone[-1][1]  # a machine of the shown configuration, found by its name
+    field.send_keys(target)
     WebDriverWait(browser, 30).until(lambda b: len(b.execute_script(script)) == 1)
     (row,) = browser.execute_script(script)
-    assert row[1] == "fleet-0123"
+    assert row[1] == target
     assert " of " in row[0]
     field.clear()
     browser.execute_script("arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", field)
@@ -606,6 +609,25 @@ def test_browser_rankings_at_300_machines_search_and_filter(
     WebDriverWait(browser, 30).until(
         lambda b: all(r[3] == "Apple M-series" for r in b.execute_script(script))
     )
+    # Most efficient first, in the H200 run's configuration: joules ascending, ranked 1 up.
+    Select(family).select_by_value("")
+    workload = browser.find_element("css selector", "#benchbook-rankings select[name='workload']")
+    Select(workload).select_by_value("cnn")
+    config = Select(
+        browser.find_element("css selector", "#benchbook-rankings select[name='config']")
+    )
+    (torch,) = [o.get_attribute("value") for o in config.options if "PyTorch" in o.text]
+    config.select_by_value(torch)
+    order = browser.find_element("css selector", "#benchbook-rankings select[name='order']")
+    Select(order).select_by_value("efficient")
+    browser.execute_script("arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", order)
+    WebDriverWait(browser, 30).until(
+        lambda b: (rows := b.execute_script(script)) and rows[0][0].startswith("1 of ")
+    )
+    shown = browser.execute_script(script)
+    joules = [float(r[5].split(" J")[0]) for r in shown]
+    assert joules == sorted(joules)
+    assert all(" J (" in r[5] for r in shown)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 

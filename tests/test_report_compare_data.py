@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from documents import with_energy, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +103,82 @@ def test_the_pages_rows_are_the_verdicts_compare_prints(
     assert checked >= 8
 
 
+@pytest.fixture(scope="module")
+def energy_fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    """An 8-machine fleet whose every run has NVML energy figures, and its Compare data."""
+    root = tmp_path_factory.mktemp("energy")
+    templates = [
+        write(root / "templates" / f"{i}.json", with_energy(path, watts))
+        for i, (path, watts) in enumerate(zip(ENERGY_TEMPLATES, (150.0, 90.0), strict=True))
+    ]
+    folder = root / "results"
+    fleet.write_fleet(folder, 8, templates)
+    loaded = tables.load_results(folder)
+    return folder, compare_data.write(loaded, root / "site"), loaded.machines
+
+
+ENERGY_TEMPLATES = sorted((ROOT / "tests" / "data" / "results" / "fixture-laptop-a").glob("*.json"))
+
+
+def _cli_energy_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
+    """``nox -s compare``'s energy verdict per (configuration, workload)."""
+    side_a = comparison.load_side("A", folder / a)
+    side_b = comparison.load_side("B", folder / b)
+    pairings, _ = comparison.pair(side_a, side_b)
+    found = {}
+    for p in pairings:
+        lines = [line.strip() for line in comparison.render_pairing(p)]
+        (energy,) = [line for line in lines if line.startswith("B vs A energy: ")]
+        config = compare_data.configuration_id(model.as_dict(p.setting_a))
+        found[(config, p.workload)] = energy.removeprefix("B vs A energy: ")
+    return found
+
+
+def test_energy_rows_are_the_energy_verdicts_compare_prints(
+    energy_fleet: tuple[Path, Path, list[str]],
+) -> None:
+    """Where both machines have counters, each workload gains an energy row with its interval,
+    whose verdict equals the CLI's for the same folders."""
+    folder, out, machines = energy_fleet
+    index = json.loads((out / compare_data.INDEX).read_text(encoding="utf-8"))
+    titles = dict(index["workloads"])
+    checked = 0
+    for a, b in _sampled_pairs(machines, 6):
+        for (config, workload), verdict in _cli_energy_verdicts(folder, a, b).items():
+            rows = compare_data.pair_rows(
+                compare_data.read(out, a, config), compare_data.read(out, b, config), config, index
+            )
+            (row,) = [r for r in rows if r[0] == f"{titles[workload]}, energy per epoch"]
+            assert " J (95 % CI " in row[1]
+            assert row[3] == verdict
+            assert verdict.startswith("no clear difference") or "energy" in verdict
+            checked += 1
+    assert checked >= 6
+
+
+def test_the_rankings_rank_energy_among_the_machines_with_counters(
+    energy_fleet: tuple[Path, Path, list[str]], fleet_site: tuple[Path, Path, list[str]]
+) -> None:
+    """Most efficient first: rank 1 has the fewest joules per epoch of its configuration; a
+    machine without counters has no energy figures (null), never zero."""
+    _, out, _ = energy_fleet
+    data = json.loads((out / compare_data.RANKINGS).read_text(encoding="utf-8"))
+    rows = [dict(zip(data["columns"], r, strict=True)) for r in data["rows"]]
+    groups: dict[tuple[str, str, str], list[dict[str, object]]] = {}
+    for row in rows:
+        groups.setdefault((row["config"], row["workload"], row["weights"]), []).append(row)
+    for group in groups.values():
+        assert all(r["of_j"] == len(group) for r in group)
+        best = min(group, key=lambda r: r["median_j"])  # type: ignore[arg-type, return-value]
+        assert best["rank_j"] == 1
+        assert all(r["low_j"] <= r["median_j"] <= r["high_j"] for r in group)  # type: ignore[operator]
+    _, plain, _ = fleet_site
+    data = json.loads((plain / compare_data.RANKINGS).read_text(encoding="utf-8"))
+    columns = data["columns"]
+    assert all(r[columns.index("median_j")] is None for r in data["rows"])
+    assert all(r[columns.index("rank_j")] is None for r in data["rows"])
+
+
 def test_score_rows_follow_the_scores_verdict() -> None:
     """A single file on a side gives the ratio without an interval; two give the interval."""
     one = {**compare_data._entry([[100.0]], ""), "files": 1}
@@ -134,13 +211,9 @@ def test_configuration_ids_name_every_field_that_differs() -> None:
 NODE = shutil.which("node") or shutil.which("nodejs")
 
 
-@pytest.mark.skipif(NODE is None, reason="needs Node.js (.ci/run installs Debian's nodejs)")
-def test_the_pages_script_computes_what_python_computes(
-    fleet_site: tuple[Path, Path, list[str]], tmp_path: Path
-) -> None:
-    """compare.js, run by Node on the same files, gives Python's rows for sampled pairs, and
-    formats ties as Python does (half to even)."""
-    _, out, machines = fleet_site
+def _script_agrees(out: Path, machines: list[str], tmp_path: Path) -> int:
+    """Run compare.js under Node on sampled pairs of the site at ``out``; assert its rows are
+    Python's and its ties are formatted as Python's; the number of cases."""
     index = json.loads((out / compare_data.INDEX).read_text(encoding="utf-8"))
     cases = []
     for a, b in _sampled_pairs(machines, 10):
@@ -173,7 +246,33 @@ def test_the_pages_script_computes_what_python_computes(
     answer = json.loads(proc.stdout)
     assert answer["rows"] == [c["rows"] for c in cases]
     assert answer["fixed"] == [f"{x:.2f}" for x in ties]
-    assert len(cases) >= 10
+    return len(cases)
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js (.ci/run installs Debian's nodejs)")
+def test_the_pages_script_computes_what_python_computes(
+    fleet_site: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """compare.js, run by Node on the same files, gives Python's rows for sampled pairs, and
+    formats ties as Python does (half to even)."""
+    _, out, machines = fleet_site
+    assert _script_agrees(out, machines, tmp_path) >= 10
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js (.ci/run installs Debian's nodejs)")
+def test_the_pages_script_words_energy_as_python_does(
+    energy_fleet: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """The energy rows too: compare.js gives Python's rows for machines with counters."""
+    _, out, machines = energy_fleet
+    assert _script_agrees(out, machines, tmp_path) >= 10
+    index = json.loads((out / compare_data.INDEX).read_text(encoding="utf-8"))
+    a, b = machines[:2]
+    config = json.loads((out / "m" / f"{a}.json").read_text(encoding="utf-8"))["configs"][0]
+    rows = compare_data.pair_rows(
+        compare_data.read(out, a, config), compare_data.read(out, b, config), config, index
+    )
+    assert any(r[0].endswith(", energy per epoch") for r in rows)
 
 
 def test_the_compare_pages_texts_show_hidden_characters_as_escapes() -> None:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from bench import results, stats
 from bench.errors import UserError
-from bench.readers import verdicts
+from bench.readers import energy, verdicts
 from bench.results import model
 from bench.results.model import WORKLOADS, Setting, setting_of
 from bench.text import printable
@@ -61,6 +61,9 @@ class Run:
     """Compute-only images/s of the run's attribution block; NaN when not measured."""
     warnings: tuple[str, ...] = ()
     """The training checks the run fails (`bench.readers.verdicts.run_warnings`)."""
+    joules: tuple[float, ...] = ()
+    """Joules of each measured epoch, all counter domains (`bench.readers.energy.epoch_joules`);
+    empty where the machine has no energy counter."""
 
     @property
     def name(self) -> str:
@@ -108,6 +111,7 @@ class Side:
                         input_rate=found.input_images_per_s,
                         compute_rate=found.compute_images_per_s,
                         warnings=tuple(verdicts.run_warnings(document, run)),
+                        joules=tuple(energy.epoch_joules(run)),
                     )
                 )
 
@@ -172,6 +176,36 @@ def groups(runs: Sequence[Run]) -> list[list[float]]:
     """The measured epochs of ``runs``, one group per run, in the order every bootstrap of the
     project draws them (`bench.results.model.epoch_groups`, which the report uses too)."""
     return model.epoch_groups((str(r.file), r.repeat, r.measured.tolist()) for r in runs)
+
+
+def joule_groups(runs: Sequence[Run]) -> list[list[float]]:
+    """The joules of ``runs``' measured epochs, one group per run with any, in `groups`' order."""
+    return model.epoch_groups((str(r.file), r.repeat, list(r.joules)) for r in runs)
+
+
+def _joules(interval: stats.Interval) -> str:
+    d = _digits(interval.value)
+    return (
+        f"{_seconds(interval.value, d)} J (95 % CI {_seconds(interval.low, d)} to "
+        f"{_seconds(interval.high, d)})"
+    )
+
+
+def energy_lines(runs_a: Sequence[Run], runs_b: Sequence[Run]) -> list[str]:
+    """Joules per epoch of each side with its interval, and B against A, where both sides have
+    energy counters; a line saying which side has none otherwise (nothing when neither has)."""
+    found = {"A": joule_groups(runs_a), "B": joule_groups(runs_b)}
+    missing = [letter for letter, g in found.items() if not g]
+    if len(missing) == 2:
+        return []
+    if missing:
+        return [f"  energy per epoch: not compared ({missing[0]} has no energy counter)"]
+    a, b = (stats.median_interval(found[x]) for x in "AB")
+    ratio = stats.ratio_interval(found["A"], found["B"])
+    return [
+        f"  energy per epoch: A {_joules(a)}; B {_joules(b)}",
+        f"  B vs A energy: {stats.energy_verdict(ratio)}",
+    ]
 
 
 def _closest(a: list[Setting], b: list[Setting]) -> tuple[Setting, Setting]:
@@ -308,6 +342,7 @@ def render_pairing(p: Pairing) -> list[str]:
             ]
         )
     lines = [*title, *_table(rows), f"  B vs A: {stats.verdict(ratio)}"]
+    lines += energy_lines(p.runs_a, p.runs_b)
     if differs:
         lines = [f"FORCED {line}" for line in lines]
     return lines
@@ -364,7 +399,8 @@ def report(a: Side, b: Side, *, force: bool = False) -> str:
         f"95 % CI: two-level bootstrap (runs, then epochs), {stats.RESAMPLES:,} resamples, "
         f"seeded. Noisy: a run whose epochs vary by more than {stats.NOISY_CV * 100:g} % (CV). "
         "Input only and compute only: medians over runs of the pipeline alone and the model "
-        "alone (- where not measured)."
+        "alone (- where not measured). Energy per epoch: all counter domains, where both "
+        "machines have counters, with the same bootstrap."
     )
     return "\n".join(lines)
 

@@ -46,6 +46,15 @@ class RunEnergy:
     """The counters, as readers are shown them, with ``estimate`` or ``measurement``."""
 
 
+def epoch_joules(run: Mapping[str, Any]) -> list[float]:
+    """Joules of each measured epoch (warm-up left out, all domains), as `epoch_seconds` lists
+    seconds; epochs without a total are left out, and a run without counters has none."""
+    block = run.get("energy")
+    if not isinstance(block, Mapping) or block.get("status") != "ok":
+        return []
+    return [j for e in _measured(run) if (j := total(e["energy_j"].get("epoch"))) is not None]
+
+
 def _measured(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in run.get("epochs") or [] if not e.get("warmup") and e.get("energy_j")]
 

@@ -69,6 +69,10 @@ def _seconds(interval: stats.Interval) -> str:
     return f"{interval.value:.3g} s (95 % CI {interval.low:.3g} to {interval.high:.3g})"
 
 
+def _joules(interval: stats.Interval) -> str:
+    return f"{interval.value:.3g} J (95 % CI {interval.low:.3g} to {interval.high:.3g})"
+
+
 def _score(interval: stats.Interval, files: int) -> str:
     if files < 2:
         return f"{interval.value:,.0f} (1 file: no interval)"
@@ -150,12 +154,15 @@ def machine_summaries(
     results: Results,
     comparisons: Iterable[training.Comparison] | None = None,
     intervals: dict[tuple[str, str, str, str], stats.Interval] | None = None,
+    energy: dict[tuple[str, str, str, str], stats.Interval] | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Configurations in words by id, and each machine's summary (its JSON file's content).
 
     ``comparisons`` are `training.comparisons` of the results, when the caller has them.
     ``intervals``, when given, receives each machine's median interval by (configuration id,
-    workload, weights, machine), for the rankings (`rankings`) without a second bootstrap.
+    workload, weights, machine), for the rankings (`rankings`) without a second bootstrap, and
+    ``energy`` the same of its joules per epoch, where it has energy counters. A workload entry
+    of a machine with counters holds its joules per epoch as an ``energy`` entry of its own.
     """
     configs: dict[str, str] = {}
     machines: dict[str, dict[str, Any]] = {
@@ -179,9 +186,15 @@ def machine_summaries(
             interval = stats.median_interval(groups)
             entry = _entry(groups, _seconds(interval))
             entry["weights"] = str(comparison.setting["weights"])
+            key = (config, comparison.workload, entry["weights"], slug)
             if intervals is not None:
-                key = (config, comparison.workload, entry["weights"], slug)
                 intervals[key] = interval
+            joules = comparison.joule_groups(slug)
+            if joules:
+                spread = stats.median_interval(joules)
+                entry["energy"] = _entry(joules, _joules(spread))
+                if energy is not None:
+                    energy[key] = spread
             workloads = machines[slug]["configs"].setdefault(config, {})
             workloads.setdefault(comparison.workload, []).append(entry)
     for (slug, section), groups in _score_groups(results).items():
@@ -216,36 +229,56 @@ def _short(x: float) -> float:
     return float(f"{x:.4g}")
 
 
+def _ranks(values: Mapping[str, float]) -> dict[str, int]:
+    """Each slug's rank by ``values``, smallest first; equal values share a rank."""
+    ordered = sorted(values.items(), key=lambda item: (item[1], item[0]))
+    ranks: dict[str, int] = {}
+    for position, (slug, value) in enumerate(ordered):
+        if position == 0 or value > ordered[position - 1][1]:
+            rank = position + 1
+        ranks[slug] = rank
+    return ranks
+
+
 def rankings(
     results: Results,
     configs: Mapping[str, str],
     intervals: Mapping[tuple[str, str, str, str], stats.Interval],
+    energy: Mapping[tuple[str, str, str, str], stats.Interval] | None = None,
 ) -> dict[str, Any]:
     """The Rankings page's data: per machine and setting its median with interval and its rank
-    among the machines of that setting (1st the fastest), with what the page filters on (family,
-    operating system, accelerator, backend, profile), in one file that grows linearly."""
+    among the machines of that setting (1st the fastest), its joules per epoch with interval and
+    its rank among the machines of that setting with energy counters (1st the most efficient:
+    the same work for the fewest joules; null where it has none), with what the page filters on
+    (family, operating system, accelerator), in one file that grows linearly."""
+    energy = energy or {}
     newest = {m: results.newest(m)["machine"] for m in results.machines}
     runs = results.runs[results.runs["status"] == "ok"]
     accelerator = {
         m: "GPU" if model.on_gpu(frame["device"].dropna()) else "CPU"
         for m, frame in runs.groupby("machine")
     }
-    groups: dict[tuple[str, str, str], list[tuple[float, str, stats.Interval]]] = {}
+    groups: dict[tuple[str, str, str], dict[str, stats.Interval]] = {}
     for (config, workload, weights, slug), interval in intervals.items():
-        groups.setdefault((config, workload, weights), []).append((interval.value, slug, interval))
+        groups.setdefault((config, workload, weights), {})[slug] = interval
     rows = []
     for (config, workload, weights), found in groups.items():
-        ordered = sorted(found, key=lambda item: (item[0], item[1]))
-        rank = 0
-        for position, (value, slug, interval) in enumerate(ordered):
-            # Sorted: a machine's rank is its position, or its equal predecessor's (ties share).
-            if position == 0 or value > ordered[position - 1][0]:
-                rank = position + 1
+        ranks = _ranks({slug: interval.value for slug, interval in found.items()})
+        joules = {
+            slug: spread
+            for slug in found
+            if (spread := energy.get((config, workload, weights, slug))) is not None
+        }
+        efficient = _ranks({slug: spread.value for slug, spread in joules.items()})
+        for slug, interval in found.items():
             machine = newest[slug]
-            rows.append([slug, config, workload, weights, _short(value), _short(interval.low),
-                         _short(interval.high),
-                         rank, len(ordered), model.hardware_family(machine),
-                         one_line(machine["os"]["system"]), accelerator.get(slug, "CPU")])  # fmt: skip
+            spread = joules.get(slug)
+            rows.append([slug, config, workload, weights, _short(interval.value),
+                         _short(interval.low), _short(interval.high), ranks[slug], len(found),
+                         *((_short(spread.value), _short(spread.low), _short(spread.high),
+                            efficient[slug], len(joules)) if spread else (None,) * 5),
+                         model.hardware_family(machine), one_line(machine["os"]["system"]),
+                         accelerator.get(slug, "CPU")])  # fmt: skip
     labels = {slug: _label(results.labels.get(slug)) for slug in results.machines}
     return {
         "columns": [
@@ -258,6 +291,11 @@ def rankings(
             "high_s",
             "rank",
             "of",
+            "median_j",
+            "low_j",
+            "high_j",
+            "rank_j",
+            "of_j",
             "family",
             "os",
             "accelerator",
@@ -278,11 +316,13 @@ def write(results: Results, folder: Path, comparisons: Iterable[training.Compari
     and four small files, however many configurations a machine has run.
     """
     intervals: dict[tuple[str, str, str, str], stats.Interval] = {}
-    configs, machines = machine_summaries(results, comparisons, intervals)
+    energy: dict[tuple[str, str, str, str], stats.Interval] = {}
+    configs, machines = machine_summaries(results, comparisons, intervals, energy)
     out = folder / FOLDER
     (out / "m").mkdir(parents=True, exist_ok=True)
     (out / INDEX).write_text(_dump(index(configs, machines)), encoding="utf-8")
-    (out / RANKINGS).write_text(_dump(rankings(results, configs, intervals)), encoding="utf-8")
+    rankings_data = rankings(results, configs, intervals, energy)
+    (out / RANKINGS).write_text(_dump(rankings_data), encoding="utf-8")
     for slug, summary in machines.items():
         head = {**summary, "configs": sorted(summary["configs"])}
         (out / "m" / f"{slug}.json").write_text(_dump(head), encoding="utf-8")
@@ -348,6 +388,11 @@ def pair_rows(
                         if len(mine[workload]) > 1 or len(theirs[workload]) > 1:
                             name += f" (weights {x['weights']})"
                         rows.append([name, x["text"], y["text"], stats.verdict(_ratio(x, y))])
+                        if "energy" in x and "energy" in y:
+                            ex, ey = x["energy"], y["energy"]
+                            verdict = stats.energy_verdict(_ratio(ex, ey))
+                            rows.append([f"{name}, energy per epoch", ex["text"], ey["text"],
+                                         verdict])  # fmt: skip
             if not matched:
                 rows.append(
                     [

@@ -57,18 +57,32 @@ class Comparison:
         rows = self.epochs[self.epochs["machine"] == machine]
         return rows["epoch_s"].to_numpy(dtype=float)
 
-    @cached_property
-    def _groups(self) -> dict[str, list[list[float]]]:
+    def _by_run(self, column: str) -> dict[str, list[list[float]]]:
         runs: dict[str, list[tuple[str, int, list[float]]]] = {}
-        seconds = self.epochs.groupby(["machine", "path", "repeat"], sort=False)["epoch_s"]
-        for key, values in seconds.agg(list).items():
+        frame = self.epochs.dropna(subset=[column]) if column in self.epochs else self.epochs[:0]
+        found = frame.groupby(["machine", "path", "repeat"], sort=False)[column]
+        for key, values in found.agg(list).items():
             machine, path, repeat = (str(part) for part in key)  # type: ignore[attr-defined]
             runs.setdefault(machine, []).append((path, int(repeat), values))
         return {machine: model.epoch_groups(found) for machine, found in runs.items()}
 
+    @cached_property
+    def _groups(self) -> dict[str, list[list[float]]]:
+        return self._by_run("epoch_s")
+
+    @cached_property
+    def _joule_groups(self) -> dict[str, list[list[float]]]:
+        return self._by_run("epoch_j")
+
     def groups(self, machine: str) -> list[list[float]]:
         """Seconds per measured epoch of one machine, one list per run (`model.epoch_groups`)."""
         return self._groups.get(machine, [])
+
+    def joule_groups(self, machine: str) -> list[list[float]]:
+        """Joules per measured epoch of one machine, one list per run with energy counters, in
+        `groups`' order (`bench.readers.comparison.joule_groups` for the same runs); empty
+        where the machine has none."""
+        return self._joule_groups.get(machine, [])
 
     def ratio(self, baseline: str, machine: str) -> stats.Interval:
         """How many times faster ``machine`` is than ``baseline``, with its bootstrap interval:
@@ -102,6 +116,19 @@ def main_comparisons(results: Results) -> dict[str, Comparison]:
     for comparison in comparisons(results.epochs):
         chosen.setdefault(comparison.workload, comparison)
     return chosen
+
+
+def energy_comparisons(results: Results) -> dict[str, Comparison]:
+    """Per workload, the comparable group with the most machines that have energy counters
+    (the most useful first among equals, as `comparisons` orders them); workloads no machine
+    measured energy in are left out. The charted group may have none: energy counters come
+    with some backends and machines only (NVML on an NVIDIA GPU, IOReport on Apple silicon)."""
+    chosen: dict[str, tuple[int, Comparison]] = {}
+    for comparison in comparisons(results.epochs):
+        counted = comparison.epochs.dropna(subset=["epoch_j"])["machine"].nunique()
+        if counted and counted > chosen.get(comparison.workload, (0, comparison))[0]:
+            chosen[comparison.workload] = (counted, comparison)
+    return {w: c for w, (_, c) in chosen.items()}
 
 
 def set_aside(results: Results) -> pd.DataFrame:

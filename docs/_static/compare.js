@@ -92,7 +92,9 @@
     return x === 0 ? Infinity : 1 / x;
   }
 
-  function verdict(r) {
+  function verdict(r, better, worse) {
+    better = better || "faster";
+    worse = worse || "slower";
     const ci = "95 % CI";
     if ([r.value, r.low, r.high].some(Number.isNaN)) {
       return "no verdict (the ratio could not be computed)";
@@ -104,13 +106,18 @@
       );
     }
     if (r.low > 1) {
-      return fixed(r.value, 2) + "x faster, " + ci + " " + fixed(r.low, 2) + " to " +
+      return fixed(r.value, 2) + "x " + better + ", " + ci + " " + fixed(r.low, 2) + " to " +
         fixed(r.high, 2);
     }
     return (
-      fixed(inverse(r.value), 2) + "x slower, " + ci + " " + fixed(inverse(r.high), 2) + " to " +
-      fixed(inverse(r.low), 2)
+      fixed(inverse(r.value), 2) + "x " + worse + ", " + ci + " " + fixed(inverse(r.high), 2) +
+      " to " + fixed(inverse(r.low), 2)
     );
+  }
+
+  // bench.stats.energy_verdict: joules per epoch, A's over B's.
+  function energyVerdict(r) {
+    return verdict(r, "less energy", "more energy");
   }
 
   function scoreVerdict(a, b) {
@@ -146,6 +153,10 @@
                 name += " (weights " + first.weights + ")";
               }
               rows.push([name, first.text, second.text, verdict(ratio(first, second))]);
+              if (first.energy && second.energy) {
+                rows.push([name + ", energy per epoch", first.energy.text, second.energy.text,
+                  energyVerdict(ratio(first.energy, second.energy))]);
+              }
             }
           });
         });
@@ -182,8 +193,8 @@
   }
 
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { decode, percentile, ratio, fixed, verdict, scoreVerdict, pairRows,
-      sharedConfigs };
+    module.exports = { decode, percentile, ratio, fixed, verdict, energyVerdict, scoreVerdict,
+      pairRows, sharedConfigs };
     return;
   }
 

@@ -1,6 +1,7 @@
 // The Rankings page: every machine's median seconds per epoch in one workload and configuration,
-// with its interval and its rank among all machines of that configuration, to search, filter
-// and sort. The data (compare-data/rankings.json) is written by bench/report/compare_data.py and
+// with its interval and its rank among all machines of that configuration, and its joules per
+// epoch where it has energy counters, to search, filter and sort (fastest, slowest or most
+// efficient first: the fewest joules for the same work). The data (compare-data/rankings.json) is written by bench/report/compare_data.py and
 // grows linearly with the machines. Text from results files is set with textContent only.
 (function () {
   "use strict";
@@ -33,9 +34,7 @@
     const f = form.elements;
     const body = root.querySelector("tbody");
     const status = root.querySelector(".benchbook-rankings-status");
-    const order = root.querySelector(".benchbook-rankings-order");
     let data = null;
-    let ascending = true;
 
     function rows() {
       const c = data.columns;
@@ -67,12 +66,25 @@
         (!f.accelerator.value || r.accelerator === f.accelerator.value) &&
         (!text || (r.machine + " " + (data.labels[r.machine] || "")).toLowerCase().includes(text))
       );
-      chosen.sort((a, b) => (ascending ? 1 : -1) * (a.median_s - b.median_s) ||
-        a.machine.localeCompare(b.machine));
+      const order = f.order.value;
+      const efficient = order === "efficient";
+      if (efficient) {
+        // Machines with counters by joules per epoch; those without after them, fastest first.
+        chosen.sort((a, b) => (a.median_j === null) - (b.median_j === null) ||
+          (a.median_j - b.median_j) || (a.median_s - b.median_s) ||
+          a.machine.localeCompare(b.machine));
+      } else {
+        chosen.sort((a, b) => (order === "slowest" ? -1 : 1) * (a.median_s - b.median_s) ||
+          a.machine.localeCompare(b.machine));
+      }
       body.replaceChildren();
       chosen.slice(0, SHOWN).forEach((r) => {
         const tr = document.createElement("tr");
-        cell(tr, r.rank + " of " + r.of);
+        if (efficient) {
+          cell(tr, r.rank_j === null ? "no counters" : r.rank_j + " of " + r.of_j);
+        } else {
+          cell(tr, r.rank + " of " + r.of);
+        }
         const link = document.createElement("a");
         link.href = "machines/" + encodeURIComponent(r.machine) + ".html";
         link.textContent = r.machine;
@@ -81,16 +93,19 @@
         cell(tr, r.family);
         cell(tr, r.median_s.toPrecision(3) + " s (" + r.low_s.toPrecision(3) + " to " +
           r.high_s.toPrecision(3) + ")");
+        cell(tr, r.median_j === null ? "not measured" : r.median_j.toPrecision(3) + " J (" +
+          r.low_j.toPrecision(3) + " to " + r.high_j.toPrecision(3) + ")");
         cell(tr, r.weights);
         cell(tr, r.accelerator);
         cell(tr, r.os);
         body.appendChild(tr);
       });
-      const total = all.filter((r) => r.workload === f.workload.value &&
-        r.config === f.config.value).length;
+      const inConfig = all.filter((r) => r.workload === f.workload.value &&
+        r.config === f.config.value);
+      const counted = inConfig.filter((r) => r.median_j !== null).length;
       status.textContent = "Showing " + Math.min(chosen.length, SHOWN) + " of " + chosen.length +
-        " matching machines (" + total + " in this configuration).";
-      order.textContent = ascending ? "fastest first" : "slowest first";
+        " matching machines (" + inConfig.length + " in this configuration, " + counted +
+        " with energy counters).";
     }
 
     fetch(root.dataset.source)
@@ -119,10 +134,6 @@
           render(all);
         });
         form.addEventListener("submit", (event) => event.preventDefault());
-        order.addEventListener("click", () => {
-          ascending = !ascending;
-          render(all);
-        });
         root.hidden = false;
         if (all.length === 0) {
           status.textContent = "No finished training runs yet.";
