@@ -342,3 +342,31 @@ def test_the_report_shows_energy_columns_only_where_a_machine_has_them(tmp_path:
     assert "J/epoch" not in table
     assert "Images/J" not in table
     assert training.energy_note(plain).startswith("Energy per epoch: not available on any")
+
+
+def test_the_efficiency_chart_names_the_most_efficient_machine(tmp_path: Path) -> None:
+    """One dot per machine with counters: at the same power the faster machine does more per
+    joule, and is named; with no counters anywhere the chart says what a machine needs."""
+    from documents import FIXTURES, with_energy
+
+    from bench.report import charts, tables, training
+
+    paths = [
+        min((FIXTURES / name).glob("*.json")) for name in ("fixture-laptop-a", "fixture-laptop-b")
+    ]
+    documents = [(tmp_path / f"{i}.json", with_energy(p, 100.0)) for i, p in enumerate(paths)]
+    found = tables.tidy(documents)
+    chosen = training.energy_comparisons(found)
+    assert chosen
+    comparison = chosen["cnn"]
+    summary = training.summarise(comparison)
+    fastest = summary.sort_values("median_images_per_s", ascending=False)["machine"].iloc[0]
+    chart = charts.efficiency_chart(found)
+    assert chart.title.startswith(f"{len(summary)} machines with energy counters; most efficient")
+    assert f"Custom CNN: {fastest} (" in chart.title
+    assert "most efficient" in chart.alt
+    plain = tables.tidy([(tmp_path / "p.json", results.load(paths[0]))])
+    assert training.energy_comparisons(plain) == {}
+    empty = charts.efficiency_chart(plain)
+    assert empty.title == "No energy figures yet"
+    assert "not available on any" in empty.caption

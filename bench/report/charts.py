@@ -25,6 +25,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from PIL import Image
 
 from bench.report import tables, training
@@ -297,6 +298,112 @@ def throughput_chart(results: tables.Results, colours: Mapping[str, str]) -> Cha
         "validation left out), one panel per workload, each with its own scale. "
         "Longer bars are faster."
     ) + shown_note(max(len(x) for x in summaries.values()), max(everyone.values()))
+    return Chart(figure, title, alt, caption)
+
+
+FAMILY_COLOURS = dict(zip(model.FAMILIES, COLOURS, strict=False))
+"""A colour per hardware family, for charts of every machine (one colour per machine would
+run out long before a thousand)."""
+
+
+def efficiency_chart(results: tables.Results) -> Chart:
+    """Energy against speed: per workload (the configuration with the most machines with energy
+    counters), each machine's median training images per joule against its images per second,
+    one dot per machine coloured by hardware family, both axes logarithmic. Up and right is
+    better: more images for each joule and each second."""
+    chosen = training.energy_comparisons(results)
+    if not chosen:
+        return no_data("No energy figures yet", training.energy_note(results))
+    family = {m: model.hardware_family(results.newest(m)["machine"]) for m in results.machines}
+    panels = {}
+    for workload, comparison in chosen.items():
+        summary = training.summarise(comparison)
+        summary = summary.dropna(subset=["median_images_per_j"])
+        panels[workload] = (comparison, summary[summary["median_images_per_s"] > 0])
+    panels = {w: p for w, p in panels.items() if len(p[1])}
+    if not panels:
+        return no_data("No energy figures yet", training.energy_note(results))
+    best = {
+        w: s.sort_values(["median_images_per_j", "machine"], ascending=[False, True]).iloc[0]
+        for w, (_, s) in panels.items()
+    }
+    counted = len({m for _, s in panels.values() for m in s["machine"]})
+    first = next(iter(panels))
+    title = (
+        f"{counted} machine{'s' if counted != 1 else ''} with energy counters; most efficient in "
+        f"{model.WORKLOAD_TITLES.get(first, first)}: {best[first]['machine']} "
+        f"({best[first]['median_images_per_j']:.3g} images per joule)"
+    )
+    columns = 2 if len(panels) > 1 else 1
+    rows = -(-len(panels) // columns)
+    with chart_style():
+        figure = new_figure(0.6 + 3.2 * rows)
+        # A margin on the right: constrained layout puts the right panel's frame on the edge.
+        figure.get_layout_engine().set(rect=(0.0, 0.0, 0.98, 1.0))  # type: ignore[union-attr, call-arg]
+        axes = figure.subplots(rows, columns, squeeze=False).ravel()
+        for ax in axes[len(panels) :]:
+            ax.set_axis_off()
+        shown_families: set[str] = set()
+        for ax, (workload, (_, summary)) in zip(axes, panels.items(), strict=False):
+            for name in model.FAMILIES:
+                mine = summary[[family[str(m)] == name for m in summary["machine"]]]
+                if mine.empty:
+                    continue
+                shown_families.add(name)
+                ax.scatter(mine["median_images_per_s"], mine["median_images_per_j"], s=26,
+                           color=FAMILY_COLOURS[name], alpha=0.8, edgecolors="white",
+                           linewidths=0.5, zorder=3, label=name)  # fmt: skip
+            top = best[workload]
+            ax.scatter([top["median_images_per_s"]], [top["median_images_per_j"]], s=90,
+                       facecolors="none", edgecolors=INK, linewidths=1.0, zorder=4)  # fmt: skip
+            named = (
+                f"circled, most efficient: {top['machine']} ({top['median_images_per_j']:.3g}/J)"
+            )
+            ax.text(0.02, 0.02, _wrap(named, 46), transform=ax.transAxes, fontsize=7.5,
+                    color=MUTED, va="bottom", ha="left", clip_on=True)  # fmt: skip
+            for axis, scale in ((ax.xaxis, ax.set_xscale), (ax.yaxis, ax.set_yscale)):
+                scale("log")
+                axis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                axis.set_minor_formatter(mticker.NullFormatter())
+            ax.margins(0.25)
+            ax.set_title(_wrap(model.WORKLOAD_TITLES.get(workload, workload), 36), fontsize=10)
+            ax.set_xlabel("Images per second", fontsize=9)
+            ax.set_ylabel("Images per joule", fontsize=9)
+        handles = [
+            Line2D([], [], marker="o", linestyle="", color=FAMILY_COLOURS[f], label=f)
+            for f in model.FAMILIES
+            if f in shown_families
+        ]
+        figure.legend(
+            handles=handles, loc="outside lower center", ncols=len(handles), frameon=False
+        )
+        figure_title(figure, title)
+    parts = []
+    for workload, (comparison, summary) in panels.items():
+        top = best[workload]
+        fastest = summary.iloc[int(np.argmax(summary["median_images_per_s"].to_numpy()))]
+        parts.append(
+            f"{model.WORKLOAD_TITLES.get(workload, workload)} ({comparison.describe()}): "
+            f"{len(summary)} machine{'s' if len(summary) != 1 else ''}; most efficient "
+            f"{top['machine']} {top['median_images_per_j']:.3g} images/J at "
+            f"{top['median_images_per_s']:,.0f} images/s; fastest {fastest['machine']} "
+            f"{fastest['median_images_per_s']:,.0f} images/s at "
+            f"{fastest['median_images_per_j']:.3g} images/J"
+        )
+    alt = (
+        "Scatter plots of training images per joule against images per second. "
+        + "; ".join(parts)
+        + "."
+    )
+    caption = (
+        "Each dot is one machine: its median training images per second (across) and per joule "
+        "of the training phase, all counter domains (up), over its measured epochs, in the "
+        "configuration of each workload with the most machines with energy counters. Up and "
+        "right is better; both axes are logarithmic. The most efficient machine is circled and "
+        "named. "
+        "Machines without energy counters are not shown."
+    )
     return Chart(figure, title, alt, caption)
 
 
