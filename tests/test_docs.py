@@ -187,7 +187,10 @@ def test_attribution_page_explains_the_augmentation_result_from_the_data(site: P
     ) in text
     bound = bottleneck.speedup_bound(legacy["input_wait_share"], 2.0)
     assert f"and the augmented one at most {training.format_ratio(bound)}" in text
-    assert f"so this configuration is {legacy['verdict']}" in text
+    assert (
+        f"each step's time splits into {attribution.story_texts(story)['aug-split']}, so this "
+        f"configuration is {legacy['verdict']}"
+    ) in text
     assert (
         f"No tf.data affine run of this workload on {story.machine} at this thread count has been "
         "measured yet."

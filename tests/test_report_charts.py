@@ -176,26 +176,29 @@ def test_a_dollar_sign_is_not_mathtext(colours: dict[str, str], tmp_path: Path) 
 # --- Attribution ------------------------------------------------------------------------------
 
 
-def test_attribution_chart_stacks_compute_and_input_wait(
+def test_attribution_chart_stacks_compute_input_and_other(
     with_variants: tables.Results, colours: dict[str, str]
 ) -> None:
-    """Two segments per measured configuration: the machine's colour, then grey input wait."""
+    """Three segments per measured configuration: the machine's colour for compute, grey for
+    input, pale for what neither explains."""
     rows = attribution.attribution_groups(with_variants)["cnn-aug"]
     chart = attribution_charts.attribution_chart(rows, colours)
     assert chart.title == (
         "Custom CNN with augmentation: input-bound in 4 of 6 measured configurations; "
-        "fixture-laptop-b, legacy, default (10 cores) waits 69% of each step for input"
+        "fixture-laptop-b, legacy, default (10 cores) spends 69% of each step beyond computing"
     )
     drawn = bar_colours(chart)
-    assert len(drawn) == 12
-    assert drawn[0::2] == [colours[m] for m in rows["machine"]]
-    assert set(drawn[1::2]) == {attribution_charts.INPUT_WAIT}
+    assert len(drawn) == 18
+    assert drawn[0::3] == [colours[m] for m in rows["machine"]]
+    assert set(drawn[1::3]) == {attribution_charts.INPUT_WAIT}
+    assert set(drawn[2::3]) == {attribution_charts.OTHER}
     widths = [p.get_width() for p in chart.figure.axes[0].patches]  # type: ignore[attr-defined]
-    assert widths[2] + widths[3] == pytest.approx(2.0)  # laptop-a legacy: 500 img/s end to end
-    assert widths[2] == pytest.approx(1.0)  # 1,000 img/s compute only
-    assert "2.0 ms, 50% wait, input-bound" in texts(chart)
+    assert sum(widths[3:6]) == pytest.approx(2.0)  # laptop-a legacy: 500 img/s end to end
+    assert widths[3] == pytest.approx(1.0)  # 1,000 img/s compute only
+    assert "2.0 ms, 50% beyond compute, input-bound" in texts(chart)
     assert not any(t.endswith("compute-bound") for t in texts(chart))
     assert "fixture-laptop-a, tf.data affine, default (8 cores): 1.1 ms per image" in chart.alt
+    assert "overhead-bound" in chart.caption
     assert "input-bound" in chart.caption.lower()
 
 

@@ -332,7 +332,7 @@ def test_skip_attribution_stores_none(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_attribution_table_gives_the_verdict_per_run() -> None:
-    """The printed table shows the three throughputs, the input wait and the verdict."""
+    """The printed table shows the three throughputs, the step's split and the verdict."""
     run = _fake_record({"workload": "cnn-aug", "repeat": 1}, Path())
     sample = {"warmup_steps": 1, "warmup_s": 0.1, "step_s": [0.5], "images": 16}
     run["attribution"] = {
@@ -345,11 +345,13 @@ def test_attribution_table_gives_the_verdict_per_run() -> None:
     plain = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
     lines = summary.format_attribution([run, failed, plain]).splitlines()
     assert lines[0].split() == [
-        "workload", "rep", "input", "only", "compute", "only", "end", "to", "end", "input",
-        "wait", "verdict",
+        "workload", "rep", "input", "only", "compute", "only", "end", "to", "end", "step",
+        "time", "verdict",
     ]  # fmt: skip
+    # 25 ms per image: 6.25 compute, the pipeline's 16.7 ms input, 2.1 ms neither explains.
     assert lines[2].split() == [
-        "cnn-aug", "1", "60.0", "img/s", "160.0", "img/s", "40.0", "img/s", "75%", "input-bound"
+        "cnn-aug", "1", "60.0", "img/s", "160.0", "img/s", "40.0", "img/s", "compute", "25%,",
+        "input", "67%,", "other", "8%", "input-bound",
     ]  # fmt: skip
     assert "failed: ResourceExhaustedError: OOM" in lines[3]
     assert "not measured" in lines[4]

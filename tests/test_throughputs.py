@@ -43,7 +43,8 @@ def test_in_a_sequential_loop_the_verdict_agrees_with_a_wait_of_one_half(
 
 
 def test_derive_splits_the_time_per_image_into_compute_and_wait() -> None:
-    """Compute and input wait add up to the end-to-end milliseconds per image."""
+    """Compute and input wait (input and other) add up to the end-to-end milliseconds per
+    image."""
     figures = bottleneck.derive(60.0, 200.0, 50.0)
     assert figures["end_to_end_ms"] == pytest.approx(20.0)
     assert figures["compute_ms"] == pytest.approx(5.0)
@@ -52,6 +53,27 @@ def test_derive_splits_the_time_per_image_into_compute_and_wait() -> None:
     capped = bottleneck.derive(500.0, 90.0, 100.0)
     assert capped["compute_ms"] == pytest.approx(10.0)
     assert capped["input_wait_ms"] == 0.0
+
+
+def test_the_three_parts_add_up_and_the_largest_names_the_verdict() -> None:
+    """The case a fresh run printed here: input only 794 img/s, compute only 174, end to end 57.
+    Two thirds of the step is neither the pipeline alone nor the model alone: overhead-bound,
+    not the compute-bound the old rule said beside a 67 % input wait."""
+    figures = bottleneck.derive(794.0, 174.0, 57.0)
+    total = figures["compute_ms"] + figures["input_ms"] + figures["other_ms"]
+    assert total == pytest.approx(figures["end_to_end_ms"])
+    assert figures["other_share"] == pytest.approx(0.60, abs=0.01)
+    assert figures["verdict"] == bottleneck.OVERHEAD_BOUND
+    assert bottleneck.split_text(figures) == "compute 33%, input 7%, other 60%"
+    # Input and compute taking turns with nothing else: no other time, input the larger.
+    serial = bottleneck.derive(60.0, 150.0, 1 / (1 / 60 + 1 / 150))
+    assert serial["other_ms"] == pytest.approx(0.0, abs=1e-9)
+    assert serial["verdict"] == bottleneck.INPUT_BOUND
+    # A GPU run: compute 0.2 ms, the pipeline 1.4 ms, 0.5 ms else: input-bound.
+    assert bottleneck.derive(691.0, 5260.0, 478.0)["verdict"] == bottleneck.INPUT_BOUND
+    # Without the end-to-end rate the old comparison stands.
+    assert bottleneck.verdict(300.0, 150.0) == bottleneck.COMPUTE_BOUND
+    assert bottleneck.split_text(bottleneck.derive(300.0, 150.0, math.nan)) == "-"
 
 
 def test_timed_steps_stay_a_sixth_of_the_run_within_bounds() -> None:

@@ -80,7 +80,7 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
         "input only",
         "compute only",
         "end to end",
-        "input wait",
+        "step time",
         "verdict",
     )
     rows = [header]
@@ -93,7 +93,6 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
         source, compute = found.input_images_per_s, found.compute_images_per_s
         end = model.images_per_s(run)
         figures = bottleneck.derive(source, compute, end)
-        share = figures["input_wait_share"]
         rows.append(
             (
                 run["workload"],
@@ -101,7 +100,7 @@ def format_attribution(runs: list[dict[str, Any]]) -> str:
                 f"{source:.1f} img/s",
                 f"{compute:.1f} img/s",
                 f"{end:.1f} img/s" if math.isfinite(end) else "-",
-                f"{share:.0%}" if math.isfinite(share) else "-",
+                bottleneck.split_text(figures),
                 figures["verdict"],
             )
         )

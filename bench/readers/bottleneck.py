@@ -1,18 +1,24 @@
-"""Where a training step's time goes, judged from stored throughputs: waiting for input, or computing.
+"""Where a training step's time goes, judged from stored throughputs: computing, producing input,
+or neither.
 
 The worker measures three throughputs of one workload run (`bench.worker.throughputs`): input only,
-compute only and end to end. From them, computed at analysis time (never stored):
+compute only and end to end. From them, computed at analysis time (never stored), the end-to-end
+time per image is split into three parts that add up to it:
 
-- the **input wait share** of an end-to-end step: ``max(0, 1 - end_to_end / compute_only)``,
-  the part of each step's time that the model's own computation does not explain: time spent
-  waiting for (or producing) the next batch;
-- the **verdict**: ``input-bound`` when the input-only throughput is below the compute-only
-  throughput (the pipeline alone cannot feed the model as fast as the model trains, so a faster
-  processor for the model, such as more GPU cores, cannot make training faster), otherwise
-  ``compute-bound``. Under Keras 3 even the legacy pipeline overlaps training (``fit`` prefetches
-  from its iterator in a background thread), so an end-to-end step can be shorter than input
-  time plus compute time;
-- the **speedup bound**: how much faster the step could get with faster compute alone.
+- **compute**: the compute-only time per image (capped at the whole step, since a noisy
+  compute-only figure can come out slower than the step);
+- **input**: the input-only time per image, as much of it as the rest of the step holds: what the
+  pipeline alone needs to produce the batch, counted as if it did not overlap the computation;
+- **other**: whatever is left, the part of the step that neither the pipeline alone nor the model
+  alone explains: the two sharing the same cores, per-step overhead, the generator's handoff to
+  ``fit``. Because input is counted without overlap, this is the least that is unexplained.
+
+The **verdict** names the largest part: ``compute-bound`` (a faster processor for the model helps
+most), ``input-bound`` (only a faster pipeline helps) or ``overhead-bound`` (neither: closing
+other programs, more cores or a pipeline that hands batches over more cheaply help). When the
+end-to-end rate is unknown it falls back to comparing the pipeline alone with the model alone.
+The **input wait share** (one minus end to end over compute only: input and other together) gives
+the **speedup bound**: how much faster the step could get with faster compute alone.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ INPUT_BOUND = "input-bound"
 
 
 COMPUTE_BOUND = "compute-bound"
+
+
+OVERHEAD_BOUND = "overhead-bound"
 
 
 NOT_MEASURED = "not measured"
@@ -41,14 +50,34 @@ def input_wait_share(end_to_end: float, compute_only: float) -> float:
     return max(0.0, 1.0 - end_to_end / compute_only)
 
 
-def verdict(input_only: float, compute_only: float) -> str:
-    """`INPUT_BOUND` when the pipeline alone is slower than the model alone, else `COMPUTE_BOUND`.
+def parts(input_only: float, compute_only: float, end_to_end: float) -> tuple[float, float, float]:
+    """Milliseconds per image of compute, input and other (see the module's docstring), which add
+    up to the end-to-end milliseconds per image; NaN where a throughput is missing."""
+    rates = (input_only, compute_only, end_to_end)
+    if not all(math.isfinite(r) and r > 0 for r in rates):
+        return math.nan, math.nan, math.nan
+    total = 1000 / end_to_end
+    compute = min(1000 / compute_only, total)
+    source = min(1000 / input_only, total - compute)
+    return compute, source, total - compute - source
 
-    `NOT_MEASURED` when either throughput is missing.
+
+def verdict(input_only: float, compute_only: float, end_to_end: float = math.nan) -> str:
+    """The largest of the three `parts`: `COMPUTE_BOUND`, `INPUT_BOUND` or `OVERHEAD_BOUND` (a
+    tie goes to the first of these); without the end-to-end rate, `INPUT_BOUND` when the
+    pipeline alone is slower than the model alone, else `COMPUTE_BOUND`.
+
+    `NOT_MEASURED` when the input-only or compute-only throughput is missing.
     """
     if not (math.isfinite(input_only) and math.isfinite(compute_only)):
         return NOT_MEASURED
-    return INPUT_BOUND if input_only < compute_only else COMPUTE_BOUND
+    compute, source, other = parts(input_only, compute_only, end_to_end)
+    if math.isnan(compute):
+        return INPUT_BOUND if input_only < compute_only else COMPUTE_BOUND
+    largest = max(compute, source, other)
+    if compute == largest:
+        return COMPUTE_BOUND
+    return INPUT_BOUND if source == largest else OVERHEAD_BOUND
 
 
 def speedup_bound(input_wait_share: float, compute_factor: float) -> float:
@@ -70,10 +99,9 @@ def speedup_bound(input_wait_share: float, compute_factor: float) -> float:
 def derive(input_only: float, compute_only: float, end_to_end: float) -> dict[str, Any]:
     """The figures the report shows, from the three throughputs (images/s).
 
-    ``compute_ms`` and ``input_wait_ms`` split the end-to-end time per image (milliseconds):
-    the compute part is the compute-only time per image, capped at the end-to-end time (a
-    noisy compute-only measurement can come out slower than the whole step); the rest is input
-    wait.
+    ``compute_ms``, ``input_ms`` and ``other_ms`` split the end-to-end time per image
+    (milliseconds, `parts`), with their shares of it; ``input_wait_ms`` is input and other
+    together (the step's time beyond compute), of which ``input_wait_share`` is the share.
     """
     share = input_wait_share(end_to_end, compute_only)
     total_ms = 1000 / end_to_end if math.isfinite(end_to_end) and end_to_end > 0 else math.nan
@@ -82,10 +110,26 @@ def derive(input_only: float, compute_only: float, end_to_end: float) -> dict[st
         if math.isfinite(compute_only) and compute_only > 0
         else math.nan
     )
+    _, input_ms, other_ms = parts(input_only, compute_only, end_to_end)
     return {
         "input_wait_share": share,
         "end_to_end_ms": total_ms,
         "compute_ms": compute_ms,
         "input_wait_ms": total_ms - compute_ms,
-        "verdict": verdict(input_only, compute_only),
+        "input_ms": input_ms,
+        "other_ms": other_ms,
+        "compute_share": compute_ms / total_ms,
+        "input_share": input_ms / total_ms,
+        "other_share": other_ms / total_ms,
+        "verdict": verdict(input_only, compute_only, end_to_end),
     }
+
+
+def split_text(figures: dict[str, Any]) -> str:
+    """``compute 33 %, input 7 %, other 60 %`` of `derive`'s figures; ``-`` when unknown."""
+    shares = [figures[f"{part}_share"] for part in ("compute", "input", "other")]
+    if not all(math.isfinite(x) for x in shares):
+        return "-"
+    return ", ".join(
+        f"{part} {x:.0%}" for part, x in zip(("compute", "input", "other"), shares, strict=True)
+    )

@@ -29,7 +29,7 @@ _TABLE_COLUMNS = [
     "workload", "machine", "pipeline", "intra_op_threads", "threads", *SETTING_KEY[1:],
     "runs", "measured_runs", "attribution", "input_images_per_s", "compute_images_per_s",
     "end_to_end_images_per_s", "input_wait_share", "end_to_end_ms", "compute_ms",
-    "input_wait_ms", "verdict", "overhead_share",
+    "input_wait_ms", "input_ms", "other_ms", "verdict", "overhead_share",
 ]  # fmt: skip
 
 
@@ -76,7 +76,8 @@ def attribution_table(results: Results) -> pd.DataFrame:
              threads_label(threads, int(cores.iloc[-1]) if len(cores) else None),
              *(values[k] for k in SETTING_KEY[1:]), len(group), len(measured), status, source,
              compute, end, derived["input_wait_share"], derived["end_to_end_ms"],
-             derived["compute_ms"], derived["input_wait_ms"], derived["verdict"],
+             derived["compute_ms"], derived["input_wait_ms"], derived["input_ms"],
+             derived["other_ms"], derived["verdict"],
              float(overhead.median()) if overhead.notna().any() else math.nan]
         )  # fmt: skip
     table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
@@ -262,6 +263,16 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}" if pd.notna(value) else "\u2014"
 
 
+def _split(row: Mapping[Any, Any]) -> str:
+    """``compute 33%, input 7%, other 60%`` of a table row (`bench.readers.bottleneck.parts`)."""
+    total = row["end_to_end_ms"]
+    if not all(pd.notna(row[k]) for k in ("compute_ms", "input_ms", "other_ms")) or not total:
+        return "\u2014"
+    return bottleneck.split_text(
+        {f"{k}_share": row[f"{k}_ms"] / total for k in ("compute", "input", "other")}
+    )
+
+
 def attribution_display(rows: pd.DataFrame) -> pd.DataFrame:
     """`attribution_table` rows as the report shows them, one per configuration.
 
@@ -273,9 +284,7 @@ def attribution_display(rows: pd.DataFrame) -> pd.DataFrame:
             "Input only (img/s)": rows["input_images_per_s"].map(_rate),
             "Compute only (img/s)": rows["compute_images_per_s"].map(_rate),
             "End to end (img/s)": rows["end_to_end_images_per_s"].map(_rate),
-            "Input wait": rows["input_wait_share"].map(
-                lambda v: f"{v:.0%}" if pd.notna(v) else "\u2014"
-            ),
+            "Step time": [_split(r) for r in rows.to_dict("records")],
             "Verdict": [
                 r["verdict"] if r["attribution"] == "measured" else r["attribution"]
                 for r in rows.to_dict("records")
@@ -304,7 +313,8 @@ def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
 
 STORY_NAMES = (
     "aug-machine", "aug-threads", "aug-input", "aug-compute", "aug-e2e", "aug-wait",
-    "aug-verdict", "aug-slower", "aug-x2", "aug-xinf", "plain-input", "plain-wait", "plain-x2",
+    "aug-verdict", "aug-slower", "aug-split", "aug-x2", "aug-xinf", "plain-input", "plain-wait",
+    "plain-x2",
     "aug-cost", "tfdata-finding", "layers-finding",
 )  # fmt: skip
 """The glue names of the augmentation story on the Attribution page."""
@@ -371,6 +381,7 @@ def story_texts(story: AugmentationStory | None) -> dict[str, str]:
         "aug-wait": _share(legacy["input_wait_share"]),
         "aug-verdict": str(legacy["verdict"]),
         "aug-slower": "slower" if slower else "faster",
+        "aug-split": _split(legacy),
         "aug-x2": _bound(legacy, 2.0),
         "aug-xinf": _bound(legacy, math.inf),
         "plain-input": _whole_rate(plain["input_images_per_s"]) if plain else MISSING,

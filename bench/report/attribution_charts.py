@@ -1,5 +1,5 @@
-"""The Input pipelines page's charts: where each configuration's step time goes (compute against
-input wait), and how throughput scales with intra-op threads. Built on `bench.report.charts`."""
+"""The Input pipelines page's charts: where each configuration's step time goes (compute, input and
+other), and how throughput scales with intra-op threads. Built on `bench.report.charts`."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ from bench.report.charts import (
 from bench.results import model
 
 INPUT_WAIT = "#b8b8b8"
-"""Input wait is drawn in grey, beside each machine's own colour for compute."""
+"""Input is drawn in grey, beside each machine's own colour for compute."""
+OTHER = "#e4e4e4"
+"""Other (neither the pipeline alone nor the model alone) is drawn in a paler grey, dotted."""
 
 
 def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
-    """One workload: milliseconds per training image, split into compute and input wait.
+    """One workload: milliseconds per training image, split into compute, input and other.
 
     ``rows`` are one workload's rows of `attribution.attribution_table` (as
     `attribution.attribution_groups` gives them), one bar per machine, pipeline and thread count.
@@ -44,12 +46,13 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
     if measured.empty:
         title = f"{name}: input wait and compute not measured yet"
     else:
-        bound = int((measured["verdict"] == bottleneck.INPUT_BOUND).sum())
+        counts = measured["verdict"].value_counts()
+        verdict = str(counts.index[0])
         worst = measured.sort_values("input_wait_share", ascending=False).iloc[0]
         title = (
-            f"{name}: input-bound in {bound} of {len(measured)} measured configurations; "
-            f"{attribution.configuration_label(worst)} waits "
-            f"{worst['input_wait_share']:.0%} of each step for input"
+            f"{name}: {verdict} in {int(counts.iloc[0])} of {len(measured)} measured "
+            f"configurations; {attribution.configuration_label(worst)} spends "
+            f"{worst['input_wait_share']:.0%} of each step beyond computing"
         )
     everyone = len(rows)
     if everyone > TOP + 2:
@@ -67,21 +70,25 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
                 ax.text(right * 0.01, y, str(row["attribution"]), va="center", ha="left",
                         color=MUTED, style="italic", fontsize=9)  # fmt: skip
                 continue
-            compute, wait = float(row["compute_ms"]), float(row["input_wait_ms"])
+            compute, source = float(row["compute_ms"]), float(row["input_ms"])
+            other = float(row["other_ms"])
             ax.barh(y, compute, height=0.6, color=colours.get(str(row["machine"]), COLOURS[0]),
                     zorder=2)  # fmt: skip
-            ax.barh(y, wait, left=compute, height=0.6, color=INPUT_WAIT, hatch="//",
+            ax.barh(y, source, left=compute, height=0.6, color=INPUT_WAIT, hatch="//",
                     edgecolor="white", zorder=2)  # fmt: skip
-            # Short enough to stay inside the axes; the verdict is named only when it is the
-            # notable one (the title and the table give it for every configuration).
-            label = f"{compute + wait:.1f} ms, {row['input_wait_share']:.0%} wait"
-            if row["verdict"] == bottleneck.INPUT_BOUND:
-                label += ", input-bound"
-            value_labels(ax, [y], [compute + wait], [label])
+            ax.barh(y, other, left=compute + source, height=0.6, color=OTHER, hatch="..",
+                    edgecolor="white", zorder=2)  # fmt: skip
+            # Short enough to stay inside the axes; the verdict is named only when it is not
+            # compute-bound (the title and the table give it for every configuration).
+            total = compute + source + other
+            label = f"{total:.1f} ms, {(source + other) / total:.0%} beyond compute"
+            if row["verdict"] != bottleneck.COMPUTE_BOUND:
+                label += f", {row['verdict']}"
+            value_labels(ax, [y], [total], [label])
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        xlabel(ax, "Milliseconds per training image (solid: compute; grey: input wait)")
+        xlabel(ax, "Milliseconds per training image (solid: compute; grey: input; pale: other)")
         figure_title(figure, title)
     parts = []
     for label, r in zip(labels, rows.itertuples(), strict=True):
@@ -89,15 +96,18 @@ def attribution_chart(rows: pd.DataFrame, colours: Mapping[str, str]) -> Chart:
             parts.append(f"{label}: {r.attribution}")
         else:
             parts.append(
-                f"{label}: {r.end_to_end_ms:.1f} ms per image, {r.compute_ms:.1f} compute and "
-                f"{r.input_wait_ms:.1f} input wait, {r.verdict}"
+                f"{label}: {r.end_to_end_ms:.1f} ms per image, {r.compute_ms:.1f} compute, "
+                f"{r.input_ms:.1f} input and {r.other_ms:.1f} other, {r.verdict}"
             )
     alt = f"Stacked bar chart of milliseconds per training image, {name}. " + "; ".join(parts)
     caption = (
         f"{name}: time per training image in the normal epochs, split into the model's own "
-        "computation (from the compute-only measurement) and the rest, time spent waiting for "
-        "the input pipeline. Input-bound: the pipeline alone delivers fewer images per second "
-        "than the model alone trains, so a faster processor for the model cannot help."
+        "computation (from the compute-only measurement), the input pipeline's own time (from "
+        "the input-only measurement, as much as the rest of the step holds) and other: what "
+        "neither explains (the two sharing cores, per-step overhead, the handoff to fit). The "
+        "verdict names the largest part: input-bound means a faster processor for the model "
+        "cannot help, overhead-bound that neither a faster model nor a faster pipeline alone "
+        "would."
     )
     caption += shown_note(len(rows), everyone, "configurations")
     return Chart(figure, title, alt + ".", caption)
