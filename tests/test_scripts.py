@@ -77,3 +77,46 @@ def test_benchmark_attribution_without_measurements_says_so(tmp_path: Path) -> N
     )  # fmt: skip
     assert proc.returncode == 1
     assert proc.stdout.startswith("no workload run with the attribution measurement")
+
+
+def test_benchmark_aa_counts_pairs_called_different(tmp_path: Path) -> None:
+    """Three identical runs and one 1.5x slower: the identical pairs agree exactly, each pair
+    with the slow run is called different (3 of 6), and the half-widths are printed."""
+    import json
+
+    from documents import LAPTOP_A
+
+    from bench import results
+
+    document = json.loads(LAPTOP_A.read_text(encoding="utf-8"))
+    paths = []
+    for i, factor in enumerate((1.0, 1.0, 1.0, 1.5)):
+        copy = json.loads(json.dumps(document))
+        for run in copy["workloads"]:
+            for epoch in run["epochs"]:
+                for key in ("epoch_s", "train_s", "validation_s"):
+                    epoch[key] *= factor
+                epoch["images_per_s"] /= factor
+        path = tmp_path / f"{i}.json"
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        results.load(path)  # still a valid file
+        paths.append(str(path))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_aa.py"), "--files", *paths],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith("  cnn ")]
+    assert len(rows) == 1
+    assert rows[0][1] == "4"  # runs
+    assert " ".join(rows[0][-4:]) == "3 of 6 pairs"
+    assert "wall time per run: median" in proc.stdout
+
+
+def test_benchmark_aa_refuses_a_single_run() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark_aa.py"), "--runs", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--runs must be at least 2" in proc.stderr
