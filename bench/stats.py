@@ -52,6 +52,9 @@ SEED = 20_261_128
 """Seed of every bootstrap, so the same files always give the same interval."""
 NOISY_CV = 0.05
 """A run whose measured epochs have a coefficient of variation above this is flagged noisy."""
+PRECISION_TARGET = 0.03
+"""The half-width of a median's 95 % interval, as a share of the median, that resolves a 5 %
+difference between two machines; wider is said to be imprecise (`half_width`)."""
 
 # Values held at once in one batch of resamples: bounds memory for 1000-epoch x 100-repeat data.
 _BATCH_VALUES = 2_000_000
@@ -298,6 +301,14 @@ def ratio_interval(
         _resampled(_key(other), resamples, seed),
         confidence=confidence,
     )
+
+
+def half_width(interval: Interval) -> float:
+    """Half the interval's width as a share of its value (``0.03``: +-3 %); NaN when the value
+    is not positive."""
+    if not interval.value > 0:
+        return math.nan
+    return (interval.high - interval.low) / 2 / interval.value
 
 
 def coefficient_of_variation(values: npt.ArrayLike) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 import pytest
 
-from bench import results
+from bench import results, stats
 from bench.errors import UserError
 from bench.harness import runner, summary
 from bench.protocol import config, jobs
@@ -368,8 +368,35 @@ def test_summary_flags_runs_whose_epochs_vary_by_more_than_five_percent() -> Non
         ]
     table = summary.format_summary([steady, noisy]).splitlines()
     assert "epoch CV" in table[0]
-    assert table[2].split()[5] == "1%"
+    assert "1%" in table[2].split()
     assert "25% noisy" in table[3]  # 1.0, 1.0, 1.5 s: CV 24.7 %
+
+
+def test_summary_gives_each_medians_interval_and_says_when_it_is_too_wide() -> None:
+    """The 95 % interval compare gives the run alone, with its half-width; a run wider than
+    +-3 % gets a line saying a 5 % difference is beyond it and what to do."""
+    steady = _fake_record({"workload": "cnn", "repeat": 1}, Path())
+    noisy = _fake_record({"workload": "cnn-aug", "repeat": 1}, Path())
+    single = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
+    for record, seconds in (
+        (steady, (1.0, 1.0, 1.01, 1.0, 1.0)),
+        (noisy, (1.0, 1.3, 0.8, 1.2)),
+        (single, (2.0,)),
+    ):
+        record["epochs"] = [
+            {**record["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": s}
+            for n, s in enumerate((9.0, *seconds), start=1)
+        ]
+    table = summary.format_summary([steady, noisy, single]).splitlines()
+    assert "95 % CI" in table[0]
+    interval = stats.median_interval([[1.0, 1.0, 1.01, 1.0, 1.0]])
+    assert f"{interval.low:.2f} to {interval.high:.2f} (+-" in table[2]
+    lines = summary.imprecise_lines([steady, noisy, single])
+    assert len(lines) == 2
+    assert lines[0].startswith("imprecise: cnn-aug #1: the median's 95 % interval is +-")
+    assert "5 % difference" in lines[0]
+    assert "--repeats 3" in lines[0]
+    assert "no interval from one measured epoch" in lines[1]
 
 
 def test_power_and_thermal_are_recorded_around_each_run(

@@ -33,6 +33,7 @@ from bench.harness.summary import (
     format_attribution,
     format_probe_scores,
     format_summary,
+    imprecise_lines,
     summarise,
 )
 from bench.protocol import jobs, processes
@@ -375,6 +376,8 @@ def _report(
             f"noisy: the measured epochs of a run vary by more than {stats.NOISY_CV:.0%} "
             "(coefficient of variation); close other programs and run again, or use --repeats 3."
         )
+    for line in imprecise_lines(runs):
+        say(line)
     if any(run.get("attribution") for run in runs):
         say("")
         say(format_attribution(runs))

@@ -20,6 +20,33 @@ def _cv_text(cv: float, noisy: bool) -> str:
     return f"{cv:.0%}" + (" noisy" if noisy else "")
 
 
+def _interval_text(interval: stats.Interval | None) -> str:
+    """``3.91 to 4.12 (+-2.6 %)``; ``-`` with fewer than 2 measured epochs."""
+    if interval is None:
+        return "-"
+    return f"{interval.low:.2f} to {interval.high:.2f} (+-{stats.half_width(interval):.1%})"
+
+
+def imprecise_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """A line per finished run whose median's 95 % interval is wider than
+    `stats.PRECISION_TARGET` either side, saying what it cannot resolve and what to do."""
+    lines = []
+    for run in runs:
+        s = summarise(run)
+        width = stats.half_width(s["interval"]) if s["interval"] is not None else math.nan
+        if s["status"] == "ok" and not width <= stats.PRECISION_TARGET:
+            why = (
+                f"+-{width:.1%}" if math.isfinite(width) else "no interval from one measured epoch"
+            )
+            lines.append(
+                f"imprecise: {s['workload']} #{s['repeat']}: the median's 95 % interval is {why}, "
+                f"wider than +-{stats.PRECISION_TARGET:.0%}, so a 5 % difference between machines "
+                "cannot be told from noise; close other programs, add --repeats 3 or use the "
+                "medium profile (more epochs)."
+            )
+    return lines
+
+
 def _text_table(rows: Sequence[Sequence[str]]) -> str:
     """Rows (the first is the header) as left-aligned columns with a rule under the header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -35,6 +62,7 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
         "rep",
         "epochs measured",
         "median s/epoch",
+        "95 % CI",
         "images/s",
         "epoch CV",
         "device",
@@ -52,6 +80,7 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
                     "-",
                     "-",
                     "-",
+                    "-",
                     s["device"],
                     s["weights"],
                 )
@@ -63,6 +92,7 @@ def format_summary(runs: list[dict[str, Any]]) -> str:
                 str(s["repeat"]),
                 str(s["epochs_measured"]),
                 f"{s['median_epoch_s']:.2f}" if s["median_epoch_s"] is not None else "-",
+                _interval_text(s["interval"]),
                 f"{s['images_per_s']:.1f}" if s["images_per_s"] is not None else "-",
                 _cv_text(s["epoch_cv"], s["noisy"]),
                 s["device"],
@@ -138,12 +168,16 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
     """Headline figures of one workload run: measured epochs (warm-up excluded)."""
     measured = [e for e in run["epochs"] if not e["warmup"]]
     rate = model.images_per_s(run)  # the report's estimator; none for a run that did not finish
+    seconds = [e["epoch_s"] for e in measured]
+    # The interval `compare` gives this run alone (one run: the bootstrap resamples its epochs).
+    interval = stats.median_interval([seconds]) if len(seconds) >= 2 else None
     return {
         "workload": run["workload"],
         "repeat": run["repeat"],
         "status": run["status"],
         "epochs_measured": len(measured),
         "median_epoch_s": median(e["epoch_s"] for e in measured) if measured else None,
+        "interval": interval,
         "images_per_s": rate if math.isfinite(rate) else None,
         "epoch_cv": stats.coefficient_of_variation([e["epoch_s"] for e in measured]),
         "noisy": stats.is_noisy([e["epoch_s"] for e in measured]),
