@@ -57,6 +57,21 @@ def test_a_machine_with_two_backends_gets_each_workload_on_each(
     assert reference["Speed"].iloc[0] == "reference"
 
 
+def test_an_mlx_row_says_keras_only_reads_its_images(tmp_path: Path) -> None:
+    """MLX trains models of its own: its Keras column names Keras as the image reader, not as
+    the framework that trained."""
+    path = min((FIXTURES / MACHINE).glob("*.json"))
+    write(tmp_path / MACHINE / path.name, read(path))
+    mlx = on_jax(results.load(path), 3.0)
+    mlx["software"].update(backend="mlx", backend_version="0.29.3")
+    write(tmp_path / MACHINE / path.name.replace("T10", "T22"), mlx)
+    (found,) = frameworks.by_machine(tables.load_results(tmp_path))
+    table = found.training
+    keras = dict(zip(table["Backend"], table["Keras"], strict=True))
+    assert keras["MLX 0.29.3"] == "none (images read by Keras 3.15.1)"
+    assert keras["TensorFlow 2.18.1"] == "Keras 3.15.1"
+
+
 def test_backends_are_never_pooled_across_machines(two_backends: tables.Results) -> None:
     """The JAX runs form their own comparable groups; no group holds two backends."""
     for comparison in training.comparisons(two_backends.epochs):

@@ -92,8 +92,12 @@ def _training_rows(
             else:
                 ratio = stats.ratio_interval(reference.groups(machine), groups_here)
                 verdict = f"{stats.verdict(ratio)}, against {_framework(reference.setting)}"
+            keras = f"Keras {comparison.setting['keras']}"
+            if comparison.setting["backend"] == "mlx":
+                # MLX trains models of its own; Keras only reads the images for it.
+                keras = f"none (images read by {keras})"
             rows.append(
-                [title, settings, framework, f"Keras {comparison.setting['keras']}",
+                [title, settings, framework, keras,
                  _seconds(stats.median_interval(groups_here)), str(len(groups_here)), verdict]
             )  # fmt: skip
     return rows, seen
