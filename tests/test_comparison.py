@@ -64,8 +64,8 @@ def test_energy_is_compared_with_its_interval_where_both_sides_measured_it(
     folders = []
     for side, watts in ((A, 100.0), (B, 100.0)):
         for path in sorted(side.glob("*.json")):
-            out = write(tmp_path / side.name / path.name, with_energy(path, watts))
-        folders.append(out.parent)
+            written = write(tmp_path / side.name / path.name, with_energy(path, watts))
+        folders.append(written.parent)
     status, out, err = run(capsys, *folders)
     assert (status, err) == (0, "")
     cnn = block(out, "cnn")

@@ -169,9 +169,9 @@ def test_the_rankings_rank_energy_among_the_machines_with_counters(
         groups.setdefault((row["config"], row["workload"], row["weights"]), []).append(row)
     for group in groups.values():
         assert all(r["of_j"] == len(group) for r in group)
-        best = min(group, key=lambda r: r["median_j"])  # type: ignore[arg-type, return-value]
+        best = min(group, key=lambda r: r["median_j"])  # type: ignore[return-value]
         assert best["rank_j"] == 1
-        assert all(r["low_j"] <= r["median_j"] <= r["high_j"] for r in group)  # type: ignore[operator]
+        assert all(r["low_j"] <= r["median_j"] <= r["high_j"] for r in group)
     _, plain, _ = fleet_site
     data = json.loads((plain / compare_data.RANKINGS).read_text(encoding="utf-8"))
     columns = data["columns"]
