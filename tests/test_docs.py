@@ -152,9 +152,11 @@ def test_training_page_shows_every_workload_and_the_baseline(site: Path) -> None
     assert "The baseline is fixture-desktop-c" in text
     assert "VGG-16 weights random vs imagenet" in text
     assert "ResourceExhaustedError" in text
-    # A chart per workload, where every machine stands by family, images per second.
-    assert len(figures(markup).images) == 6
+    # A chart per workload, where every machine stands by family, images per second, and the
+    # efficiency chart, which says what a machine needs where none has energy counters.
+    assert len(figures(markup).images) == 7
     assert "Where every machine stands" in text
+    assert "No chart: Energy per epoch: not available on any" in str(markup)
 
 
 def test_every_chart_has_alt_text_and_a_caption(site: Path) -> None:
@@ -167,7 +169,7 @@ def test_every_chart_has_alt_text_and_a_caption(site: Path) -> None:
             assert str(image.get("src", "")).startswith("data:image/png;base64,")
         assert all(f["caption"] for f in found.figures if f["images"]), name
         total += len(found.images)
-    assert total == 15  # the family chart on the front page and on Training included
+    assert total == 16  # the family chart on the front page and on Training included
 
 
 def test_attribution_page_explains_the_augmentation_result_from_the_data(site: Path) -> None:
@@ -317,7 +319,7 @@ def test_browser_loads_every_chart_without_script_errors(
             charts_seen += sum("benchbook-chart" in str(cls) for *_, cls in images)
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], (name, errors)
-    assert charts_seen == 15
+    assert charts_seen == 16
 
 
 def test_the_site_offers_the_raw_data(site: Path) -> None:
