@@ -24,6 +24,7 @@ the **speedup bound**: how much faster the step could get with faster compute al
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 INPUT_BOUND = "input-bound"
@@ -118,18 +119,18 @@ def derive(input_only: float, compute_only: float, end_to_end: float) -> dict[st
         "input_wait_ms": total_ms - compute_ms,
         "input_ms": input_ms,
         "other_ms": other_ms,
-        "compute_share": compute_ms / total_ms,
-        "input_share": input_ms / total_ms,
         "other_share": other_ms / total_ms,
         "verdict": verdict(input_only, compute_only, end_to_end),
     }
 
 
-def split_text(figures: dict[str, Any]) -> str:
-    """``compute 33 %, input 7 %, other 60 %`` of `derive`'s figures; ``-`` when unknown."""
-    shares = [figures[f"{part}_share"] for part in ("compute", "input", "other")]
-    if not all(math.isfinite(x) for x in shares):
-        return "-"
-    return ", ".join(
-        f"{part} {x:.0%}" for part, x in zip(("compute", "input", "other"), shares, strict=True)
-    )
+def split_text(figures: Mapping[Any, Any], missing: str = "-") -> str:
+    """``compute 33%, input 7%, other 60%``: the shares of the end-to-end step of `derive`'s
+    figures, or of an attribution table row, which holds the same ``*_ms`` fields; ``missing``
+    when any part is unknown."""
+    names = ("compute", "input", "other")
+    values = [figures[f"{name}_ms"] for name in names]
+    total = figures["end_to_end_ms"]
+    if not all(math.isfinite(x) for x in values) or not total > 0:
+        return missing
+    return ", ".join(f"{name} {x / total:.0%}" for name, x in zip(names, values, strict=True))

@@ -46,31 +46,28 @@ class RunEnergy:
     """The counters, as readers are shown them, with ``estimate`` or ``measurement``."""
 
 
-def epoch_joules(run: Mapping[str, Any]) -> list[float]:
-    """Joules of each measured epoch (warm-up left out, all domains), as `epoch_seconds` lists
-    seconds; epochs without a total are left out, and a run without counters has none."""
+def _epoch_totals(run: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], float]]:
+    """Each measured epoch with its joules over all domains, where the run's counters worked and
+    the epoch has a total (warm-up left out)."""
     block = run.get("energy")
     if not isinstance(block, Mapping) or block.get("status") != "ok":
         return []
-    return [j for e in _measured(run) if (j := total(e["energy_j"].get("epoch"))) is not None]
+    measured = [e for e in run.get("epochs") or [] if not e.get("warmup") and e.get("energy_j")]
+    return [(e, j) for e in measured if (j := total(e["energy_j"].get("epoch"))) is not None]
 
 
-def _measured(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [e for e in run.get("epochs") or [] if not e.get("warmup") and e.get("energy_j")]
+def epoch_joules(run: Mapping[str, Any]) -> list[float]:
+    """Joules of each measured epoch (warm-up left out, all domains), as `epoch_seconds` lists
+    seconds; epochs without a total are left out, and a run without counters has none."""
+    return [j for _, j in _epoch_totals(run)]
 
 
 def of_run(run: Mapping[str, Any]) -> RunEnergy | None:
     """The run's energy, or None where it has no counter or no measured epoch with a total."""
-    block = run.get("energy")
-    if not isinstance(block, Mapping) or block.get("status") != "ok":
-        return None
-    epochs = [
-        (e, joules)
-        for e in _measured(run)
-        if (joules := total(e["energy_j"].get("epoch"))) is not None
-    ]
+    epochs = _epoch_totals(run)
     if not epochs:
         return None
+    block = run["energy"]
     # The training images of an epoch are its images per second times its training seconds.
     per_joule = [
         e["images_per_s"] * e["train_s"] / j

@@ -263,16 +263,6 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}" if pd.notna(value) else "\u2014"
 
 
-def _split(row: Mapping[Any, Any]) -> str:
-    """``compute 33%, input 7%, other 60%`` of a table row (`bench.readers.bottleneck.parts`)."""
-    total = row["end_to_end_ms"]
-    if not all(pd.notna(row[k]) for k in ("compute_ms", "input_ms", "other_ms")) or not total:
-        return "\u2014"
-    return bottleneck.split_text(
-        {f"{k}_share": row[f"{k}_ms"] / total for k in ("compute", "input", "other")}
-    )
-
-
 def attribution_display(rows: pd.DataFrame) -> pd.DataFrame:
     """`attribution_table` rows as the report shows them, one per configuration.
 
@@ -284,7 +274,9 @@ def attribution_display(rows: pd.DataFrame) -> pd.DataFrame:
             "Input only (img/s)": rows["input_images_per_s"].map(_rate),
             "Compute only (img/s)": rows["compute_images_per_s"].map(_rate),
             "End to end (img/s)": rows["end_to_end_images_per_s"].map(_rate),
-            "Step time": [_split(r) for r in rows.to_dict("records")],
+            "Step time": [
+                bottleneck.split_text(r, missing="\u2014") for r in rows.to_dict("records")
+            ],
             "Verdict": [
                 r["verdict"] if r["attribution"] == "measured" else r["attribution"]
                 for r in rows.to_dict("records")
@@ -381,7 +373,7 @@ def story_texts(story: AugmentationStory | None) -> dict[str, str]:
         "aug-wait": _share(legacy["input_wait_share"]),
         "aug-verdict": str(legacy["verdict"]),
         "aug-slower": "slower" if slower else "faster",
-        "aug-split": _split(legacy),
+        "aug-split": bottleneck.split_text(legacy, missing="\u2014"),
         "aug-x2": _bound(legacy, 2.0),
         "aug-xinf": _bound(legacy, math.inf),
         "plain-input": _whole_rate(plain["input_images_per_s"]) if plain else MISSING,
