@@ -60,8 +60,12 @@ def _sampled_pairs(machines: list[str], count: int) -> list[tuple[str, str]]:
     return [tuple(rng.sample(machines, 2)) for _ in range(count)]  # type: ignore[misc]
 
 
-def _cli_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
-    """``nox -s compare``'s verdict per (configuration, workload) for two machine folders."""
+def _cli_verdicts(
+    folder: Path, a: str, b: str, prefix: str = "B vs A: "
+) -> dict[tuple[str, str], str]:
+    """``nox -s compare``'s verdict per (configuration, workload) for two machine folders: the
+    one line of each workload's block that starts with ``prefix`` (time, or with
+    ``B vs A energy: `` joules), without it."""
     side_a = comparison.load_side("A", folder / a)
     side_b = comparison.load_side("B", folder / b)
     # force: a workload with no common setting would refuse the whole command; such forced
@@ -71,9 +75,10 @@ def _cli_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
     for p in pairings:
         if p.differs:
             continue
-        last = comparison.render_pairing(p)[-1].strip()
+        lines = [line.strip() for line in comparison.render_pairing(p)]
+        (verdict,) = [line for line in lines if line.startswith(prefix)]
         config = compare_data.configuration_id(model.as_dict(p.setting_a))
-        found[(config, p.workload)] = last.removeprefix("B vs A: ")
+        found[(config, p.workload)] = verdict.removeprefix(prefix)
     return found
 
 
@@ -120,20 +125,6 @@ def energy_fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
 ENERGY_TEMPLATES = sorted((ROOT / "tests" / "data" / "results" / "fixture-laptop-a").glob("*.json"))
 
 
-def _cli_energy_verdicts(folder: Path, a: str, b: str) -> dict[tuple[str, str], str]:
-    """``nox -s compare``'s energy verdict per (configuration, workload)."""
-    side_a = comparison.load_side("A", folder / a)
-    side_b = comparison.load_side("B", folder / b)
-    pairings, _ = comparison.pair(side_a, side_b)
-    found = {}
-    for p in pairings:
-        lines = [line.strip() for line in comparison.render_pairing(p)]
-        (energy,) = [line for line in lines if line.startswith("B vs A energy: ")]
-        config = compare_data.configuration_id(model.as_dict(p.setting_a))
-        found[(config, p.workload)] = energy.removeprefix("B vs A energy: ")
-    return found
-
-
 def test_energy_rows_are_the_energy_verdicts_compare_prints(
     energy_fleet: tuple[Path, Path, list[str]],
 ) -> None:
@@ -144,7 +135,7 @@ def test_energy_rows_are_the_energy_verdicts_compare_prints(
     titles = dict(index["workloads"])
     checked = 0
     for a, b in _sampled_pairs(machines, 6):
-        for (config, workload), verdict in _cli_energy_verdicts(folder, a, b).items():
+        for (config, workload), verdict in _cli_verdicts(folder, a, b, "B vs A energy: ").items():
             rows = compare_data.pair_rows(
                 compare_data.read(out, a, config), compare_data.read(out, b, config), config, index
             )

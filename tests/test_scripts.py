@@ -22,13 +22,20 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data.synthetic(spec, tmp_path_factory.mktemp("tiny"))
 
 
+def run_script(name: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/<name>`` with this interpreter; its completed process, output captured."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *args],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 def test_benchmark_augmentation_prints_every_pipeline(tiny: Path) -> None:
     """One round per pipeline, then medians relative to the first pipeline named."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_augmentation.py"), "--data", str(tiny),
-         "--rounds", "1", "--batches", "2", "--warmup", "0", "--threads", "1"],
-        capture_output=True, text=True, timeout=300, check=False,
+    proc = run_script(
+        "benchmark_augmentation.py", "--data", str(tiny), "--rounds", "1", "--batches", "2",
+        "--warmup", "0", "--threads", "1", timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
@@ -40,10 +47,7 @@ def test_benchmark_augmentation_prints_every_pipeline(tiny: Path) -> None:
 
 def test_benchmark_augmentation_refuses_bad_counts(tiny: Path) -> None:
     """A zero round count is a one-line usage error, before TensorFlow is loaded."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_augmentation.py"), "--rounds", "0"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    proc = run_script("benchmark_augmentation.py", "--rounds", "0", timeout=60)
     assert proc.returncode == 2
     assert "--rounds and --batches must be at least 1" in proc.stderr
 
@@ -53,10 +57,7 @@ def test_benchmark_attribution_prints_overheads_and_ratios(tmp_path: Path) -> No
     folder = tmp_path / "results"
     shutil.copytree(ROOT / "tests" / "data" / "results", folder)
     shutil.copytree(ROOT / "tests" / "data" / "attribution", folder, dirs_exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_attribution.py"), str(folder)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    proc = run_script("benchmark_attribution.py", str(folder))
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     assert "median overhead +" in out
@@ -71,10 +72,7 @@ def test_benchmark_attribution_without_measurements_says_so(tmp_path: Path) -> N
     """A folder with no attribution block: one line, status 1."""
     folder = tmp_path / "results"
     folder.mkdir()
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_attribution.py"), str(folder)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    proc = run_script("benchmark_attribution.py", str(folder))
     assert proc.returncode == 1
     assert proc.stdout.startswith("no workload run with the attribution measurement")
 
@@ -101,10 +99,7 @@ def test_benchmark_aa_counts_pairs_called_different(tmp_path: Path) -> None:
         path.write_text(json.dumps(copy), encoding="utf-8")
         results.load(path)  # still a valid file
         paths.append(str(path))
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_aa.py"), "--files", *paths],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    proc = run_script("benchmark_aa.py", "--files", *paths)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith("  cnn ")]
     assert len(rows) == 1
@@ -114,9 +109,6 @@ def test_benchmark_aa_counts_pairs_called_different(tmp_path: Path) -> None:
 
 
 def test_benchmark_aa_refuses_a_single_run() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark_aa.py"), "--runs", "1"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    proc = run_script("benchmark_aa.py", "--runs", "1")
     assert proc.returncode == 2
     assert "--runs must be at least 2" in proc.stderr
