@@ -36,13 +36,15 @@ def imprecise_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
         width = stats.half_width(s["interval"]) if s["interval"] is not None else math.nan
         if s["status"] == "ok" and not width <= stats.PRECISION_TARGET:
             why = (
-                f"+-{width:.1%}" if math.isfinite(width) else "no interval from one measured epoch"
+                f"the median's 95 % interval is +-{width:.1%}, wider than "
+                f"+-{stats.PRECISION_TARGET:.0%}"
+                if math.isfinite(width)
+                else "there is no interval from one measured epoch"
             )
             lines.append(
-                f"imprecise: {s['workload']} #{s['repeat']}: the median's 95 % interval is {why}, "
-                f"wider than +-{stats.PRECISION_TARGET:.0%}, so a 5 % difference between machines "
-                "cannot be told from noise; close other programs, add --repeats 3 or use the "
-                "medium profile (more epochs)."
+                f"imprecise: {s['workload']} #{s['repeat']}: {why}, so a 5 % difference between "
+                "machines cannot be told from noise; close other programs, add --repeats 3 or use "
+                "the medium profile (more epochs)."
             )
     return lines
 
