@@ -15,6 +15,7 @@ import pytest
 
 from bench.protocol import config, jobs
 from bench.protocol.jobs import JobError, ProbeJob, ProbeSettings, TrainingJob
+from bench.protocol.stopping import StoppingRule
 from bench.results import schema
 from bench.worker import entry, probes
 
@@ -174,9 +175,12 @@ def test_a_training_job_takes_every_shared_setting_from_the_run_configuration() 
         backend="jax",
         pipeline="tfdata-affine",
         attribution=False,
+        budget_s=12.5,
+        target=0.02,
         seed=7,
     )
     job = TrainingJob.of(run, workload="cnn", repeat=3, data_root="/d")
+    assert job.stopping == run.stopping == StoppingRule(4, 12.5, 0.02)
     assert (job.epochs, job.image_size, job.batch_size, job.intra_op_threads) == (4, 96, 8, 2)
     assert (job.backend, job.pipeline, job.attribution, job.seed) == (
         "jax",
@@ -190,7 +194,7 @@ def test_a_training_job_takes_every_shared_setting_from_the_run_configuration() 
     }
     assert shared == {
         "epochs", "image_size", "batch_size", "seed", "intra_op_threads", "inter_op_threads",
-        "keras2", "backend", "generator_workers", "pipeline", "attribution",
+        "keras2", "backend", "generator_workers", "pipeline", "attribution", "budget_s", "target",
     }  # fmt: skip
 
 
@@ -202,6 +206,11 @@ def test_the_stored_configuration_is_the_schemas_config_block() -> None:
     _valid("config", block)
     assert block["profile"] == "quick"
     assert config.Config(**{**vars(run), "image_size": 96}).stored(0.0)["profile"] == "custom"
+    assert block["stopping"] == {"rule": "fixed"}
+    adaptive = config.Config(**{**vars(run), "budget_s": 30.0}).stored(0.0)
+    _valid("config", adaptive)
+    assert adaptive["stopping"]["rule"] == "adaptive"
+    assert adaptive["stopping"]["budget_s"] == 30.0
 
 
 def test_running_a_job_writes_it_and_hands_the_worker_both_files(tmp_path: Path) -> None:

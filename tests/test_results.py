@@ -39,7 +39,7 @@ def minimal() -> dict[str, Any]:
         "val_accuracy": 0.5,
     }
     return {
-        "schema_version": 4,
+        "schema_version": 5,
         "benchbook_version": "0.3.0",
         "run_id": "0" * 32,
         "status": "complete",
@@ -84,6 +84,7 @@ def minimal() -> dict[str, Any]:
             "intra_op_threads": 0,
             "inter_op_threads": 0,
             "weights": "random",
+            "stopping": {"rule": "fixed"},
         },
         "dataset": {
             "kind": "synthetic",
@@ -126,7 +127,7 @@ def test_minimal_document_validates() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(schema_version=5), "upgrade benchbook"),
+        (lambda d: d.update(schema_version=6), "upgrade benchbook"),
         (lambda d: d.update(schema_version=0), "re-run `nox -s bench`"),
         (lambda d: d.update(schema_version="1"), "not a benchbook results file"),
         (lambda d: d.pop("machine"), "'machine' is a required property"),
@@ -237,8 +238,19 @@ def test_rescue_keeps_the_document_where_it_can(tmp_path: Path) -> None:
     assert results.rescue(minimal(), [blocked / "sub"]) is None
 
 
-def _version_2() -> dict[str, Any]:
+def _version_4() -> dict[str, Any]:
     document = minimal()
+    document["schema_version"] = 4
+    del document["config"]["stopping"]
+    return document
+
+
+WHOLE_EPOCHS = {"rule": "whole-epochs"}
+"""How a version 4 or older file's stopping rule reads."""
+
+
+def _version_2() -> dict[str, Any]:
+    document = _version_4()
     document["schema_version"] = 2
     for name in ("backend", "backend_version", "backend_devices"):
         del document["software"][name]
@@ -272,7 +284,7 @@ def test_a_version_1_file_reads_as_the_current_version(
     text = json.dumps(_version_1(pipeline, augmentation, legacy_keras=True))
     path.write_text(text, encoding="utf-8")
     loaded = results.load(path)
-    assert loaded["schema_version"] == results.SCHEMA_VERSION == 4
+    assert loaded["schema_version"] == results.SCHEMA_VERSION == 5
     assert loaded["config"]["pipeline"] == read_as
     assert loaded["config"]["keras2"] is True
     assert "legacy_keras" not in loaded["config"]
@@ -289,19 +301,21 @@ def test_a_version_2_file_reads_as_tensorflow() -> None:
     assert (software["backend"], software["backend_version"]) == ("tensorflow", "2.18.1")
     assert software["backend_devices"] == ["CPU:/physical_device:CPU:0"]
     assert "backend" not in old["software"]  # the parsed original is left as it is
-    new = minimal()
+    new = _version_4()
     run = new["workloads"][0]
-    assert model.setting_of(loaded, loaded["workloads"][0]) == model.setting_of(new, run)
+    assert model.setting_of(loaded, loaded["workloads"][0]) == model.setting_of(
+        results.loads(json.dumps(new), "new.json"), run
+    )
 
 
 def test_a_version_3_file_reads_unchanged_and_mlx_needs_version_4() -> None:
     """Version 4 only lets `mlx` be the backend: a version 3 file reads as it is (its version
     number aside), and a version 3 file that names MLX is refused by field, as a version 3
     reader would refuse it."""
-    old = minimal()
+    old = _version_4()
     old["schema_version"] = 3
     loaded = results.loads(json.dumps(old), "old.json")
-    assert loaded == minimal()
+    assert loaded == {**minimal(), "config": {**minimal()["config"], "stopping": WHOLE_EPOCHS}}
     old["software"]["backend"] = "mlx"
     with pytest.raises(results.ResultsError, match="invalid at software/backend"):
         results.loads(json.dumps(old), "old.json")
@@ -323,21 +337,22 @@ def test_a_version_2_file_with_a_version_1_name_is_refused() -> None:
 
 
 def test_a_newer_version_is_refused_in_one_line() -> None:
-    """A version 5 file names the versions this benchbook reads and says to update."""
+    """A version 6 file names the versions this benchbook reads and says to update."""
     document = minimal()
-    document["schema_version"] = 5
+    document["schema_version"] = 6
     with pytest.raises(results.ResultsError) as info:
         results.loads(json.dumps(document), "future.json")
     message = str(info.value)
     assert message == (
-        "future.json: schema_version 5 is not supported (this benchbook reads versions 1, 2, 3, 4); "
+        "future.json: schema_version 6 is not supported (this benchbook reads versions 1, 2, 3, 4, "
+        "5); "
         "upgrade benchbook (git pull) to read it"
     )
 
 
 def test_writers_write_only_the_current_version(tmp_path: Path) -> None:
     """A version 1 document is readable but never written."""
-    with pytest.raises(results.ResultsError, match="new files are version 4"):
+    with pytest.raises(results.ResultsError, match="new files are version 5"):
         results.write(_version_1("legacy", None), tmp_path)
     assert not any(tmp_path.rglob("*.json"))
 
@@ -456,7 +471,7 @@ def test_a_run_is_read_through_the_model() -> None:
     assert model.as_dict(setting)["pipeline"] == "legacy"
     assert model.describe(setting) == (
         "smoke profile, 64 px, batch 16, synthetic data aaaaaaaa, weights none, legacy pipeline, "
-        "default intra-op threads, Keras 3.15.1, TensorFlow 2.18.1 backend"
+        "default intra-op threads, Keras 3.15.1, TensorFlow 2.18.1 backend, fixed epochs"
     )
     other = model.setting_of({**document, "config": {**document["config"], "batch_size": 32}}, run)
     assert model.differences(setting, other) == ["batch size 16 vs 32"]

@@ -48,6 +48,13 @@ def test_smoke_run_writes_one_valid_file_with_every_epoch(smoke_run: dict[str, A
             assert epoch["train_s"] + epoch["validation_s"] <= epoch["epoch_s"] + 1e-6
             assert epoch["images_per_s"] == pytest.approx(run["train_images"] / epoch["train_s"])
             assert epoch["validation_s"] > 0
+            # Every step timed, from the epoch's start: together they are the training phase.
+            assert len(epoch["step_s"]) == run["steps_per_epoch"] == 2
+            assert sum(epoch["step_s"]) <= epoch["train_s"] + 1e-6
+            assert sum(epoch["step_s"]) > 0.9 * epoch["train_s"]
+        # The smoke profile's budget is 0: the fixed rule, the epochs asked for.
+        assert run["stopping"]["reason"] == "fixed"
+        assert run["stopping"]["measured_epochs"] == 1
         assert run["train_images"] == 32
         assert run["peak_rss_bytes"] > 50_000_000
         assert "CPU" in run["device"] or "GPU" in run["device"]
@@ -283,6 +290,36 @@ def test_smoke_run_measures_input_and_compute_for_every_workload(
 
 
 @pytest.mark.slow
+def test_an_adaptive_run_ends_fit_where_the_rule_says(tmp_path: Path) -> None:
+    """With a budget, Keras's fit trains past --epochs and stops where the rule says: a target
+    of +-50 % is met as soon as a 95 % interval can be had (6 measured epochs), and the file
+    records the rule and why."""
+    from conftest import run_bench
+
+    from bench.protocol.stopping import MIN_FOR_TARGET
+
+    proc = run_bench(
+        "--profile", "smoke", "--skip-probes", "--skip-attribution", "-w", "cnn",
+        "--budget", "120", "--target", "50",
+        "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "c"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "cnn #1: stopped after 6 measured epochs: the median's 95 % interval reached" in (
+        proc.stderr
+    )
+    (path,) = (tmp_path / "results").glob("*/*.json")
+    data = results.load(path)
+    stopping = data["config"]["stopping"]
+    assert (stopping["rule"], stopping["target"], stopping["budget_s"]) == ("adaptive", 0.5, 120)
+    (run,) = data["workloads"]
+    assert len(run["epochs"]) == MIN_FOR_TARGET + 1
+    assert run["stopping"]["reason"] == "target"
+    assert run["stopping"]["measured_epochs"] == MIN_FOR_TARGET
+    assert 0 < run["stopping"]["half_width"] <= 0.5
+
+
+@pytest.mark.slow
 def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
     """--pipeline tfdata-affine --threads 1 trains; the file, in the current format version,
     labels the pipeline and thread count."""
@@ -296,7 +333,7 @@ def test_tfdata_run_with_threads_records_both(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     (path,) = (tmp_path / "results").glob("*/*.json")
     data = results.load(path)
-    assert data["schema_version"] == results.SCHEMA_VERSION == 4
+    assert data["schema_version"] == results.SCHEMA_VERSION == 5
     assert data["config"]["pipeline"] == "tfdata-affine"
     assert data["config"]["intra_op_threads"] == 1
     (run,) = data["workloads"]
@@ -374,29 +411,37 @@ def test_summary_flags_runs_whose_epochs_vary_by_more_than_five_percent() -> Non
 
 def test_summary_gives_each_medians_interval_and_says_when_it_is_too_wide() -> None:
     """The 95 % interval compare gives the run alone, with its half-width; a run wider than
-    +-3 % gets a line saying a 5 % difference is beyond it and what to do."""
+    +-3 %, or with fewer epochs than a 95 % interval needs, gets a line saying a 5 % difference
+    is beyond it and what to do, and that the budget ran out where it did."""
     steady = _fake_record({"workload": "cnn", "repeat": 1}, Path())
     noisy = _fake_record({"workload": "cnn-aug", "repeat": 1}, Path())
     single = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
+    few = _fake_record({"workload": "vgg16-aug", "repeat": 1}, Path())
     for record, seconds in (
-        (steady, (1.0, 1.0, 1.01, 1.0, 1.0)),
+        (steady, (1.0, 1.0, 1.01, 1.0, 1.0, 1.0)),
         (noisy, (1.0, 1.3, 0.8, 1.2)),
         (single, (2.0,)),
+        (few, (2.0, 2.01)),
     ):
         record["epochs"] = [
             {**record["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": s}
             for n, s in enumerate((9.0, *seconds), start=1)
         ]
-    table = summary.format_summary([steady, noisy, single]).splitlines()
+    noisy["stopping"] = {"reason": "budget", "measured_epochs": 4, "half_width": 0.2}
+    table = summary.format_summary([steady, noisy, single, few]).splitlines()
     assert "95 % CI" in table[0]
-    interval = stats.median_interval([[1.0, 1.0, 1.01, 1.0, 1.0]])
+    interval = stats.median_interval([[1.0, 1.0, 1.01, 1.0, 1.0, 1.0]])
     assert f"{interval.low:.2f} to {interval.high:.2f} (+-" in table[2]
-    lines = summary.imprecise_lines([steady, noisy, single])
-    assert len(lines) == 2
+    lines = summary.imprecise_lines([steady, noisy, single, few])
+    assert len(lines) == 3
     assert lines[0].startswith("imprecise: cnn-aug #1: the median's 95 % interval is +-")
     assert "5 % difference" in lines[0]
     assert "--repeats 3" in lines[0]
+    assert "the time budget ran out first" in lines[0]
     assert "no interval from one measured epoch" in lines[1]
+    assert "budget ran out" not in lines[1]
+    assert "2 measured epochs are fewer than the 6 a 95 % interval needs" in lines[2]
+    assert summary.imprecise_lines([steady], target=0.001) != []  # the target is the caller's
 
 
 def test_power_and_thermal_are_recorded_around_each_run(

@@ -16,6 +16,7 @@ import pytest
 
 from bench import results
 from bench.commands import validate
+from bench.protocol.stopping import StoppingRule
 from bench.results import checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +99,18 @@ def test_a_planted_valid_file_passes(tree: Path) -> None:
     assert problems(tree) == []
 
 
+def test_a_planted_adaptive_file_passes(tree: Path) -> None:
+    """A format 5 file of the adaptive rule, every step timed, passes: the mutations of it below
+    each fail for their own reason."""
+
+    def longer(d: dict[str, Any]) -> None:  # an extra epoch is within the rule's 100
+        _extra_epoch(d)
+        d["workloads"][0]["stopping"]["measured_epochs"] = 2
+
+    plant(tree, _adaptive(longer))
+    assert problems(tree) == []
+
+
 def _set_epoch(run: int, number: int, **fields: Any) -> Change:
     return lambda d: epoch(d, run, number).update(fields)
 
@@ -116,6 +129,34 @@ def _no_error(d: dict[str, Any]) -> None:
 
 def _duplicate_run(d: dict[str, Any]) -> None:
     d["workloads"][2]["repeat"] = 1
+
+
+def _adaptive(then: Change) -> Change:
+    """The document as an adaptive run of format 5 writes it (every step timed, why each run
+    stopped), then ``then``."""
+
+    def change(d: dict[str, Any]) -> None:
+        upgraded = results.loads(json.dumps(d), "base.json")
+        d.clear()
+        d.update(upgraded)
+        d["config"]["stopping"] = StoppingRule(2, budget_s=5.0).stored()
+        for run in d["workloads"]:
+            for e in run["epochs"]:
+                e["step_s"] = [e["train_s"] / 4] * run["steps_per_epoch"]
+            run["stopping"] = {"reason": "budget", "measured_epochs": 1, "half_width": None}
+        then(d)
+
+    return change
+
+
+def _extra_epoch(d: dict[str, Any]) -> None:
+    run = d["workloads"][0]
+    run["epochs"].append({**run["epochs"][-1], "epoch": len(run["epochs"]) + 1})
+
+
+def _past_the_limit(d: dict[str, Any]) -> None:
+    d["config"]["stopping"]["max_epochs"] = 2
+    _extra_epoch(d)
 
 
 @pytest.mark.parametrize(
@@ -148,8 +189,38 @@ def _duplicate_run(d: dict[str, Any]) -> None:
         ),
         pytest.param(
             lambda d: d["workloads"][0]["epochs"].pop(),
-            "workloads[0] (cnn #1): finished with 1 epochs, but config.epochs is 2",
+            "workloads[0] (cnn #1): finished with 1 epochs, but its stopping rule allows 2",
             id="finished-run-short",
+        ),
+        pytest.param(
+            _extra_epoch,
+            "workloads[0] (cnn #1): finished with 3 epochs, but its stopping rule allows 2",
+            id="fixed-rule-run-long",
+        ),
+        pytest.param(
+            _adaptive(_past_the_limit),
+            "workloads[0] (cnn #1): finished with 3 epochs, but its stopping rule allows 2 to 2",
+            id="adaptive-run-past-its-limit",
+        ),
+        pytest.param(
+            _adaptive(lambda d: epoch(d, 0, 2)["step_s"].append(0.01)),
+            "workloads[0] (cnn #1) epoch 2: 3 steps timed, but steps_per_epoch is 2",
+            id="steps-miscounted",
+        ),
+        pytest.param(
+            _adaptive(lambda d: epoch(d, 0, 2).update(step_s=[1.0, 1.0])),
+            "workloads[0] (cnn #1) epoch 2: its steps add up to 2 s, longer than train_s",
+            id="steps-longer-than-training",
+        ),
+        pytest.param(
+            _adaptive(lambda d: d["workloads"][0]["stopping"].update(measured_epochs=3)),
+            "workloads[0] (cnn #1): stopping says 3 measured epochs, but the run has 1",
+            id="stopping-miscounted",
+        ),
+        pytest.param(
+            _adaptive(lambda d: d["config"].update(stopping={"rule": "fixed"})),
+            "workloads[0] (cnn #1): stopped for 'budget' under the fixed rule",
+            id="budget-under-the-fixed-rule",
         ),
         pytest.param(
             lambda d: d.update(finished_at="2026-11-29T08:00:00.000Z"),
@@ -216,7 +287,7 @@ def test_impossible_timings_and_inconsistent_runs(
         pytest.param(
             _set_epoch(0, 2, train_s=0), "invalid at workloads/0/epochs/1/train_s", id="zero"
         ),
-        pytest.param(lambda d: d.update(schema_version=5), "upgrade benchbook", id="newer-version"),
+        pytest.param(lambda d: d.update(schema_version=6), "upgrade benchbook", id="newer-version"),
         pytest.param(
             lambda d: d.update(schema_version=0), "re-run `nox -s bench`", id="older-version"
         ),

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from bench import __version__
+from bench import __version__, stats
 from bench.commands.arguments import OneLineParser, refuse, whole_number
 from bench.errors import UserError
 from bench.harness import runner
@@ -39,6 +39,18 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(msg) from None
     if not value >= 0:
         msg = f"{text} must be 0 or more seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a percentage"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0 < value < 100:
+        msg = f"{text} must be a percentage above 0 and below 100"
         raise argparse.ArgumentTypeError(msg)
     return value
 
@@ -200,6 +212,23 @@ def parser() -> argparse.ArgumentParser:
         "one cool (default: 60 on a machine with a battery, else 0)",
     )
     p.add_argument(
+        "--budget",
+        type=_seconds,
+        dest="budget_s",
+        metavar="SECONDS",
+        help="seconds of measured epochs each workload run may spend beyond --epochs until the "
+        "median's 95 %% interval is within --target; 0 runs exactly --epochs (default: the "
+        "profile's: smoke 0, quick 30, medium 120, full 300)",
+    )
+    p.add_argument(
+        "--target",
+        type=_percent,
+        metavar="PERCENT",
+        default=stats.PRECISION_TARGET * 100,
+        help="half-width of the median's 95 %% interval, in %% of the median, that ends a "
+        "workload run early (default: 3, which resolves a 5 %% difference between machines)",
+    )
+    p.add_argument(
         "--generator-workers",
         type=_positive,
         default=DEFAULTS["generator_workers"],
@@ -269,6 +298,8 @@ def config_from_args(argv: list[str]) -> config.Config:
         pipeline=args.pipeline,
         attribution=args.attribution,
         cooldown_s=args.cooldown_s,
+        budget_s=profile.budget_s if args.budget_s is None else args.budget_s,
+        target=args.target / 100,
         command=list(argv),
     )
 

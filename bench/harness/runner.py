@@ -151,6 +151,11 @@ def check_config(config: Config) -> None:
         if problem is not None:
             msg = f"{option} {value}: {problem}"
             raise UserError(msg)
+    if config.budget_s > 0:
+        problem = results.field_problem("stopping_rule.budget_s", config.budget_s)
+        if problem is not None:
+            msg = f"--budget {config.budget_s:g}: {problem}"
+            raise UserError(msg)
     identity.check_label(config.label)
 
 
@@ -259,7 +264,7 @@ def _run(config: Config, say: Callable[[str], None]) -> tuple[Path | None, int]:
         document["finished_at"] = results.utc_iso()
         document["software"] = software.capture_software(framework, backend=config.backend)
         path, problem = _keep(document, config.output)
-        _report(runs, probes_block, chosen, say)
+        _report(runs, probes_block, chosen, say, config.target)
         for line in _standing(document, config.output):
             say(line)
         for line in check_lines(document):
@@ -367,6 +372,7 @@ def _report(
     probes_block: dict[str, Any] | None,
     chosen: weights.Weights | None,
     say: Callable[[str], None],
+    target: float = stats.PRECISION_TARGET,
 ) -> None:
     """The summary printed at the end of a run."""
     say("")
@@ -376,7 +382,7 @@ def _report(
             f"noisy: the measured epochs of a run vary by more than {stats.NOISY_CV:.0%} "
             "(coefficient of variation); close other programs and run again, or use --repeats 3."
         )
-    for line in imprecise_lines(runs):
+    for line in imprecise_lines(runs, target):
         say(line)
     if any(run.get("attribution") for run in runs):
         say("")

@@ -9,6 +9,7 @@ from statistics import median
 from typing import Any
 
 from bench import stats
+from bench.protocol.stopping import MIN_FOR_TARGET
 from bench.readers import bottleneck, verdicts
 from bench.results import model
 
@@ -27,25 +28,38 @@ def _interval_text(interval: stats.Interval | None) -> str:
     return f"{interval.low:.2f} to {interval.high:.2f} (+-{stats.half_width(interval):.1%})"
 
 
-def imprecise_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
-    """A line per finished run whose median's 95 % interval is wider than
-    `stats.PRECISION_TARGET` either side, saying what it cannot resolve and what to do."""
+def imprecise_lines(
+    runs: Sequence[dict[str, Any]], target: float = stats.PRECISION_TARGET
+) -> list[str]:
+    """A line per finished run whose median's 95 % interval is wider than ``target`` either
+    side (or that has too few epochs to hold one), saying why and what to do."""
     lines = []
     for run in runs:
         s = summarise(run)
         width = stats.half_width(s["interval"]) if s["interval"] is not None else math.nan
-        if s["status"] == "ok" and not width <= stats.PRECISION_TARGET:
+        few = s["epochs_measured"] < MIN_FOR_TARGET
+        if s["status"] != "ok" or (width <= target and not few):
+            continue
+        if not math.isfinite(width):
+            why = "there is no interval from one measured epoch"
+        elif width > target:
+            why = f"the median's 95 % interval is +-{width:.1%}, wider than +-{target:.0%}"
+        else:
             why = (
-                f"the median's 95 % interval is +-{width:.1%}, wider than "
-                f"+-{stats.PRECISION_TARGET:.0%}"
-                if math.isfinite(width)
-                else "there is no interval from one measured epoch"
+                f"{s['epochs_measured']} measured epochs are fewer than the {MIN_FOR_TARGET} "
+                f"a 95 % interval needs (their +-{width:.1%} is not one)"
             )
-            lines.append(
-                f"imprecise: {s['workload']} #{s['repeat']}: {why}, so a 5 % difference between "
-                "machines cannot be told from noise; close other programs, add --repeats 3 or use "
-                "the medium profile (more epochs)."
-            )
+        ran_out = (
+            "the time budget ran out first: the machine was too noisy, or the workload too "
+            "slow, for the budget; "
+            if s["stopped"] == "budget"
+            else ""
+        )
+        lines.append(
+            f"imprecise: {s['workload']} #{s['repeat']}: {why}, so a 5 % difference between "
+            f"machines cannot be told from noise; {ran_out}close other programs, raise "
+            "--budget, add --repeats 3 or use the medium profile."
+        )
     return lines
 
 
@@ -170,7 +184,7 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
     """Headline figures of one workload run: measured epochs (warm-up excluded)."""
     measured = [e for e in run["epochs"] if not e["warmup"]]
     rate = model.images_per_s(run)  # the report's estimator; none for a run that did not finish
-    seconds = [e["epoch_s"] for e in measured]
+    seconds = model.epoch_seconds(run) if run["status"] == "ok" else []
     # The interval `compare` gives this run alone (one run: the bootstrap resamples its epochs).
     interval = stats.median_interval([seconds]) if len(seconds) >= 2 else None
     return {
@@ -185,4 +199,5 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         "noisy": stats.is_noisy(seconds),
         "device": model.short_device(run.get("device")) or "?",
         "weights": run["weights"],
+        "stopped": (run.get("stopping") or {}).get("reason"),
     }

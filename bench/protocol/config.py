@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.protocol.stopping import StoppingRule
 from bench.results.model import BACKENDS
+from bench.stats import PRECISION_TARGET
 
 SEED = 42
 
@@ -62,6 +64,9 @@ class Profile:
     # Synthetic stand-in images per class; None: the profile needs the prepared real dataset.
     train_per_class: int | None
     validation_per_class: int | None
+    budget_s: float = 0.0
+    """Seconds of measured epochs a workload run may spend to reach the precision target
+    (`bench.protocol.stopping`); 0: exactly ``epochs``."""
 
 
 PROFILES = {
@@ -75,6 +80,7 @@ PROFILES = {
         epochs=3,
         train_per_class=192,
         validation_per_class=64,
+        budget_s=30.0,
     ),
     "medium": Profile(
         "medium",
@@ -83,6 +89,7 @@ PROFILES = {
         epochs=3,
         train_per_class=1024,
         validation_per_class=64,
+        budget_s=120.0,
     ),
     "full": Profile(
         "full",
@@ -91,6 +98,7 @@ PROFILES = {
         epochs=5,
         train_per_class=None,
         validation_per_class=None,
+        budget_s=300.0,
     ),
 }
 DEFAULT_PROFILE = "quick"
@@ -215,6 +223,9 @@ class Config:
     pipeline: str = DEFAULT_PIPELINE
     attribution: bool = True
     cooldown_s: float | None = None  # None: `bench.harness.runner.default_cooldown`
+    budget_s: float = 0.0
+    """Seconds of measured epochs a workload run may spend reaching ``target``; 0: the fixed rule."""
+    target: float = PRECISION_TARGET
     seed: int = SEED
     command: list[str] = field(default_factory=list)
 
@@ -225,7 +236,13 @@ class Config:
             "profile": self.profile_name(),
             **{name: getattr(self, name) for name in STORED},
             "cooldown_s": cooldown_s,
+            "stopping": self.stopping.stored(),
         }
+
+    @property
+    def stopping(self) -> StoppingRule:
+        """When each workload run stops measuring."""
+        return StoppingRule(self.epochs, self.budget_s, self.target)
 
     def profile_name(self) -> str:
         """The profile, or ``custom`` when sizes were changed from it."""

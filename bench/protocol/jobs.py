@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 
 from bench.protocol import processes
 from bench.protocol.config import DEFAULT_BACKEND, DEFAULT_PIPELINE, SEED, Config
+from bench.protocol.stopping import StoppingRule
 from bench.results.model import BACKENDS, SECTIONS, WORKLOADS
+from bench.stats import PRECISION_TARGET
 
 WORKER = (sys.executable, "-m", "bench.worker")
 """The worker's command line before its two arguments, the job file and the output file."""
@@ -99,6 +101,8 @@ class TrainingJob:
     image_size: int
     batch_size: int
     epochs: int
+    budget_s: float = 0.0
+    target: float = PRECISION_TARGET
     seed: int = SEED
     intra_op_threads: int = 0
     inter_op_threads: int = 0
@@ -126,6 +130,11 @@ class TrainingJob:
         name, the rest (workload, repeat, data, weights) given in ``per_run``."""
         shared = {f.name for f in fields(cls)} & {f.name for f in fields(config)}
         return cls(**{name: getattr(config, name) for name in shared}, **per_run)
+
+    @property
+    def stopping(self) -> StoppingRule:
+        """When the run stops measuring (`bench.protocol.stopping`)."""
+        return StoppingRule(self.epochs, self.budget_s, self.target)
 
     @property
     def tag(self) -> str:

@@ -88,8 +88,11 @@ _EPOCH_COLUMNS = [
     "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
     "loss", "accuracy", "val_loss", "val_accuracy", "epoch_j", "train_j",
 ]  # fmt: skip
-"""``epoch_j`` and ``train_j``: joules over the epoch and its training phase, all domains
-together (`bench.readers.energy.total`); empty where not measured."""
+"""``epoch_s`` and ``images_per_s`` are the epoch's steady figures, which every estimate counts
+(`bench.results.model.steady_seconds`: the first step at the mean of the others; the epoch as
+measured where its steps were not timed). ``epoch_j`` and ``train_j``: joules over the epoch and
+its training phase, all domains together (`bench.readers.energy.total`); empty where not
+measured."""
 
 
 _ATTRIBUTION_COLUMNS = [
@@ -197,7 +200,8 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
             for e in run["epochs"]:
                 epochs.append(
                     [*where, *key, run["repeat"], run["status"], device, e["epoch"], e["warmup"],
-                     e["epoch_s"], e["train_s"], e["validation_s"], e["images_per_s"],
+                     model.steady_seconds(e), e["train_s"], e["validation_s"],
+                     model.steady_images_per_s(e),
                      model.as_float(e["loss"]), model.as_float(e["accuracy"]), model.as_float(e["val_loss"]),
                      model.as_float(e["val_accuracy"]), *_joules(e)]
                 )  # fmt: skip

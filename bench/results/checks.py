@@ -92,7 +92,9 @@ def _run_name(index: int, run: Mapping[str, Any]) -> str:
     return f"workloads[{index}] ({run['workload']} #{run['repeat']})"
 
 
-def _epoch_problems(where: str, run: Mapping[str, Any], expected: int) -> Iterator[str]:
+def _epoch_problems(
+    where: str, run: Mapping[str, Any], expected: int, stopping: Mapping[str, Any]
+) -> Iterator[str]:
     epochs = run["epochs"]
     numbers = [e["epoch"] for e in epochs]
     if numbers != list(range(1, len(epochs) + 1)):
@@ -100,13 +102,19 @@ def _epoch_problems(where: str, run: Mapping[str, Any], expected: int) -> Iterat
     warmups = [e["epoch"] for e in epochs if e["warmup"]]
     if epochs and warmups != [epochs[0]["epoch"]]:
         yield (f"{where}: warm-up epochs are {warmups}; exactly the first epoch must be warm-up")
-    if run["status"] == "ok" and len(epochs) != expected:
-        yield f"{where}: finished with {len(epochs)} epochs, but config.epochs is {expected}"
-    if run["status"] != "ok" and len(epochs) > expected:
-        yield f"{where}: {len(epochs)} epochs, more than config.epochs ({expected})"
+    yield from _count_problems(where, run, expected, stopping)
     images = run.get("train_images")
+    steps = run.get("steps_per_epoch")
     for e in epochs:
         at = f"{where} epoch {e['epoch']}"
+        timed = e.get("step_s")
+        if timed is not None and steps and len(timed) != steps:
+            yield f"{at}: {len(timed)} steps timed, but steps_per_epoch is {steps}"
+        if timed is not None and sum(timed) > e["train_s"] * (1 + PHASE_TOLERANCE) + PHASE_SLACK_S:
+            yield (
+                f"{at}: its steps add up to {sum(timed):.6g} s, longer than "
+                f"train_s = {e['train_s']:.6g} s"
+            )
         phases = e["train_s"] + e["validation_s"]
         if phases > e["epoch_s"] * (1 + PHASE_TOLERANCE) + PHASE_SLACK_S:
             yield (
@@ -120,6 +128,29 @@ def _epoch_problems(where: str, run: Mapping[str, Any], expected: int) -> Iterat
                     f"{at}: images_per_s = {e['images_per_s']:.6g}, but train_images / train_s "
                     f"= {images} / {e['train_s']:.6g} s = {expected_rate:.6g}"
                 )
+
+
+def _count_problems(
+    where: str, run: Mapping[str, Any], expected: int, stopping: Mapping[str, Any]
+) -> Iterator[str]:
+    """How many epochs a run has against what its file's stopping rule allows."""
+    count = len(run["epochs"])
+    adaptive = stopping.get("rule") == "adaptive"
+    most = int(stopping["max_epochs"]) if adaptive else expected
+    if run["status"] == "ok" and not expected <= count <= most:
+        allowed = f"{expected} to {most}" if adaptive else str(expected)
+        yield f"{where}: finished with {count} epochs, but its stopping rule allows {allowed}"
+    if run["status"] != "ok" and count > most:
+        yield f"{where}: {count} epochs, more than its stopping rule allows ({most})"
+    block = run.get("stopping")
+    measured = sum(not e["warmup"] for e in run["epochs"])
+    if block is not None and block["measured_epochs"] != measured:
+        yield (
+            f"{where}: stopping says {block['measured_epochs']} measured epochs, "
+            f"but the run has {measured}"
+        )
+    if block is not None and block["reason"] in {"target", "budget", "limit"} and not adaptive:
+        yield f"{where}: stopped for {block['reason']!r} under the {stopping.get('rule')} rule"
 
 
 def check_document(data: Mapping[str, Any]) -> list[str]:
@@ -160,7 +191,7 @@ def check_document(data: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}: failed without an error message")
         if run["status"] == "ok" and run["error"]:
             problems.append(f"{where}: status ok but an error is recorded")
-        problems.extend(_epoch_problems(where, run, config["epochs"]))
+        problems.extend(_epoch_problems(where, run, config["epochs"], config["stopping"]))
         total_s += sum(e["epoch_s"] for e in run["epochs"])
     if started and finished and started <= finished:
         span = (finished - started).total_seconds()

@@ -22,7 +22,7 @@ import jsonschema
 from bench.errors import UserError
 from bench.text import printable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version every new file is written in."""
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -122,6 +122,26 @@ FORMAT_HISTORY = (
                 "machine lacks and why), and per epoch `energy_j` (joules per domain over the "
                 "training phase and the whole epoch). Absent where no counter could be read: "
                 "never zero. Version 3 files read as they are, without energy."
+            ),
+        ),
+    ),
+    FormatVersion(
+        5,
+        "0.5",
+        "Each training step timed; runs that stop when their estimate is precise enough.",
+        (
+            (
+                "Per epoch `step_s`: every training step's seconds. Estimates count each epoch's "
+                "steady time: the epoch with its first step (the input pipeline starting again) "
+                "counted at the mean of the others (`bench.results.model.steady_seconds`)."
+            ),
+            (
+                "`config.stopping`, required: `fixed` (the epochs asked for) or `adaptive` "
+                "(at least those, then more until the median's 95 % interval is within "
+                "`target` or `budget_s` is spent), with per workload run a `stopping` block "
+                "saying why it stopped. The rule and target are part of the comparability key. "
+                "Version 4 and older files read as `whole-epochs`: their epochs count whole, as "
+                "they always did, and they are never pooled with version 5 files."
             ),
         ),
     ),
@@ -364,6 +384,9 @@ def upgrade(data: Mapping[str, Any], version: int) -> Result:
         document["schema_version"] = 3
     if version <= 3:
         document["schema_version"] = 4
+    if version <= 4:
+        document["config"] = {**document["config"], "stopping": {"rule": "whole-epochs"}}
+        document["schema_version"] = 5
     return document
 
 

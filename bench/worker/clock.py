@@ -7,6 +7,11 @@ start. Before each clock reading the queued work is waited for (`bench.worker.ba
 and reading the metrics): JAX and GPUs run steps asynchronously, so without it the training
 steps of an epoch would be counted as validation. The first epoch is kept but marked as warm-up: it includes graph tracing (about 2x slower
 on a 2-core CPU) and is left out of the headline average.
+
+Each training step is read too (``step_s``: the time from the previous reading, the epoch's start
+for the first step, to the end of the step, its queued work waited for), so the steps of an epoch
+add up to its training phase: what varies is seen where it happens, a stall in one step apart
+from an epoch that is slow throughout.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
+from bench.protocol.stopping import Decision, StoppingRule, precision
+from bench.results.model import steady_seconds
 from bench.worker import backends
 from bench.worker.energy import EnergyMeter
 
@@ -53,8 +60,13 @@ class EpochClock:
         report: Callable[[dict[str, Any]], None] | None = None,
         now: Callable[[], float] = time.perf_counter,
         meter: EnergyMeter | None = None,
+        rule: StoppingRule | None = None,
     ) -> None:
         self.train_images = train_images
+        self.rule = rule
+        """When to stop (None: never early; the caller's loop count decides)."""
+        self.decision: Decision | None = None
+        """Why the epochs stopped, once `rule` says so."""
         self.report = report
         self.now = now
         """The clock read (tests give their own)."""
@@ -65,11 +77,20 @@ class EpochClock:
         self._epoch_start = 0.0
         self._test_start: float | None = None
         self._test_end: float | None = None
+        self._steps: list[float] = []
+        self._last = 0.0
 
     def begin_epoch(self) -> None:
         self._test_start = self._test_end = None
-        self._epoch_start = self.now()
+        self._steps = []
+        self._epoch_start = self._last = self.now()
         self._energy = [self.meter.read()] if self.meter else []
+
+    def end_step(self) -> None:
+        """A training step is done (and waited for)."""
+        now = self.now()
+        self._steps.append(now - self._last)
+        self._last = now
 
     def begin_validation(self) -> None:
         """The training steps are done (and waited for): validation starts."""
@@ -102,12 +123,24 @@ class EpochClock:
             "images_per_s": self.train_images / train_s,
             **{name: metrics.get(name) for name in METRICS},
         }
+        if self._steps:
+            record["step_s"] = list(self._steps)
         if energy is not None:
             record["energy_j"] = energy
         self.epochs.append(record)
         if self.report is not None:
             self.report(record)
+        if self.rule is not None and self.decision is None:
+            measured = [e for e in self.epochs if not e["warmup"]]
+            self.decision = self.rule.decide(
+                [steady_seconds(e) for e in measured], [e["epoch_s"] for e in measured]
+            )
         return record
+
+    @property
+    def stop(self) -> bool:
+        """Whether the rule says no further epoch is needed."""
+        return self.decision is not None
 
     def _energy_of_epoch(self, end: dict[str, float | None]) -> dict[str, Any]:
         """Joules per domain of the training phase and of the whole epoch."""
@@ -124,18 +157,23 @@ def make_epoch_timer(
     train_images: int,
     report: Callable[[dict[str, Any]], None] | None = None,
     meter: EnergyMeter | None = None,
+    rule: StoppingRule | None = None,
 ) -> Any:
     """A Keras ``Callback`` (of `bench.worker.backends.keras`) that reads an `EpochClock`;
-    its ``.epochs`` are the clock's."""
+    its ``.epochs`` are the clock's, and it ends ``fit`` where ``rule`` says."""
 
     class EpochTimer(backends.keras().callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.clock = EpochClock(train_images, report, meter=meter)
+            self.clock = EpochClock(train_images, report, meter=meter, rule=rule)
             self.epochs = self.clock.epochs
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self.clock.begin_epoch()
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            backends.wait_for_model(self.model)
+            self.clock.end_step()
 
         # Each clock reading waits for the queued steps first (`backends.wait_for_model`): on
         # JAX the training steps would otherwise be counted as validation time.
@@ -151,8 +189,32 @@ def make_epoch_timer(
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             backends.wait_for_model(self.model)
             self.clock.end_epoch(epoch, _metrics(logs or {}))
+            if self.clock.stop:
+                self.model.stop_training = True
 
     return EpochTimer()
+
+
+def stopping_block(timer: EpochClock) -> dict[str, Any]:
+    """The ``stopping`` block of a run whose epochs all ran: the rule's decision (`fixed` for a
+    loop without a rule, whose count decided)."""
+    if timer.decision is not None:
+        return timer.decision.block()
+    measured = [steady_seconds(e) for e in timer.epochs if not e["warmup"]]
+    return Decision("fixed", len(measured), precision(measured)).block()
+
+
+def stopping_line(tag: str, block: dict[str, Any]) -> str:
+    """``cnn #1: stopped after 7 measured epochs: the median's interval reached +-2.4%``."""
+    width = block["half_width"]
+    said = f"+-{width * 100:.1f}%" if width is not None else "no interval"
+    why = {
+        "target": f"the median's 95 % interval reached {said}",
+        "budget": f"the time budget was spent first ({said})",
+        "limit": f"the most epochs a run may take ({said})",
+        "fixed": f"the epochs asked for ({said})",
+    }[block["reason"]]
+    return f"  {tag}: stopped after {block['measured_epochs']} measured epochs: {why}"
 
 
 def peak_rss_bytes() -> int:

@@ -103,6 +103,7 @@ def fit(
         for x, y in train():
             loss, accuracy = step(*mlx_models.arrays((x, y)))
             seen.add(loss, accuracy, int(x.shape[0]))
+            timer.end_step()
         timer.begin_validation()
         checked = Average()
         for x, y in valid():
@@ -111,6 +112,8 @@ def fit(
         timer.end_validation()
         metrics = {**seen.values(), **checked.values("val_")}
         timer.end_epoch(epoch, {k: _finite(v) for k, v in metrics.items()})
+        if timer.stop:
+            break
 
 
 def run(
@@ -137,26 +140,29 @@ def run(
     record["parameters"], record["trainable_parameters"] = mlx_models.count(model)
     record["optimizer"] = f"{mlx_models.KerasAdam.__module__}.{mlx_models.KerasAdam.__name__}"
     record["device"] = device_name(target)
-    timer = clock.EpochClock(record["train_images"], report, meter=meter)
+    rule = job.stopping
+    timer = clock.EpochClock(record["train_images"], report, meter=meter, rule=rule)
     try:
         fit(
             step,
             lambda: pipelines.training_epoch(pipeline),
             lambda: pipelines.validation_batches(pipeline),
-            job.epochs,
+            rule.most_epochs,
             timer,
         )
     finally:
         record["epochs"] = timer.epochs
         record["peak_rss_bytes"] = clock.peak_rss_bytes()
     record["status"] = "ok"
+    record["stopping"] = clock.stopping_block(timer)
+    print(clock.stopping_line(job.tag, record["stopping"]), file=sys.stderr, flush=True)
     if job.attribution:
         record["attribution"] = throughputs.measure_run(
             job.tag,
             step,
             pipelines.batches(pipeline),
             pipeline.steps_per_epoch,
-            job.epochs,
+            job.epochs,  # the epochs asked for: the same batches whatever the rule added
             convert=mlx_models.arrays,
         )
 

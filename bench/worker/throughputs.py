@@ -9,11 +9,12 @@ Three throughputs of one workload run, in training images per second:
 
 The measurement functions run in the worker after the normal epochs (so the seeded training is
 the same with and without them) over a bounded number of batches (`timed_steps`): a sixth of
-the run's training batches, at least 2, at most one epoch and at most `THROUGHPUT_MAX_STEPS`, timed from
-the pipeline's start for input only and after one warm-up step for compute only. Input only
-plus compute only cost about one end-to-end step per batch each, so the run grows by about a
-third of its training time at most, less once import, build and validation are counted (quick
-profile: 3 timed batches of 18; full: 20 of 1,800).
+the training batches of the epochs asked for (not those an adaptive run adds), at least 2, at
+most one epoch and at most `THROUGHPUT_MAX_STEPS`, timed from the pipeline's start for input
+only and after one warm-up step for compute only. Input only plus compute only cost about one
+end-to-end step per batch each, so the run grows by about a third of its training time at most,
+less once import, build and validation are counted (quick profile: 3 timed batches of 18;
+full: 20 of 1,800).
 
 The verdicts over the three (input wait share, input- or compute-bound) are
 `bench.readers.bottleneck`'s.

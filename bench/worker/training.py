@@ -161,7 +161,8 @@ def _train_keras(
     record["optimizer"] = f"{type(model.optimizer).__module__}.{type(model.optimizer).__name__}"
     record["device"] = backends.variable_device(backend, model.trainable_weights[0])
 
-    timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag), meter)
+    rule = job.stopping
+    timer = clock.make_epoch_timer(record["train_images"], _progress(job.tag), meter, rule)
     fit_kwargs: dict[str, Any] = {}
     if workers > 1 and pipeline.name == "legacy" and record["framework"]["keras_major"] == 2:
         fit_kwargs["workers"] = workers
@@ -172,7 +173,7 @@ def _train_keras(
         model.fit(
             train,
             validation_data=valid,
-            epochs=job.epochs,
+            epochs=rule.most_epochs,
             callbacks=[timer],
             verbose=0,
             **fit_kwargs,
@@ -183,10 +184,16 @@ def _train_keras(
         # without --skip-attribution.
         record["peak_rss_bytes"] = clock.peak_rss_bytes()
     record["status"] = "ok"
+    record["stopping"] = clock.stopping_block(timer.clock)
+    print(clock.stopping_line(job.tag, record["stopping"]), file=sys.stderr, flush=True)
     if job.attribution:
         # After the epochs, so the seeded training is the same with or without it.
         record["attribution"] = throughputs.measure_run(
-            job.tag, model, pipelines.batches(pipeline), pipeline.steps_per_epoch, job.epochs
+            job.tag,
+            model,
+            pipelines.batches(pipeline),
+            pipeline.steps_per_epoch,
+            job.epochs,  # the epochs asked for: the same batches whatever the rule added
         )
 
 
