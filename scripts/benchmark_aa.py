@@ -15,6 +15,8 @@ to back, on this checkout. Per workload (and setting) it prints:
   were called different (an interval that excludes 1). The runs are the same setup, so with
   honest intervals that happens in about 5 % of pairs at most; more means the intervals are too
   narrow;
+- why each run stopped (the adaptive rule's ``target``, ``budget`` or ``limit``, ``fixed``, or
+  ``whole-epochs`` for files of format 4 and older) and after how many measured epochs;
 - each run's wall time.
 
 Timings vary between hosts, even of one name: compare two commits by running this on each in one
@@ -54,6 +56,9 @@ class Precision:
     """Each run's median interval half-width over its median."""
     ratios: list[stats.Interval]
     """Every pair's ratio (first run's median over the second's), with its interval."""
+    stopped: list[str]
+    """Why each run stopped (`bench.protocol.stopping.REASONS`; ``whole-epochs`` for files of
+    format 4 and older), with its measured epochs: ``target after 6``."""
 
     @property
     def called_different(self) -> int:
@@ -72,9 +77,22 @@ def run_groups(document: results.Result) -> dict[tuple[str, model.Setting], list
     return found
 
 
+def stop_reasons(document: results.Result) -> dict[tuple[str, model.Setting], list[str]]:
+    """Per (workload, setting), why each finished repeat of one file stopped."""
+    found: dict[tuple[str, model.Setting], list[str]] = {}
+    for run in document["workloads"]:
+        if run["status"] == "ok" and model.epoch_seconds(run):
+            block = run.get("stopping") or {}
+            reason = block.get("reason", "whole-epochs")
+            said = f"{reason} after {len(model.epoch_seconds(run))}"
+            found.setdefault((run["workload"], model.setting_of(document, run)), []).append(said)
+    return found
+
+
 def analyse(documents: Sequence[results.Result]) -> list[Precision]:
     """The precision of each workload and setting that two or more of ``documents`` ran."""
     per_file = [run_groups(d) for d in documents]
+    reasons = [stop_reasons(d) for d in documents]
     keys = sorted({k for groups in per_file for k in groups}, key=lambda k: (k[0], str(k[1])))
     out = []
     for key in keys:
@@ -86,7 +104,8 @@ def analyse(documents: Sequence[results.Result]) -> list[Precision]:
             interval = stats.median_interval(side)
             widths.append((interval.high - interval.low) / 2 / interval.value)
         ratios = [stats.ratio_interval(b, a) for a, b in itertools.combinations(sides, 2)]
-        out.append(Precision(key[0], key[1], len(sides), widths, ratios))
+        stopped = [said for r in reasons for said in r.get(key, [])]
+        out.append(Precision(key[0], key[1], len(sides), widths, ratios, stopped))
     return out
 
 
@@ -98,7 +117,10 @@ def report(found: Sequence[Precision], walls: Sequence[float]) -> str:
         described = model.describe(next(p.setting for p in found if p.setting[1:] == setting))
         lines += [
             f"{described}:",
-            "  workload   runs  half-width (median, widest)  A/A ratio bounds  called different",
+            (
+                "  workload   runs  half-width (median, widest)  A/A ratio bounds  "
+                "called different  stopped (measured epochs)"
+            ),
         ]
         for p in (p for p in found if p.setting[1:] == setting):
             low = min(r.low for r in p.ratios)
@@ -107,6 +129,7 @@ def report(found: Sequence[Precision], walls: Sequence[float]) -> str:
                 f"  {p.workload:<10} {p.runs:>4}  "
                 f"{statistics.median(p.half_widths):>10.1%}, {max(p.half_widths):>6.1%}        "
                 f"{low:.3f} to {high:.3f}    {p.called_different} of {len(p.ratios)} pairs"
+                f"    {', '.join(p.stopped)}"
             )
     if not found:
         lines.append("(no workload was finished by two or more runs)")
