@@ -114,9 +114,11 @@ def test_fit_averages_over_images_and_reads_the_clock_after_each_phase() -> None
     mlx_training.fit(step, lambda: batches, lambda: batches[:1], 2, timer)
     first, second = timer.epochs
     assert (first["warmup"], second["warmup"]) == (True, False)
-    # One reading opens the epoch, one opens validation, one closes it, one ends the epoch.
-    assert (first["train_s"], first["validation_s"], first["epoch_s"]) == (1.0, 1.0, 3.0)
-    assert first["images_per_s"] == 10.0
+    # One reading opens the epoch, one ends each of the 3 steps, one opens validation, one
+    # closes it, one ends the epoch.
+    assert first["step_s"] == [1.0, 1.0, 1.0]
+    assert (first["train_s"], first["validation_s"], first["epoch_s"]) == (4.0, 1.0, 6.0)
+    assert first["images_per_s"] == 2.5
     weighted = sum(loss * n for loss, n in losses[:3]) / sum(sizes)
     assert first["loss"] == pytest.approx(weighted, rel=1e-6)
     assert first["loss"] != pytest.approx(sum(loss for loss, _ in losses[:3]) / 3, rel=1e-9)
