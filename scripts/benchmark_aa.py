@@ -57,7 +57,7 @@ class Precision:
     ratios: list[stats.Interval]
     """Every pair's ratio (first run's median over the second's), with its interval."""
     stopped: list[str]
-    """Why each run stopped (`bench.protocol.stopping.REASONS`; ``whole-epochs`` for files of
+    """Why each run stopped (`bench.protocol.stopping.Decision.reason`; ``whole-epochs`` for files of
     format 4 and older), with its measured epochs: ``target after 6``."""
 
     @property

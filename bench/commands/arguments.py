@@ -37,6 +37,24 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.name}: error: {message} (see --help)\n")
 
 
+def real_number(noun: str, within: Callable[[float], bool], bounds: str) -> Callable[[str], float]:
+    """An argparse ``type`` for a number that ``within`` accepts: ``'x' is not {noun}`` for
+    text that is no number, ``{text} must be {bounds}`` for one out of bounds (NaN included)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            msg = f"{text!r} is not {noun}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if not within(value):
+            msg = f"{text} must be {bounds}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse ``type`` for a whole number of at least ``minimum``."""
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__, stats
-from bench.commands.arguments import OneLineParser, refuse, whole_number
+from bench.commands.arguments import OneLineParser, real_number, refuse, whole_number
 from bench.errors import UserError
 from bench.harness import runner
 from bench.harness.geekbench import parse_geekbench
@@ -31,28 +31,8 @@ _positive = whole_number(1)
 _non_negative = whole_number(0)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not value >= 0:
-        msg = f"{text} must be 0 or more seconds"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a percentage"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0 < value < 100:
-        msg = f"{text} must be a percentage above 0 and below 100"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+_seconds = real_number("a number of seconds", lambda v: v >= 0, "0 or more seconds")
+_percent = real_number("a percentage", lambda v: 0 < v < 100, "a percentage above 0 and below 100")
 
 
 def parser() -> argparse.ArgumentParser:

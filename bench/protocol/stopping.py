@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import stats
-from bench.results.model import stopping_rule
 
 MIN_FOR_TARGET = 6
 """Measured epochs before the target may stop a run. The percentile bootstrap of a median
@@ -46,16 +45,14 @@ interval whatever the resamples say."""
 MAX_EPOCHS = 100
 """Epochs of one run at most, warm-up included (bounds a results file)."""
 
-REASONS = ("fixed", "target", "budget", "limit")
-"""Why a run stopped: the fixed rule's epochs ran; the interval reached the target; the budget
-was spent first; `MAX_EPOCHS` ran."""
-
 
 @dataclass(frozen=True)
 class Decision:
     """Why a run stopped where it did (the ``stopping`` block of a workload run)."""
 
     reason: str
+    """``fixed`` (the fixed rule's epochs ran), ``target`` (the interval reached the target),
+    ``budget`` (the budget was spent first) or ``limit`` (`MAX_EPOCHS` ran)."""
     measured_epochs: int
     half_width: float | None
     """The median's interval half-width over the median when it stopped; None below 2 epochs."""
@@ -85,11 +82,6 @@ class StoppingRule:
         return self.budget_s > 0
 
     @property
-    def name(self) -> str:
-        """The rule as the comparability key holds it: ``fixed epochs``, ``adaptive to +-3%``."""
-        return stopping_rule(self.stored())
-
-    @property
     def most_epochs(self) -> int:
         """Epochs a run may take: the training loop's count, which `decide` ends early."""
         return max(self.epochs, MAX_EPOCHS) if self.adaptive else self.epochs
@@ -107,16 +99,12 @@ class StoppingRule:
             "max_epochs": self.most_epochs,
         }
 
-    def decide(
-        self, measured: Sequence[float], spent: Sequence[float] | None = None
-    ) -> Decision | None:
+    def decide(self, measured: Sequence[float], spent: Sequence[float]) -> Decision | None:
         """After an epoch: a `Decision` to stop, or None to run another.
 
         ``measured`` is the steady seconds of the measured epochs so far (the warm-up left out),
-        whose median the interval is of; ``spent`` their wall seconds, which the budget counts
-        (``measured`` when not given).
+        whose median the interval is of; ``spent`` their wall seconds, which the budget counts.
         """
-        spent = measured if spent is None else spent
         n = len(measured)
         if n + 1 < self.epochs:
             return None

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
-from bench.protocol.stopping import Decision, StoppingRule, precision
+from bench.protocol.stopping import Decision, StoppingRule
 from bench.results.model import steady_seconds
 from bench.worker import backends
 from bench.worker.energy import EnergyMeter
@@ -196,12 +196,12 @@ def make_epoch_timer(
 
 
 def stopping_block(timer: EpochClock) -> dict[str, Any]:
-    """The ``stopping`` block of a run whose epochs all ran: the rule's decision (`fixed` for a
-    loop without a rule, whose count decided)."""
-    if timer.decision is not None:
-        return timer.decision.block()
-    measured = [steady_seconds(e) for e in timer.epochs if not e["warmup"]]
-    return Decision("fixed", len(measured), precision(measured)).block()
+    """The ``stopping`` block of a run whose epochs all ran: its rule's decision, which every
+    rule makes by its last epoch (`bench.protocol.stopping.StoppingRule.most_epochs`)."""
+    if timer.decision is None:
+        msg = "the epochs ended before the stopping rule decided"
+        raise RuntimeError(msg)
+    return timer.decision.block()
 
 
 def stopping_line(tag: str, block: dict[str, Any]) -> str:
