@@ -15,6 +15,10 @@ to back, on this checkout. Per workload (and setting) it prints:
   were called different (an interval that excludes 1). The runs are the same setup, so with
   honest intervals that happens in about 5 % of pairs at most; more means the intervals are too
   narrow;
+- **process spread**: how much the runs' levels differ beyond what their epochs' own spread
+  explains (`bench.stats.process_variance`), and, pooled over workloads, beside the allowance
+  every interval makes for it (`bench.stats.PROCESS_SPREAD`): a machine whose pooled spread is
+  well above it gets intervals that are too narrow for single runs;
 - why each run stopped (the adaptive rule's ``target``, ``budget`` or ``limit``, ``fixed``, or
   ``whole-epochs`` for files of format 4 and older) and after how many measured epochs;
 - each run's wall time.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
 import subprocess
 import sys
@@ -56,6 +61,9 @@ class Precision:
     """Each run's median interval half-width over its median."""
     ratios: list[stats.Interval]
     """Every pair's ratio (first run's median over the second's), with its interval."""
+    spread: tuple[float, int]
+    """The between-process variance of the runs' levels and its degrees of freedom
+    (`bench.stats.process_variance`)."""
     stopped: list[str]
     """Why each run stopped (`bench.protocol.stopping.Decision.reason`; ``whole-epochs`` for files of
     format 4 and older), with its measured epochs: ``target after 6``."""
@@ -105,7 +113,8 @@ def analyse(documents: Sequence[results.Result]) -> list[Precision]:
             widths.append((interval.high - interval.low) / 2 / interval.value)
         ratios = [stats.ratio_interval(b, a) for a, b in itertools.combinations(sides, 2)]
         stopped = [said for r in reasons for said in r.get(key, [])]
-        out.append(Precision(key[0], key[1], len(sides), widths, ratios, stopped))
+        spread = stats.process_variance([run for side in sides for run in side])
+        out.append(Precision(key[0], key[1], len(sides), widths, ratios, spread, stopped))
     return out
 
 
@@ -119,7 +128,7 @@ def report(found: Sequence[Precision], walls: Sequence[float]) -> str:
             f"{described}:",
             (
                 "  workload   runs  half-width (median, widest)  A/A ratio bounds  "
-                "called different  stopped (measured epochs)"
+                "called different  process spread  stopped (measured epochs)"
             ),
         ]
         for p in (p for p in found if p.setting[1:] == setting):
@@ -129,10 +138,17 @@ def report(found: Sequence[Precision], walls: Sequence[float]) -> str:
                 f"  {p.workload:<10} {p.runs:>4}  "
                 f"{statistics.median(p.half_widths):>10.1%}, {max(p.half_widths):>6.1%}        "
                 f"{low:.3f} to {high:.3f}    {p.called_different} of {len(p.ratios)} pairs"
-                f"    {', '.join(p.stopped)}"
+                f"      {math.sqrt(p.spread[0]):>6.1%}     {', '.join(p.stopped)}"
             )
     if not found:
         lines.append("(no workload was finished by two or more runs)")
+    else:
+        df = sum(p.spread[1] for p in found)
+        pooled = math.sqrt(sum(p.spread[0] * p.spread[1] for p in found) / df)
+        lines.append(
+            f"process spread, pooled over {df} degrees of freedom: {pooled:.1%} "
+            f"(every interval allows for {stats.PROCESS_SPREAD:.1%}: bench.stats.PROCESS_SPREAD)"
+        )
     if walls:
         lines.append(
             f"wall time per run: median {statistics.median(walls):.0f} s "

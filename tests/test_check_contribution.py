@@ -63,7 +63,7 @@ def test_a_new_machine_passes_and_its_comparison_goes_to_the_job_summary(
     assert "### fixture\\-laptop\\-a" in text
     assert f"- `{NEW.as_posix()}`" in text
     assert "closest machine in results/, fixture-laptop-b (A)" in text
-    assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in text
+    assert "B vs A: 1.50x slower, 95 % CI 1.44 to 1.56" in text
     assert "All 4 results file(s) under results/ are valid." in text
 
 

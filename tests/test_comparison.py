@@ -86,9 +86,9 @@ def test_compares_each_shared_workload_with_a_verdict(capsys: pytest.CaptureFixt
     cnn = "\n".join(block(out, "cnn"))
     assert "12.1" in cnn
     assert "8.00" in cnn
-    assert "B vs A: 1.51x faster, 95 % CI 1.46 to 1.56" in cnn
+    assert "B vs A: 1.51x faster, 95 % CI 1.46 to 1.57" in cnn
     vgg = "\n".join(block(out, "vgg16"))
-    assert "B vs A: no clear difference (1.00x, 95 % CI 0.99 to 1.02)" in vgg
+    assert "B vs A: no clear difference (1.00x, 95 % CI 0.97 to 1.03)" in vgg
     assert "FORCED" not in out
 
 

@@ -61,10 +61,10 @@ def test_training_chart_states_the_finding(loaded: tables.Results, colours: dict
     """The title says who is faster by how much; bars use each machine's colour, fastest first."""
     chart = charts.training_chart(training.main_comparisons(loaded)["cnn"], colours)
     assert chart.title == (
-        "fixture-laptop-b vs fixture-desktop-c: 3.00x faster, 95 % CI 2.95 to 3.05"
+        "fixture-laptop-b vs fixture-desktop-c: 3.00x faster, 95 % CI 2.90 to 3.11"
     )
     assert "fixture-laptop-b vs fixture-desktop-c: 3.00x faster" in chart.figure.get_suptitle()
-    assert "95\u00a0%\u00a0CI 2.95 to 3.05" in chart.figure.get_suptitle()
+    assert "95\u00a0%\u00a0CI 2.90 to 3.11" in chart.figure.get_suptitle()
     order = ["fixture-laptop-b", "fixture-laptop-a", "fixture-desktop-c"]
     assert bar_colours(chart) == [colours[m] for m in order]
     assert texts(chart) == ["20.0 s", "30.0 s", "60.0 s"]

@@ -213,7 +213,7 @@ def test_training_table_formats_like_the_article(loaded: tables.Results) -> None
     table = training.training_table(training.main_comparisons(loaded)["cnn"], "fixture-laptop-a")
     row = table.set_index("Machine").loc["fixture-laptop-b"]
     assert row["Median s/epoch"] == "20.0 s"
-    assert row["vs fixture-laptop-a"] == "1.50x faster, 95 % CI 1.48 to 1.52"
+    assert row["vs fixture-laptop-a"] == "1.50x faster, 95 % CI 1.45 to 1.55"
     assert table.set_index("Machine").at["fixture-laptop-a", "vs fixture-laptop-a"] == "baseline"
     assert row["Runs"] == 2
 
@@ -225,7 +225,7 @@ def test_speedup_display_names_fallback_baselines(loaded: tables.Results) -> Non
     assert "Custom CNN" in shown.columns
     assert "VGG-16 transfer learning (vs fixture-laptop-a)" in shown.columns
     by_machine = shown.set_index("Machine")
-    assert by_machine.at["fixture-laptop-b", "Custom CNN"] == "3.00x faster, 95 % CI 2.95 to 3.05"
+    assert by_machine.at["fixture-laptop-b", "Custom CNN"] == "3.00x faster, 95 % CI 2.90 to 3.11"
     assert by_machine.at["fixture-desktop-c", "Custom CNN"] == "baseline"
     assert by_machine.at["fixture-desktop-c", "VGG-16 transfer learning (vs fixture-laptop-a)"] == (
         "\u2014"

@@ -78,8 +78,9 @@ def test_benchmark_attribution_without_measurements_says_so(tmp_path: Path) -> N
 
 
 def test_benchmark_aa_counts_pairs_called_different(tmp_path: Path) -> None:
-    """Three identical runs and one 1.5x slower: the identical pairs agree exactly, each pair
-    with the slow run is called different (3 of 6), and the half-widths are printed."""
+    """Three identical runs and one 1.5x slower: the identical pairs agree, each pair with the
+    slow run is called different (3 of 6), and the half-widths and the spread between the runs'
+    processes are printed."""
     import json
 
     from documents import LAPTOP_A
@@ -104,8 +105,13 @@ def test_benchmark_aa_counts_pairs_called_different(tmp_path: Path) -> None:
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith("  cnn ")]
     assert len(rows) == 1
     assert rows[0][1] == "4"  # runs
-    pairs, stopped = " ".join(rows[0]).split(" pairs ")
+    pairs, rest = " ".join(rows[0]).split(" pairs ")
     assert pairs.endswith("3 of 6")
+    spread, stopped = rest.split(" ", 1)
+    # The slow run's level is 40 % off on the log scale, its epochs within a few %: a spread
+    # between processes far above the allowance every interval makes.
+    assert float(spread.rstrip("%")) > 15
+    assert "every interval allows for 1.2%: bench.stats.PROCESS_SPREAD" in proc.stdout
     # Format 1 files: their epochs count whole, a fixed number of them.
     measured = len(results.load(LAPTOP_A)["workloads"][0]["epochs"]) - 1
     assert stopped.split(", ") == [f"whole-epochs after {measured}"] * 4

@@ -149,7 +149,7 @@ def test_shares_for_real_to_the_fork_and_opens_the_pull_request(checkout: Checko
     assert "--base main" in create
     body = Path(f"{checkout.log}.body").read_text(encoding="utf-8")
     assert "fixture-laptop-b (A)" in body  # the closest committed machine
-    assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in body
+    assert "B vs A: 1.50x slower, 95 % CI 1.44 to 1.56" in body
     # Where the machine stands among the committed machines, per workload.
     assert "Where fixture-laptop-a stands among the" in body
     assert re.search(r"  cnn: \d+(st|nd|rd|th) of \d+ \(faster than \d+ % of the others\)", body)
@@ -173,7 +173,7 @@ def test_dry_run_shows_branch_commit_and_pull_request_and_changes_nothing(
         proc.stdout
     )
     assert "title: Results: fixture-laptop-a" in proc.stdout
-    assert "B vs A: 1.50x slower, 95 % CI 1.45 to 1.55" in proc.stdout
+    assert "B vs A: 1.50x slower, 95 % CI 1.44 to 1.56" in proc.stdout
     assert "dry run: nothing was made, committed or pushed" in proc.stdout
     assert checkout.state() == before
     assert [c for c in checkout.gh_calls() if not c.startswith("auth status")] == []

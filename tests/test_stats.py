@@ -30,9 +30,14 @@ def test_non_finite_values_are_refused() -> None:
 
 
 def test_constant_values_give_a_zero_width_interval() -> None:
-    """When every epoch took the same time, the interval is that time exactly."""
-    interval = stats.median_interval([[2.5, 2.5, 2.5], [2.5, 2.5]])
+    """When every epoch took the same time, the epochs' own interval is that time exactly, and
+    the reported one is the allowance for other processes alone (+-1.96 x 1.2 %)."""
+    interval = stats.median_interval([[2.5, 2.5, 2.5], [2.5, 2.5]], spread=0.0)
     assert (interval.value, interval.low, interval.high) == (2.5, 2.5, 2.5)
+    single = stats.median_interval([[2.5, 2.5, 2.5]])
+    assert single.value == 2.5
+    assert single.low == pytest.approx(2.5 * math.exp(-1.96 * stats.PROCESS_SPREAD), rel=0.005)
+    assert single.high == pytest.approx(2.5 * math.exp(1.96 * stats.PROCESS_SPREAD), rel=0.005)
 
 
 def test_interval_is_deterministic_and_seeded() -> None:
@@ -54,7 +59,7 @@ def test_single_run_matches_scipy_percentile_bootstrap() -> None:
     from scipy.stats import bootstrap
 
     values = np.random.default_rng(3).lognormal(0.0, 0.2, 25)
-    ours = stats.median_interval([values])
+    ours = stats.median_interval([values], spread=0.0)
     theirs = bootstrap((values,), np.median, method="percentile", n_resamples=10_000, rng=0)
     low, high = theirs.confidence_interval
     assert ours.low == pytest.approx(low, rel=0.02)
@@ -69,7 +74,8 @@ def _coverage(hierarchical: bool, trials: int = 200) -> float:
         # Three runs of five epochs; each run is offset as a whole (a slow process), as here.
         groups = [10.0 + o + rng.normal(0.0, 0.3, 5) for o in rng.normal(0.0, 0.2, 3)]
         data = groups if hierarchical else [np.concatenate(groups)]
-        hits += stats.median_interval(data, resamples=1000, seed=seed).contains(10.0)
+        interval = stats.median_interval(data, resamples=1000, seed=seed, spread=0.0)
+        hits += interval.contains(10.0)
     return hits / trials
 
 
@@ -92,9 +98,9 @@ def test_between_run_spread_widens_the_interval() -> None:
 
 def test_unequal_run_lengths_are_resampled_correctly() -> None:
     """Runs of different lengths (a failed run's partial epochs) still give a sound interval."""
-    interval = stats.median_interval([[5.0], [5.0, 5.0, 5.0, 5.0], [5.0, 5.0]])
+    interval = stats.median_interval([[5.0], [5.0, 5.0, 5.0, 5.0], [5.0, 5.0]], spread=0.0)
     assert (interval.low, interval.high) == (5.0, 5.0)
-    mixed = stats.median_interval([[1.0, 2.0], [3.0, 4.0, 5.0, 6.0]])
+    mixed = stats.median_interval([[1.0, 2.0], [3.0, 4.0, 5.0, 6.0]], spread=0.0)
     assert 1.0 <= mixed.low <= mixed.value <= mixed.high <= 6.0
 
 
@@ -116,9 +122,62 @@ def test_batches_do_not_change_the_distribution() -> None:
 
 def test_ratio_of_exact_multiples() -> None:
     """A machine twice as fast in every epoch is 2x faster with a zero-width interval."""
-    ratio = stats.ratio_interval([[4.0, 4.0], [4.0]], [[2.0, 2.0, 2.0]])
+    ratio = stats.ratio_interval([[4.0, 4.0], [4.0]], [[2.0, 2.0, 2.0]], spread=0.0)
     assert (ratio.value, ratio.low, ratio.high) == (2.0, 2.0, 2.0)
     assert stats.verdict(ratio) == "2.00x faster, 95 % CI 2.00 to 2.00"
+
+
+def _single_runs(rng: np.random.Generator, epochs: int) -> list[list[float]]:
+    """One run of a simulated machine: its process's level is off by N(0, 1.1 %) (as measured
+    here between processes, `stats.PROCESS_SPREAD`), its epochs by N(0, 0.3 %) around that."""
+    level = 10.0 * math.exp(rng.normal(0.0, 0.011))
+    return [list(level * np.exp(rng.normal(0.0, 0.003, epochs)))]
+
+
+def test_the_allowance_for_other_processes_makes_single_runs_honest() -> None:
+    """Single runs whose epochs agree closely but whose processes differ: without the
+    allowance their interval rarely holds the true median (10) and A/A pairs are mostly called
+    different; with it, it holds it in about 95 % of trials and few pairs are called different."""
+    rng = np.random.default_rng(11)
+    trials = [(_single_runs(rng, 2), _single_runs(rng, 2)) for _ in range(120)]
+    for spread, least, most in ((0.0, 0.0, 0.5), (stats.PROCESS_SPREAD, 0.9, 1.0)):
+        held = np.mean([
+            stats.median_interval(a, resamples=2000, spread=spread).contains(10.0)
+            for a, _ in trials
+        ])  # fmt: skip
+        called = np.mean([
+            not stats.ratio_interval(a, b, resamples=2000, spread=spread).contains(1.0)
+            for a, b in trials
+        ])  # fmt: skip
+        assert least <= held <= most
+        if spread:
+            assert called <= 0.06
+        else:
+            assert called >= 0.5
+
+
+def test_the_allowance_widens_a_ratio_by_both_sides_spread() -> None:
+    """Two constant single runs, one twice as fast: the ratio's interval is 2 x
+    exp(+-1.96 x sqrt(2) x 1.2 %), both processes' allowance together."""
+    ratio = stats.ratio_interval([[4.0, 4.0, 4.0]], [[2.0, 2.0, 2.0]])
+    margin = 1.96 * math.sqrt(2) * stats.PROCESS_SPREAD
+    assert ratio.value == 2.0
+    assert ratio.low == pytest.approx(2.0 * math.exp(-margin), rel=0.005)
+    assert ratio.high == pytest.approx(2.0 * math.exp(margin), rel=0.005)
+
+
+def test_process_variance_is_the_spread_the_epochs_do_not_explain() -> None:
+    """Runs at levels 1 % apart with tight epochs give about that spread; runs that differ no
+    more than their epochs do give none; one run is refused."""
+    levels = [10.0, 10.1, 9.9, 10.05, 9.95]
+    runs = [[x * 0.999, x, x * 1.001] for x in levels]
+    variance, df = stats.process_variance(runs)
+    assert df == 4
+    assert math.sqrt(variance) == pytest.approx(0.0079, rel=0.1)
+    noisy = [[9.0, 11.0, 10.0], [10.0, 9.0, 11.0], [11.0, 10.0, 9.0]]
+    assert stats.process_variance(noisy) == (0.0, 2)
+    with pytest.raises(ValueError, match="at least 2 runs"):
+        stats.process_variance([[1.0, 2.0]])
 
 
 def test_ratio_interval_surrounds_the_ratio_of_medians() -> None:

@@ -146,6 +146,23 @@ def test_an_epochs_steps_add_up_to_its_training_phase() -> None:
     assert model.steady_seconds(whole) == pytest.approx(epoch["epoch_s"])
 
 
+def test_the_steady_epoch_leaves_out_both_boundary_costs() -> None:
+    """The first step's excess and the time after validation are left out of a timed epoch:
+    its steps at their steady rate and its validation remain. An epoch without timed steps
+    (format 4 and older) counts whole, as it always did."""
+    epoch = {
+        "epoch": 2, "warmup": False, "epoch_s": 4.0, "train_s": 3.0, "validation_s": 0.5,
+        "images_per_s": 128.0, "step_s": [1.0, 0.4, 0.4, 0.4, 0.4, 0.4],
+    }  # fmt: skip
+    assert model.steady_train_seconds(epoch) == pytest.approx(2.4)
+    assert model.steady_seconds(epoch) == pytest.approx(2.9)  # the 0.5 s after validation: out
+    assert model.steady_images_per_s(epoch) == pytest.approx(128.0 * 3.0 / 2.4)
+    whole = {k: v for k, v in epoch.items() if k != "step_s"}
+    assert model.steady_seconds(whole) == 4.0
+    run = {"status": "ok", "epochs": [{**epoch, "epoch": 1, "warmup": True}, epoch, whole]}
+    assert model.epoch_seconds(run) == [pytest.approx(2.9), 4.0]
+
+
 def _adaptive(data: dict[str, Any], first: float = 0.5, slug: str | None = None) -> None:
     """``data`` (upgraded) as an adaptive run would write it: each epoch's steps timed, the
     first ``first`` of the training phase and five equal others, and why each run stopped."""

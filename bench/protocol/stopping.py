@@ -121,8 +121,9 @@ class StoppingRule:
 
 
 def precision(measured: Sequence[float]) -> float | None:
-    """The half-width of the median's 95 % interval over the median; None below 2 epochs."""
+    """The half-width of the median's 95 % interval over the median, from this run's epochs alone
+    (what more epochs can narrow: no allowance for other processes); None below 2 epochs."""
     if len(measured) < 2:
         return None
-    width = stats.half_width(stats.median_interval([list(measured)]))
+    width = stats.half_width(stats.median_interval([list(measured)], spread=0.0))
     return width if math.isfinite(width) else None

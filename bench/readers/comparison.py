@@ -390,13 +390,15 @@ def report(a: Side, b: Side, *, force: bool = False) -> str:
     notes += _warnings(a, shared) + _warnings(b, shared)
     if any(len(p.runs_a) == 1 or len(p.runs_b) == 1 for p in pairings):
         notes.append(
-            "a side with a single run: its interval covers the spread of epochs within one "
-            "process only; `nox -s bench -- --repeats 3` gives runs in fresh processes"
+            "a side with a single run: its epochs show one process only; its interval adds "
+            f"the {stats.PROCESS_SPREAD:.1%} by which processes on one machine were measured "
+            "to differ, and `nox -s bench -- --repeats 3` measures that on this machine"
         )
     lines += [f"Note: {n}" for n in notes]
     lines.append(
         f"Medians of measured epochs (warm-up left out), pooled over runs; "
-        f"95 % CI: two-level bootstrap (runs, then epochs), {stats.RESAMPLES:,} resamples, "
+        f"95 % CI: two-level bootstrap (runs, then epochs), {stats.PROCESS_SPREAD:.1%} "
+        f"allowed for the difference between processes, {stats.RESAMPLES:,} resamples, "
         f"seeded. Noisy: a run whose epochs vary by more than {stats.NOISY_CV * 100:g} % (CV). "
         "Input only and compute only: medians over runs of the pipeline alone and the model "
         "alone (- where not measured). Energy per epoch: all counter domains, where both "

@@ -132,8 +132,9 @@ FORMAT_HISTORY = (
         (
             (
                 "Per epoch `step_s`: every training step's seconds. Estimates count each epoch's "
-                "steady time: the epoch with its first step (the input pipeline starting again) "
-                "counted at the mean of the others (`bench.results.model.steady_seconds`)."
+                "steady time: its training steps, the first (the input pipeline starting again) "
+                "counted at the mean of the others, and its validation phase; the time after "
+                "validation is left out (`bench.results.model.steady_seconds`)."
             ),
             (
                 "`config.stopping`, required: `fixed` (the epochs asked for) or `adaptive` "
