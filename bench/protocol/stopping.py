@@ -17,9 +17,10 @@ The adaptive rule (`StoppingRule.decide`, after each epoch):
 2. the run stops with reason ``target`` once it has at least `MIN_FOR_TARGET` measured epochs
    and the interval's half-width is within the target (+-3 % by default, the precision that
    resolves a 5 % difference between two machines);
-3. otherwise it stops with reason ``budget`` when one more epoch (as long as the median so far)
-   would take the measured epochs' wall time past the budget, and with reason ``limit`` at
-   `MAX_EPOCHS`.
+3. otherwise it stops with reason ``budget`` when one more epoch would take the measured epochs
+   past the budget at the pace of their median wall time (so one stalled epoch, 9 s among 4.4 s
+   ones in a quick CNN run here, does not cut the run short of the epochs its interval needs),
+   and with reason ``limit`` at `MAX_EPOCHS`.
 
 Cheap workloads get many epochs, expensive ones the minimum. The rule and target are part of what
 makes runs comparable (`bench.results.model.KEY`): later epochs of a long run can differ from
@@ -103,7 +104,8 @@ class StoppingRule:
         """After an epoch: a `Decision` to stop, or None to run another.
 
         ``measured`` is the steady seconds of the measured epochs so far (the warm-up left out),
-        whose median the interval is of; ``spent`` their wall seconds, which the budget counts.
+        whose median the interval is of; ``spent`` their wall seconds, whose median paces the
+        budget.
         """
         n = len(measured)
         if n + 1 < self.epochs:
@@ -113,7 +115,7 @@ class StoppingRule:
             return Decision("fixed", n, width)
         if n >= MIN_FOR_TARGET and width is not None and width <= self.target:
             return Decision("target", n, width)
-        if sum(spent) + (stats.pooled_median([spent]) if n else 0.0) > self.budget_s:
+        if n and stats.pooled_median([spent]) * (n + 1) > self.budget_s:
             return Decision("budget", n, width)
         if n + 1 >= self.most_epochs:
             return Decision("limit", n, width)
