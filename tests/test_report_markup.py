@@ -82,6 +82,19 @@ def test_schema_reference_lists_every_field() -> None:
         assert f"| `{name}` |" in text, name
 
 
+def test_schema_reference_says_when_a_field_is_required_by_an_alternative() -> None:
+    """The stopping rule's fields are required only under the adaptive rule (the schema's
+    ``anyOf``): the reference says so instead of calling them optional."""
+    text = markup.schema_markdown(results.schema())
+    section = text.split("```{rubric} stopping_rule", 1)[1].split("```{rubric}", 1)[0]
+    assert "| `budget_s` | number | see below |" in section
+    assert "| `rule` |" in section
+    assert (
+        "At least one of these holds: `rule` is `whole-epochs` or `fixed`; or `target`, "
+        "`confidence`, `budget_s`, `min_for_target`, `max_epochs` are present."
+    ) in section
+
+
 def test_schema_reference_links_resolve() -> None:
     """Every link in the reference points at a target the reference defines."""
     text = markup.schema_markdown(results.schema())

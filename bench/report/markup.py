@@ -231,6 +231,18 @@ def _limits(node: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _alternative(schema: Mapping[str, Any]) -> str:
+    """One branch of an object's ``anyOf`` in words: its fixed values, then its required fields."""
+    said = [
+        f"`{field}` is " + " or ".join(f"`{v}`" for v in sub["enum"])
+        for field, sub in schema.get("properties", {}).items()
+        if "enum" in sub
+    ]
+    if schema.get("required"):
+        said.append(", ".join(f"`{f}`" for f in schema["required"]) + " are present")
+    return " and ".join(said)
+
+
 def _object_section(
     name: str | None, node: Mapping[str, Any], defs: Mapping[str, Any]
 ) -> list[str]:
@@ -243,6 +255,8 @@ def _object_section(
     if node.get("description"):
         lines += [_cell(node["description"]), ""]
     required = set(node.get("required", []))
+    alternatives = [a for a in node.get("anyOf", []) if "required" in a or "properties" in a]
+    conditional = {f for a in alternatives for f in a.get("required", [])} - required
     lines += ["| Field | Type | Required | Limits | Description |", "|---|---|---|---|---|"]
     nested = []
     for field, sub in node.get("properties", {}).items():
@@ -250,10 +264,14 @@ def _object_section(
         if "properties" in sub:
             nested.append((path, sub))
         kind = _type_of(sub, defs, inline=path)
+        needed = "yes" if field in required else "see below" if field in conditional else "no"
         lines.append(
-            f"| `{field}` | {_cell(kind)} | {'yes' if field in required else 'no'} "
+            f"| `{field}` | {_cell(kind)} | {needed} "
             f"| {_cell(_limits(sub))} | {_cell(sub.get('description', ''))} |"
         )
+    if alternatives:
+        said = "; or ".join(_alternative(a) for a in alternatives)
+        lines += ["", f"At least one of these holds: {said}."]
     if node.get("additionalProperties", True) is False:
         lines += ["", "No other fields are allowed."]
     for path, sub in nested:
