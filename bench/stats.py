@@ -61,8 +61,8 @@ next on the same machine, which the epochs of one process cannot show: every int
 it (`bootstrap_medians`). Estimated on a 2-vCPU Zen 4 VM from four back-to-back quick runs of each
 workload (`scripts/benchmark_aa.py`, one-way random effects on the runs' steady epochs): 0.5 to
 1.6 % per workload, 1.1 % pooled, rounded up; five runs in a later session gave 0.7 % pooled.
-Within one process the quick VGG-16's epochs agreed to 0.2 %, while the runs' medians differed by
-up to 2.5 %."""
+Within one process the quick VGG-16's epochs agreed to within 0.5 %, while the runs' medians
+differed by up to 2.5 %."""
 PRECISION_TARGET = 0.03
 """The half-width of the 95 % interval of a run's median from its own epochs (``spread=0``), as a
 share of the median, that the stopping rule aims for; wider is said to be imprecise. With the

@@ -65,8 +65,8 @@ class Precision:
     """The between-process variance of the runs' levels and its degrees of freedom
     (`bench.stats.process_variance`)."""
     stopped: list[str]
-    """Why each run stopped (`bench.protocol.stopping.Decision.reason`; ``whole-epochs`` for files of
-    format 4 and older), with its measured epochs: ``target after 6``."""
+    """Why each run stopped (`bench.protocol.stopping.Decision.reason`; ``whole-epochs`` for
+    files of format 4 and older), with its measured epochs: ``target after 6``."""
 
     @property
     def called_different(self) -> int:
@@ -110,7 +110,7 @@ def analyse(documents: Sequence[results.Result]) -> list[Precision]:
         widths = []
         for side in sides:
             interval = stats.median_interval(side)
-            widths.append((interval.high - interval.low) / 2 / interval.value)
+            widths.append(stats.half_width(interval))
         ratios = [stats.ratio_interval(b, a) for a, b in itertools.combinations(sides, 2)]
         stopped = [said for r in reasons for said in r.get(key, [])]
         spread = stats.process_variance([run for side in sides for run in side])

@@ -90,9 +90,9 @@ _EPOCH_COLUMNS = [
 ]  # fmt: skip
 """``epoch_s`` and ``images_per_s`` are the epoch's steady figures, which every estimate counts
 (`bench.results.model.steady_seconds`: the training steps, the first at the mean of the others,
-and validation; the epoch as measured where its steps were not timed). ``epoch_j`` and ``train_j``: joules over the epoch and
-its training phase, all domains together (`bench.readers.energy.total`); empty where not
-measured."""
+and validation; the epoch as measured where its steps were not timed). ``epoch_j`` and
+``train_j``: joules over the epoch and its training phase, all domains together
+(`bench.readers.energy.total`); empty where not measured."""
 
 
 _ATTRIBUTION_COLUMNS = [

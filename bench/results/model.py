@@ -261,9 +261,12 @@ def steady_seconds(epoch: Mapping[str, Any]) -> float:
     The rest of the epoch, after validation, is left out where the steps were timed (format 5
     and newer): like the first step, it is a cost of the epoch's boundary that tosses a coin, not
     one of its steps. On a 2-vCPU VM it was about a third of a step in half the epochs and
-    nothing in the others (3 s of a 70 s quick VGG-16 epoch, 0.2 s of a 3.5 s CNN epoch); across
-    four runs of each quick workload, leaving it out narrowed the spread of the runs' medians for
-    VGG-16 from 1.3 % to 0.6 %. Epochs without timed steps count whole.
+    nothing in the others (3 s of a 70 s quick VGG-16 epoch, 0.2 s of a 3.5 s CNN epoch). Over
+    four runs of each quick workload, leaving it out narrowed the widest spread of one run's
+    epochs from 4.5 to 0.5 % (VGG-16) and from 5.1 to 1.1 % (augmented); the spread of the runs'
+    medians moved within the noise of four runs (1.3 to 0.6 %, 2.2 to 1.5 %, 1.0 to 1.4 %,
+    1.2 to 1.8 % for VGG-16, the CNN and their augmented forms). Epochs without timed steps
+    count whole.
     """
     if not _steps_timed(epoch):
         return float(epoch["epoch_s"])
