@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,8 +72,54 @@ of about 5 % between two machines."""
 # Values held at once in one batch of resamples: bounds memory for 1000-epoch x 100-repeat data.
 _BATCH_VALUES = 2_000_000
 
-Groups = Sequence[npt.ArrayLike]
-"""Measured epoch times, one array per run (repeat)."""
+MIN_EPOCHS = 6
+"""Measured epochs a run needs before its own epochs are its resampling unit. The percentile
+bootstrap of a median undercovers on very few values: the true median lies outside the range of
+n values with probability 2 x 0.5^n, 6.25 % for 5 values, 3.1 % for 6, so fewer than 6 cannot
+hold a 95 % interval whatever the resamples say. A shorter run whose steps were timed is
+resampled through them instead (`Run`)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run's measured epoch times, with what its timed steps say of one epoch's error.
+
+    A run with fewer than `MIN_EPOCHS` measured epochs and a finite ``step_error`` is resampled
+    as its median times ``exp(step_error * t)``, ``t`` drawn from Student's t with ``step_df``
+    degrees of freedom (``by_steps``): an epoch is the sum of its steps, so their spread gives
+    one epoch's error even where only one epoch was measured (a quick VGG-16 epoch on a CPU
+    takes a minute). Not dividing by the epochs' count keeps the error that of one epoch: a
+    bound for the median of two to five. Any other run is resampled by its epochs.
+    """
+
+    seconds: tuple[float, ...]
+    step_error: float = math.nan
+    """The standard error of one epoch as a share of it, from its steps
+    (`bench.results.model.step_error`); NaN where the steps were not timed."""
+    step_df: int = 0
+    """The degrees of freedom of ``step_error``."""
+
+    @property
+    def by_steps(self) -> bool:
+        """Whether the run's steps, not its epochs, are its resampling unit."""
+        return (
+            0 < len(self.seconds) < MIN_EPOCHS
+            and math.isfinite(self.step_error)
+            and self.step_df > 0
+        )
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.seconds)
+
+    def __array__(self, dtype: object = None, copy: object = None) -> npt.NDArray[np.float64]:
+        return np.asarray(self.seconds, dtype=float)
+
+
+Groups = Sequence[npt.ArrayLike | Run]
+"""Measured epoch times, one array (or `Run`) per run (repeat)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +145,7 @@ def as_groups(groups: Groups) -> list[npt.NDArray[np.float64]]:
     ValueError
         When no value is left, or a value is not finite.
     """
-    arrays = [np.asarray(g, dtype=float).reshape(-1) for g in groups]
-    arrays = [a for a in arrays if a.size]
+    arrays = [a for a in (_values(g) for g in groups) if a.size]
     if not arrays:
         msg = "no measured values"
         raise ValueError(msg)
@@ -108,6 +153,20 @@ def as_groups(groups: Groups) -> list[npt.NDArray[np.float64]]:
         msg = "measured values must be finite"
         raise ValueError(msg)
     return arrays
+
+
+def _values(group: npt.ArrayLike | Run) -> npt.NDArray[np.float64]:
+    return np.asarray(group, dtype=float).reshape(-1)
+
+
+def _step_errors(groups: Groups) -> tuple[tuple[float, int] | None, ...]:
+    """Per run that `as_groups` keeps, ``(step_error, step_df)`` where it is resampled by its
+    steps (`Run.by_steps`), None where by its epochs."""
+    return tuple(
+        (g.step_error, g.step_df) if isinstance(g, Run) and g.by_steps else None
+        for g in groups
+        if _values(g).size
+    )
 
 
 def pooled_median(groups: Groups) -> float:
@@ -159,6 +218,12 @@ def bootstrap_medians(
     """
     rng = np.random.default_rng(SEED) if rng is None else rng
     arrays = as_groups(groups)
+    errors = _step_errors(groups)
+    by_steps = np.array([e is not None for e in errors])
+    if by_steps.any():
+        centres = np.array([np.median(a) for a in arrays])
+        shares = np.array([e[0] if e else 0.0 for e in errors])
+        dfs = np.array([e[1] if e else 1 for e in errors])
     sizes = np.array([a.size for a in arrays])
     runs, width = len(arrays), int(sizes.max())
     table = np.full((runs, width), np.nan)
@@ -176,6 +241,11 @@ def bootstrap_medians(
         # floor(u * n) is uniform over 0..n-1 for each drawn run, whatever its size.
         position = (rng.random((b, runs, width)) * n[..., None]).astype(np.intp)
         drawn = table[picked[..., None], position]
+        if by_steps.any():
+            # A run resampled by its steps: its median times its own Student-t factor.
+            chosen = by_steps[picked]
+            factor = np.exp(shares[picked] * rng.standard_t(dfs[picked]))
+            drawn = np.where(chosen[..., None], (centres[picked] * factor)[..., None], drawn)
         if spread:
             drawn *= np.exp(spread * rng.standard_normal((b, runs)))[..., None]
         if equal:
@@ -208,11 +278,25 @@ def _percentiles(samples: npt.NDArray[np.float64], confidence: float) -> tuple[f
     return percentile(ordered, tail), percentile(ordered, 1 - tail)
 
 
-def _key(groups: Groups) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(x) for x in a) for a in as_groups(groups))
+Key = tuple[tuple[float, ...], ...]
+"""A side's values, one tuple per run: what its resamples are cached and streamed by."""
+Errors = tuple[tuple[float, int] | None, ...]
+"""Per run of a `Key`, its step error and degrees of freedom where it is resampled by its steps."""
 
 
-def stream_of(groups: tuple[tuple[float, ...], ...]) -> int:
+def _key(groups: Groups) -> tuple[Key, Errors]:
+    values = tuple(tuple(float(x) for x in a) for a in as_groups(groups))
+    errors = _step_errors(groups)
+    return values, (errors if any(errors) else ())
+
+
+def _runs(values: Key, errors: Errors) -> list[tuple[float, ...] | Run]:
+    if not errors:
+        return list(values)
+    return [v if e is None else Run(v, *e) for v, e in zip(values, errors, strict=True)]
+
+
+def stream_of(groups: Key | tuple[Key, Errors]) -> int:
     """The random stream of a side's resamples: a digest of its values (in run order), so the
     same data always draw the same resamples, whichever side of a comparison they are on."""
     digest = hashlib.sha256(repr(groups).encode("ascii")).digest()
@@ -221,12 +305,15 @@ def stream_of(groups: tuple[tuple[float, ...], ...]) -> int:
 
 @lru_cache(maxsize=1024)
 def _resampled(
-    groups: tuple[tuple[float, ...], ...], resamples: int, seed: int, spread: float
+    key: tuple[Key, Errors], resamples: int, seed: int, spread: float
 ) -> npt.NDArray[np.float64]:
-    """`bootstrap_medians` of ``groups`` from their own stream (`stream_of`) of ``seed``, kept:
-    the report compares every machine with one baseline, whose resamples are then drawn once."""
-    rng = np.random.default_rng([seed, stream_of(groups)])
-    medians = bootstrap_medians(groups, resamples, rng, spread)
+    """`bootstrap_medians` of the runs of ``key`` from their own stream (`stream_of`) of
+    ``seed``, kept: the report compares every machine with one baseline, whose resamples are
+    then drawn once. Runs resampled by their steps add their errors to the stream's digest."""
+    values, errors = key
+    stream = stream_of(values) if not errors else stream_of((values, errors))
+    rng = np.random.default_rng([seed, stream])
+    medians = bootstrap_medians(_runs(values, errors), resamples, rng, spread)
     medians.setflags(write=False)
     return medians
 

@@ -74,14 +74,15 @@ class Precision:
         return sum(not r.contains(1.0) for r in self.ratios)
 
 
-def run_groups(document: results.Result) -> dict[tuple[str, model.Setting], list[list[float]]]:
-    """Per (workload, setting), the measured epochs of each finished repeat of one file."""
-    found: dict[tuple[str, model.Setting], list[list[float]]] = {}
+def run_groups(document: results.Result) -> dict[tuple[str, model.Setting], list[stats.Run]]:
+    """Per (workload, setting), the measured epochs of each finished repeat of one file, as
+    every estimate resamples them (`bench.results.model.run_sample`)."""
+    found: dict[tuple[str, model.Setting], list[stats.Run]] = {}
     for run in document["workloads"]:
-        seconds = model.epoch_seconds(run)
-        if run["status"] == "ok" and seconds:
+        sample = model.run_sample(run)
+        if run["status"] == "ok" and sample.seconds:
             key = (run["workload"], model.setting_of(document, run))
-            found.setdefault(key, []).append(seconds)
+            found.setdefault(key, []).append(sample)
     return found
 
 

@@ -75,7 +75,7 @@ def test_defaults_follow_the_profile() -> None:
     chosen = benchmark.config_from_args([])
     assert (chosen.profile, chosen.epochs, chosen.image_size, chosen.batch_size) == (
         "quick",
-        3,
+        2,
         224,
         64,
     )

@@ -23,6 +23,7 @@ from bench.harness import runner, summary
 from bench.protocol import config, jobs
 from bench.protocol.jobs import TrainingJob
 from bench.readers import verdicts
+from bench.results import model
 from bench.results.model import WORKLOADS
 from bench.worker import pipelines
 
@@ -411,12 +412,14 @@ def test_summary_flags_runs_whose_epochs_vary_by_more_than_five_percent() -> Non
 
 def test_summary_gives_each_medians_interval_and_says_when_it_is_too_wide() -> None:
     """The 95 % interval compare gives the run alone, with its half-width; a run wider than
-    +-3 %, or with fewer epochs than a 95 % interval needs, gets a line saying a 5 % difference
-    is beyond it and what to do, and that the budget ran out where it did."""
+    +-3 %, or with fewer epochs than a 95 % interval needs and no timed steps, gets a line saying
+    a 5 % difference is beyond it and what to do, and that the budget ran out where it did. One
+    measured epoch whose steps were timed holds an interval: its steps size its error."""
     steady = _fake_record({"workload": "cnn", "repeat": 1}, Path())
     noisy = _fake_record({"workload": "cnn-aug", "repeat": 1}, Path())
     single = _fake_record({"workload": "vgg16", "repeat": 1}, Path())
     few = _fake_record({"workload": "vgg16-aug", "repeat": 1}, Path())
+    timed = _fake_record({"workload": "vgg16", "repeat": 2}, Path())
     for record, seconds in (
         (steady, (1.0, 1.0, 1.01, 1.0, 1.0, 1.0)),
         (noisy, (1.0, 1.3, 0.8, 1.2)),
@@ -427,25 +430,34 @@ def test_summary_gives_each_medians_interval_and_says_when_it_is_too_wide() -> N
             {**record["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": s}
             for n, s in enumerate((9.0, *seconds), start=1)
         ]
+    steps = [1.2, 1.0, 1.002, 0.998, 1.001, 0.999]
+    timed["epochs"] = [
+        {**timed["epochs"][1], "epoch": n, "warmup": n == 1, "epoch_s": sum(steps) + 0.5,
+         "train_s": sum(steps), "validation_s": 0.5, "step_s": steps}
+        for n in (1, 2)
+    ]  # fmt: skip
     noisy["stopping"] = {"reason": "budget", "measured_epochs": 4, "half_width": 0.2}
-    table = summary.format_summary([steady, noisy, single, few]).splitlines()
+    runs = [steady, noisy, single, few, timed]
+    table = summary.format_summary(runs).splitlines()
     assert "95 % CI" in table[0]
     interval = stats.median_interval([[1.0, 1.0, 1.01, 1.0, 1.0, 1.0]])
     assert f"{interval.low:.2f} to {interval.high:.2f} (+-" in table[2]
-    lines = summary.imprecise_lines([steady, noisy, single, few])
+    by_steps = stats.median_interval([model.run_sample(timed)])
+    assert f"{by_steps.low:.2f} to {by_steps.high:.2f} (+-" in table[6]
+    assert stats.half_width(interval) <= 0.03
+    lines = summary.imprecise_lines(runs)
     assert len(lines) == 3
-    assert lines[0].startswith("imprecise: cnn-aug #1: its epochs' own 95 % interval of the ")
+    assert lines[0].startswith("imprecise: cnn-aug #1: its 95 % interval of the median is +-")
     assert "5 % difference" in lines[0]
     assert "--repeats 3" in lines[0]
     assert "the time budget ran out first" in lines[0]
-    assert "no interval from one measured epoch" in lines[1]
+    assert "no interval from one measured epoch whose steps were not timed" in lines[1]
     assert "budget ran out" not in lines[1]
-    assert "2 measured epochs are fewer than the 6 a 95 % interval needs" in lines[2]
-    # The target is the caller's, and reads the epochs' own interval (+-0.2 % here), not the
-    # printed one, which adds the allowance for other processes (+-2.4 %).
-    assert stats.half_width(interval) > 0.02
-    assert summary.imprecise_lines([steady], target=0.003) == []
-    assert "+-0.2%, wider than +-0%" in summary.imprecise_lines([steady], target=0.001)[0]
+    assert "2 measured epochs without timed steps are fewer than the 6" in lines[2]
+    # The target is the caller's, and reads the printed interval, the allowance for other
+    # processes included (+-2.4 % at least).
+    assert summary.imprecise_lines([steady], target=0.03) == []
+    assert "+-2.4%, wider than +-1%" in summary.imprecise_lines([steady], target=0.01)[0]
 
 
 def test_power_and_thermal_are_recorded_around_each_run(

@@ -77,19 +77,35 @@ def _noisy() -> Iterator[float]:
 
 
 def test_a_quiet_timer_stops_early_at_the_target() -> None:
-    """Quiet steps stop the run as soon as it has the epochs a 95 % interval needs and the
-    interval is within the target, well inside the budget; the first step's coin toss does not
-    hold it back, because the steady epoch counts it at the other steps' mean."""
+    """Quiet steps stop the run at its minimum epochs, well inside the budget: their spread
+    sizes an epoch's error (`stats.Run`), so the interval is within the target before the six
+    epochs a bootstrap of epochs needs; the first step's coin toss does not hold it back,
+    because the steady epoch counts it at the other steps' mean."""
     rule = StoppingRule(epochs=3, budget_s=60.0)
     clock = _run(rule, _quiet())
     assert clock.decision is not None
     assert clock.decision.reason == "target"
-    assert clock.decision.measured_epochs == MIN_FOR_TARGET
+    assert clock.decision.measured_epochs == rule.epochs - 1 < MIN_FOR_TARGET
     assert clock.decision.half_width is not None
     assert clock.decision.half_width <= rule.target
     spent = sum(e["epoch_s"] for e in clock.epochs if not e["warmup"])
     assert spent < rule.budget_s / 2
     assert stopping_block(clock) == clock.decision.block()
+
+
+def test_quiet_epochs_with_noisy_steps_stop_at_six() -> None:
+    """Steps that vary by 5 % make one epoch's error too wide for the target, so the run goes
+    on to the six epochs whose own spread (a tenth of that: the steps' noise averages out over
+    an epoch) then sizes the interval."""
+    rng = np.random.default_rng(3)
+
+    def steps() -> Iterator[float]:
+        while True:
+            yield 0.5 * (1 + rng.normal(0, 0.05))
+
+    clock = _run(StoppingRule(epochs=2, budget_s=60.0), steps())
+    assert clock.decision is not None
+    assert (clock.decision.reason, clock.decision.measured_epochs) == ("target", MIN_FOR_TARGET)
 
 
 def test_a_noisy_timer_runs_to_the_budget_and_says_so() -> None:
@@ -139,7 +155,7 @@ def test_the_fixed_rule_runs_the_epochs_asked_for() -> None:
 
 def test_the_minimum_always_runs_and_the_limit_ends_a_run() -> None:
     """The epochs asked for run even past the budget; a huge budget ends at `MAX_EPOCHS`."""
-    expensive = _run(StoppingRule(epochs=4, budget_s=0.5), _quiet())
+    expensive = _run(StoppingRule(epochs=4, budget_s=0.5), _noisy())
     assert len(expensive.epochs) == 4
     assert expensive.decision is not None
     assert expensive.decision.reason == "budget"
@@ -206,6 +222,27 @@ def _plant(root: Path, first: float, slug: str) -> Path:
     data = results.loads(B_FILE.read_text(encoding="utf-8"), str(B_FILE))
     _adaptive(data, first, slug)
     return write(root / slug / B_FILE.name, json.loads(results.dumps(data)))
+
+
+def test_an_epochs_error_comes_from_its_steps() -> None:
+    """The steps after the first give c^2 (pooled by degrees of freedom); an epoch of k steps of
+    mean m and validation v has variance c^2 (m^2 k^2 / (k - 1) + m v). Epochs with fewer than
+    three steps say nothing; where the epochs vary more than their steps, their spread wins."""
+    steps = [1.5, 1.0, 1.02, 0.98, 1.0, 1.0]
+    epoch = {"step_s": steps, "train_s": sum(steps), "validation_s": 0.5, "epoch_s": 7.0}
+    cv2 = float(np.var(steps[1:], ddof=1))  # mean 1.0
+    share, df = model.step_error([epoch])
+    assert df == 4
+    assert share == pytest.approx(np.sqrt(cv2 * (36 / 5 + 0.5)) / 6.5)
+    none, zero = model.step_error([{**epoch, "step_s": [1.0, 1.0]}])
+    assert np.isnan(none)
+    assert zero == 0
+    slow = {**epoch, "step_s": [x * 1.2 for x in steps], "train_s": 1.2 * sum(steps)}
+    spread, df = model.step_error([epoch, slow])
+    assert df == 8
+    assert spread == pytest.approx(np.std([6.5, 7.7], ddof=1) / 7.1)
+    run = {"status": "ok", "epochs": [{**epoch, "warmup": True}, {**epoch, "warmup": False}]}
+    assert model.run_sample(run) == stats.Run((6.5,), share, 4)
 
 
 def test_the_recorded_rule_round_trips_through_validate_compare_and_the_report(

@@ -65,7 +65,7 @@ def _workload_lines(side: comparison.Side, workload: str) -> list[str]:
 
 def _setting_line(side: comparison.Side, workload: str, setting: model.Setting, failed: int) -> str:
     chosen = side.usable(setting)
-    interval = stats.median_interval([r.measured.tolist() for r in chosen])
+    interval = stats.median_interval(comparison.groups(chosen))
     epochs = sum(r.measured.size for r in chosen)
     # The throughput of the same runs as the median: one setting, finished runs only.
     rates = [

@@ -9,7 +9,7 @@ from statistics import median
 from typing import Any
 
 from bench import stats
-from bench.protocol.stopping import MIN_FOR_TARGET, precision
+from bench.protocol.stopping import MIN_FOR_TARGET, holds_interval, precision
 from bench.readers import bottleneck, verdicts
 from bench.results import model
 
@@ -22,7 +22,7 @@ def _cv_text(cv: float, noisy: bool) -> str:
 
 
 def _interval_text(interval: stats.Interval | None) -> str:
-    """``3.91 to 4.12 (+-2.6 %)``; ``-`` with fewer than 2 measured epochs."""
+    """``3.91 to 4.12 (+-2.6 %)``; ``-`` where the run has no interval (`stopping.precision`)."""
     if interval is None:
         return "-"
     return f"{interval.low:.2f} to {interval.high:.2f} (+-{stats.half_width(interval):.1%})"
@@ -31,32 +31,27 @@ def _interval_text(interval: stats.Interval | None) -> str:
 def imprecise_lines(
     runs: Sequence[dict[str, Any]], target: float = stats.PRECISION_TARGET
 ) -> list[str]:
-    """A line per finished run whose epochs' own 95 % interval of their median is wider than
-    ``target`` either side (or that has too few epochs to hold one), saying why and what to do.
+    """A line per finished run whose 95 % interval of its median is wider than ``target`` either
+    side (or that has too few epochs to hold one), saying why and what to do.
 
-    The run's own interval is the stopping rule's (`bench.protocol.stopping.precision`): the
-    one more epochs narrow, without the allowance for other processes that the printed interval
-    adds (`bench.stats.PROCESS_SPREAD`), so a run that stopped at its target is never imprecise.
+    The interval is the printed one, which the stopping rule reads too
+    (`bench.protocol.stopping.precision`), so a run that stopped at its target is never imprecise.
     """
     lines = []
     for run in runs:
         s = summarise(run)
-        own = s["own_half_width"]
-        width = own if own is not None else math.nan
-        few = s["epochs_measured"] < MIN_FOR_TARGET
+        width = s["half_width"] if s["half_width"] is not None else math.nan
+        few = not s["holds_interval"]
         if s["status"] != "ok" or (width <= target and not few):
             continue
         if not math.isfinite(width):
-            why = "there is no interval from one measured epoch"
+            why = "there is no interval from one measured epoch whose steps were not timed"
         elif width > target:
-            why = (
-                f"its epochs' own 95 % interval of the median is +-{width:.1%}, wider than "
-                f"+-{target:.0%}"
-            )
+            why = f"its 95 % interval of the median is +-{width:.1%}, wider than +-{target:.0%}"
         else:
             why = (
-                f"{s['epochs_measured']} measured epochs are fewer than the {MIN_FOR_TARGET} "
-                f"a 95 % interval needs (their +-{width:.1%} is not one)"
+                f"{s['epochs_measured']} measured epochs without timed steps are fewer than the "
+                f"{MIN_FOR_TARGET} a 95 % interval needs (their +-{width:.1%} is not one)"
             )
         ran_out = (
             "the time budget ran out first: the machine was too noisy, or the workload too "
@@ -193,9 +188,11 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
     """Headline figures of one workload run: measured epochs (warm-up excluded)."""
     measured = [e for e in run["epochs"] if not e["warmup"]]
     rate = model.images_per_s(run)  # the report's estimator; none for a run that did not finish
-    seconds = model.epoch_seconds(run) if run["status"] == "ok" else []
-    # The interval `compare` gives this run alone (one run: the bootstrap resamples its epochs).
-    interval = stats.median_interval([seconds]) if len(seconds) >= 2 else None
+    sample = model.run_sample(run)  # no epochs for a run that did not finish
+    seconds = list(sample.seconds)
+    width = precision(sample)
+    # The interval `compare` gives this run alone (its epochs, or its steps: `stats.Run`).
+    interval = stats.median_interval([sample]) if width is not None else None
     return {
         "workload": run["workload"],
         "repeat": run["repeat"],
@@ -203,7 +200,8 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         "epochs_measured": len(measured),
         "median_epoch_s": median(seconds) if seconds else None,
         "interval": interval,
-        "own_half_width": precision(seconds),
+        "half_width": width,
+        "holds_interval": holds_interval(sample),
         "images_per_s": rate if math.isfinite(rate) else None,
         "epoch_cv": stats.coefficient_of_variation(seconds),
         "noisy": stats.is_noisy(seconds),

@@ -5,10 +5,10 @@ Profiles say how big a run is:
 
 - ``smoke``: all four workloads in well under a minute on a 2-core CPU; tiny images. The tests
   use it. Its timings say nothing about a machine.
-- ``quick`` (default): the article's 224x224 images and batch 64, at least 3 epochs (the first
-  is warm-up, so 2 are measured), then more within a 30 s budget of measured epochs until the
+- ``quick`` (default): the article's 224x224 images and batch 64, at least 2 epochs (the first
+  is warm-up, so 1 is measured), then more within a 45 s budget of measured epochs until the
   estimate is within +-3 % (`bench.protocol.stopping`), on a 512-image synthetic stand-in:
-  about 12 minutes on a 2-core CPU, minutes on a laptop.
+  about 10 minutes on a 2-core CPU, minutes on a laptop.
 - ``medium``: as ``quick``, on a 2,048-image stand-in (32 batches per epoch instead of 6), so that
   an epoch is long enough for an input pipeline to reach its steady rate: the profile for
   comparing pipelines (``--pipeline``) without the real images. About 2 minutes per CNN workload
@@ -78,10 +78,10 @@ PROFILES = {
         "quick",
         image_size=IMAGE_SIZE,
         batch_size=BATCH_SIZE,
-        epochs=3,
+        epochs=2,
         train_per_class=192,
         validation_per_class=64,
-        budget_s=30.0,
+        budget_s=45.0,
     ),
     "medium": Profile(
         "medium",

@@ -9,14 +9,20 @@ each epoch (the input pipeline starting again) took 0.6 s or 1.9 s, by turns. St
 are correlated (a slow first step is followed by normal ones; lag-1 correlation -0.16 to -0.35
 over 20 epochs); whole epochs were nearly independent (lag-1 correlation -0.19 and 0.08), so
 resampling epochs keeps the within-epoch correlation inside each resampled unit, as a block
-bootstrap does, and the interval stays honest where resampling single steps would not.
+bootstrap does, and the interval stays honest where resampling single steps would not. A run
+with fewer measured epochs than a bootstrap can hold (`MIN_FOR_TARGET`) but with timed steps is
+drawn as its median times a Student-t factor sized by its steps' spread (`bench.stats.Run`):
+the steps size one epoch's error; they are never resampled one by one.
 
 The adaptive rule (`StoppingRule.decide`, after each epoch):
 
 1. the profile's epochs (``--epochs``) always run: the minimum, as with the fixed rule;
-2. the run stops with reason ``target`` once it has at least `MIN_FOR_TARGET` measured epochs
-   and the interval's half-width is within the target (+-3 % by default, the precision that
-   resolves a 5 % difference between two machines);
+2. the run stops with reason ``target`` once the interval every report prints for it (the
+   allowance for other processes included, `bench.stats.PROCESS_SPREAD`) is within the target
+   (+-3 % by default, the precision that resolves a 5 % difference between two machines), and
+   the run holds a 95 % interval: `MIN_FOR_TARGET` measured epochs, or fewer whose steps were
+   timed (`bench.stats.Run`: a quick VGG-16 epoch of a minute on a CPU is six steps whose spread
+   gives its error, so one measured epoch can be enough);
 3. otherwise it stops with reason ``budget`` when one more epoch would take the measured epochs
    past the budget at the pace of their median wall time (so one stalled epoch, 9 s among 4.4 s
    ones in a quick CNN run here, does not cut the run short of the epochs its interval needs),
@@ -25,7 +31,8 @@ The adaptive rule (`StoppingRule.decide`, after each epoch):
 Cheap workloads get many epochs, expensive ones the minimum. The rule and target are part of what
 makes runs comparable (`bench.results.model.KEY`): later epochs of a long run can differ from
 early ones (a laptop warms up), so files of another rule are never pooled. The budget only says
-how long to try; it is recorded, not compared.
+how long to try; it is recorded, not compared. Since the allowance for other processes alone is
++-2.4 %, a target below about 2.5 % is never reached: such a run always spends its budget.
 """
 
 from __future__ import annotations
@@ -37,11 +44,9 @@ from typing import Any
 
 from bench import stats
 
-MIN_FOR_TARGET = 6
-"""Measured epochs before the target may stop a run. The percentile bootstrap of a median
-undercovers on very few values: the true median lies outside the range of n values with
-probability 2 x 0.5^n, 6.25 % for 5 values, 3.1 % for 6, so fewer than 6 cannot hold a 95 %
-interval whatever the resamples say."""
+MIN_FOR_TARGET = stats.MIN_EPOCHS
+"""Measured epochs before the target may stop a run whose steps were not timed (six: fewer
+cannot hold a 95 % interval of their median, `bench.stats.MIN_EPOCHS`)."""
 
 MAX_EPOCHS = 100
 """Epochs of one run at most, warm-up included (bounds a results file)."""
@@ -56,7 +61,8 @@ class Decision:
     ``budget`` (the budget was spent first) or ``limit`` (`MAX_EPOCHS` ran)."""
     measured_epochs: int
     half_width: float | None
-    """The median's interval half-width over the median when it stopped; None below 2 epochs."""
+    """The median's interval half-width over the median when it stopped (`precision`); None
+    where the run had no interval."""
 
     def block(self) -> dict[str, Any]:
         """As the results file keeps it."""
@@ -98,22 +104,27 @@ class StoppingRule:
             "budget_s": self.budget_s,
             "min_for_target": MIN_FOR_TARGET,
             "max_epochs": self.most_epochs,
+            "process_spread": stats.PROCESS_SPREAD,
+            "short_runs": "steps",
         }
 
-    def decide(self, measured: Sequence[float], spent: Sequence[float]) -> Decision | None:
+    def decide(
+        self, measured: stats.Run | Sequence[float], spent: Sequence[float]
+    ) -> Decision | None:
         """After an epoch: a `Decision` to stop, or None to run another.
 
         ``measured`` is the steady seconds of the measured epochs so far (the warm-up left out),
-        whose median the interval is of; ``spent`` their wall seconds, whose median paces the
-        budget.
+        whose median the interval is of, as a `bench.stats.Run` where the steps' error is known;
+        ``spent`` their wall seconds, whose median paces the budget.
         """
-        n = len(measured)
+        run = measured if isinstance(measured, stats.Run) else stats.Run(tuple(measured))
+        n = len(run)
         if n + 1 < self.epochs:
             return None
-        width = precision(measured)
+        width = precision(run)
         if not self.adaptive:
             return Decision("fixed", n, width)
-        if n >= MIN_FOR_TARGET and width is not None and width <= self.target:
+        if holds_interval(run) and width is not None and width <= self.target:
             return Decision("target", n, width)
         if n and stats.pooled_median([spent]) * (n + 1) > self.budget_s:
             return Decision("budget", n, width)
@@ -122,10 +133,18 @@ class StoppingRule:
         return None
 
 
-def precision(measured: Sequence[float]) -> float | None:
-    """The half-width of the median's 95 % interval over the median, from this run's epochs alone
-    (what more epochs can narrow: no allowance for other processes); None below 2 epochs."""
-    if len(measured) < 2:
+def holds_interval(run: stats.Run) -> bool:
+    """Whether the run's interval is a 95 % one: `MIN_FOR_TARGET` measured epochs, or fewer
+    resampled through their steps (`bench.stats.Run.by_steps`)."""
+    return run.by_steps or len(run) >= MIN_FOR_TARGET
+
+
+def precision(measured: stats.Run | Sequence[float]) -> float | None:
+    """The half-width of the median's 95 % interval over the median, as every report prints it
+    for this run alone (`bench.stats.median_interval`, the allowance for other processes
+    included); None where there is none: no measured epoch, or one whose steps were not timed."""
+    run = measured if isinstance(measured, stats.Run) else stats.Run(tuple(measured))
+    if not run.by_steps and len(run) < 2:
         return None
-    width = stats.half_width(stats.median_interval([list(measured)], spread=0.0))
+    width = stats.half_width(stats.median_interval([run]))
     return width if math.isfinite(width) else None

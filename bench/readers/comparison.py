@@ -55,6 +55,10 @@ class Run:
     error: str | None
     measured: npt.NDArray[np.float64]
     """Seconds of each measured epoch (`bench.results.model.measured_epochs`)."""
+    step_error: float = math.nan
+    """One epoch's error from the run's steps, and its degrees of freedom
+    (`bench.results.model.step_error`)."""
+    step_df: int = 0
     input_rate: float = math.nan
     """Input-only images/s of the run's attribution block; NaN when not measured."""
     compute_rate: float = math.nan
@@ -69,6 +73,11 @@ class Run:
     def name(self) -> str:
         """``<file stem> #<repeat>``, to point at a run in the output."""
         return printable(f"{self.file.stem} #{self.repeat}", 60)
+
+    @property
+    def sample(self) -> stats.Run:
+        """The measured epochs as estimates resample them (`bench.results.model.run_sample`)."""
+        return stats.Run(tuple(self.measured.tolist()), self.step_error, self.step_df)
 
     @property
     def usable(self) -> bool:
@@ -100,6 +109,7 @@ class Side:
         for path, document in self.documents:
             for run in document["workloads"]:
                 found = model.attribution_of(run)
+                sample = model.run_sample(run)
                 self.runs.append(
                     Run(
                         file=path,
@@ -107,7 +117,9 @@ class Side:
                         setting=setting_of(document, run),
                         status=run["status"],
                         error=run["error"],
-                        measured=np.asarray(model.epoch_seconds(run), dtype=float),
+                        measured=np.asarray(sample.seconds, dtype=float),
+                        step_error=sample.step_error,
+                        step_df=sample.step_df,
                         input_rate=found.input_images_per_s,
                         compute_rate=found.compute_images_per_s,
                         warnings=tuple(verdicts.run_warnings(document, run)),
@@ -172,13 +184,14 @@ class Pairing:
         return differences(self.setting_a, self.setting_b)
 
 
-def groups(runs: Sequence[Run]) -> list[list[float]]:
-    """The measured epochs of ``runs``, one group per run, in the order every bootstrap of the
-    project draws them (`bench.results.model.epoch_groups`, which the report uses too)."""
-    return model.epoch_groups((str(r.file), r.repeat, r.measured.tolist()) for r in runs)
+def groups(runs: Sequence[Run]) -> list[stats.Run]:
+    """The measured epochs of ``runs``, one group per run with its steps' error, in the order
+    every bootstrap of the project draws them (`bench.results.model.epoch_groups`, which the
+    report uses too)."""
+    return model.epoch_groups((str(r.file), r.repeat, r.sample) for r in runs)
 
 
-def joule_groups(runs: Sequence[Run]) -> list[list[float]]:
+def joule_groups(runs: Sequence[Run]) -> list[stats.Run]:
     """The joules of ``runs``' measured epochs, one group per run with any, in `groups`' order."""
     return model.epoch_groups((str(r.file), r.repeat, list(r.joules)) for r in runs)
 

@@ -128,7 +128,7 @@ def decode(encoded: Mapping[str, Any]) -> npt.NDArray[np.float64]:
 # --- Per machine ---------------------------------------------------------------------------------
 
 
-def _entry(groups: Sequence[Sequence[float]], text: str) -> dict[str, Any]:
+def _entry(groups: stats.Groups, text: str) -> dict[str, Any]:
     return {
         "median": stats.pooled_median(groups),
         "text": text,
@@ -197,9 +197,9 @@ def machine_summaries(
                     energy[key] = spread
             workloads = machines[slug]["configs"].setdefault(config, {})
             workloads.setdefault(comparison.workload, []).append(entry)
-    for (slug, section), groups in _score_groups(results).items():
-        text = _score(stats.median_interval(groups), len(groups))
-        machines[slug]["scores"][section] = {**_entry(groups, text), "files": len(groups)}
+    for (slug, section), scores in _score_groups(results).items():
+        text = _score(stats.median_interval(scores), len(scores))
+        machines[slug]["scores"][section] = {**_entry(scores, text), "files": len(scores)}
     return configs, machines
 
 

@@ -86,13 +86,15 @@ _RUN_COLUMNS = [
 _EPOCH_COLUMNS = [
     "machine", "path", "run_id", "started_at", *model.FIELDS, "repeat", "run_status",
     "device", "epoch", "warmup", "epoch_s", "train_s", "validation_s", "images_per_s",
-    "loss", "accuracy", "val_loss", "val_accuracy", "epoch_j", "train_j",
+    "loss", "accuracy", "val_loss", "val_accuracy", "epoch_j", "train_j", "step_error", "step_df",
 ]  # fmt: skip
 """``epoch_s`` and ``images_per_s`` are the epoch's steady figures, which every estimate counts
 (`bench.results.model.steady_seconds`: the training steps, the first at the mean of the others,
 and validation; the epoch as measured where its steps were not timed). ``epoch_j`` and
 ``train_j``: joules over the epoch and its training phase, all domains together
-(`bench.readers.energy.total`); empty where not measured."""
+(`bench.readers.energy.total`); empty where not measured. ``step_error`` and ``step_df``: the
+run's (the same on each of its epochs), one epoch's error from its steps
+(`bench.results.model.step_error`), which resamples a short run (`bench.stats.Run`)."""
 
 
 _ATTRIBUTION_COLUMNS = [
@@ -187,6 +189,7 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
         for run in data["workloads"]:
             key = list(model.setting_of(data, run))
             device = model.short_device(run["device"])
+            error = model.step_error(model.measured_epochs(run))
             runs.append(
                 [*where, *key, run["repeat"], run["status"], run["error"], device,
                  software["tensorflow"], software["tensorflow_metal"], len(run["epochs"])]
@@ -203,7 +206,7 @@ def tidy(documents: Iterable[tuple[Path, Result]]) -> Results:
                      model.steady_seconds(e), e["train_s"], e["validation_s"],
                      model.steady_images_per_s(e),
                      model.as_float(e["loss"]), model.as_float(e["accuracy"]), model.as_float(e["val_loss"]),
-                     model.as_float(e["val_accuracy"]), *_joules(e)]
+                     model.as_float(e["val_accuracy"]), *_joules(e), *error]
                 )  # fmt: skip
         scored, problem = _rescored(data.get("probes"))
         framework = [software["backend"], software["backend_version"]]
@@ -257,7 +260,7 @@ def _typed_epochs(frame: pd.DataFrame) -> pd.DataFrame:
     """Give an empty epochs table the dtypes a full one has, so filters work on both."""
     types = {
         "warmup": bool, "epoch_s": float, "train_s": float, "images_per_s": float,
-        "epoch_j": float, "train_j": float,
+        "epoch_j": float, "train_j": float, "step_error": float, "step_df": int,
     }  # fmt: skip
     return frame.astype(types)
 

@@ -57,28 +57,37 @@ class Comparison:
         rows = self.epochs[self.epochs["machine"] == machine]
         return rows["epoch_s"].to_numpy(dtype=float)
 
-    def _by_run(self, column: str) -> dict[str, list[list[float]]]:
-        runs: dict[str, list[tuple[str, int, list[float]]]] = {}
+    def _by_run(self, column: str, steps: bool = False) -> dict[str, list[stats.Run]]:
+        """``column`` of the measured epochs, one `stats.Run` per run of each machine; with
+        ``steps``, carrying the run's step error (`bench.results.model.step_error`)."""
+        runs: dict[str, list[tuple[str, int, stats.Run]]] = {}
         frame = self.epochs.dropna(subset=[column]) if column in self.epochs else self.epochs[:0]
-        found = frame.groupby(["machine", "path", "repeat"], sort=False)[column]
-        for key, values in found.agg(list).items():
+        found = frame.groupby(["machine", "path", "repeat"], sort=False)
+        values = found[column].agg(list)
+        errors = found[["step_error", "step_df"]].first() if steps else None
+        for i, (key, seconds) in enumerate(values.items()):
             machine, path, repeat = (str(part) for part in key)  # type: ignore[attr-defined]
-            runs.setdefault(machine, []).append((path, int(repeat), values))
+            run = stats.Run(tuple(float(x) for x in seconds))
+            if errors is not None:
+                error, df = errors.iloc[i]
+                run = stats.Run(run.seconds, float(error), int(df))
+            runs.setdefault(machine, []).append((path, int(repeat), run))
         return {machine: model.epoch_groups(found) for machine, found in runs.items()}
 
     @cached_property
-    def _groups(self) -> dict[str, list[list[float]]]:
-        return self._by_run("epoch_s")
+    def _groups(self) -> dict[str, list[stats.Run]]:
+        return self._by_run("epoch_s", steps=True)
 
     @cached_property
-    def _joule_groups(self) -> dict[str, list[list[float]]]:
+    def _joule_groups(self) -> dict[str, list[stats.Run]]:
         return self._by_run("epoch_j")
 
-    def groups(self, machine: str) -> list[list[float]]:
-        """Seconds per measured epoch of one machine, one list per run (`model.epoch_groups`)."""
+    def groups(self, machine: str) -> list[stats.Run]:
+        """Seconds per measured epoch of one machine, one `stats.Run` per run
+        (`model.epoch_groups`)."""
         return self._groups.get(machine, [])
 
-    def joule_groups(self, machine: str) -> list[list[float]]:
+    def joule_groups(self, machine: str) -> list[stats.Run]:
         """Joules per measured epoch of one machine, one list per run with energy counters, in
         `groups`' order (`bench.readers.comparison.joule_groups` for the same runs); empty
         where the machine has none."""

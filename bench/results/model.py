@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from bench import stats
+
 WORKLOADS = ("cnn", "cnn-aug", "vgg16", "vgg16-aug")
 """The article's four workloads, in its order (`bench.worker.workloads` builds them)."""
 
@@ -278,6 +280,57 @@ def epoch_seconds(run: Mapping[str, Any]) -> list[float]:
     return [steady_seconds(e) for e in measured_epochs(run)]
 
 
+def step_error(epochs: Sequence[Mapping[str, Any]]) -> tuple[float, int]:
+    """The standard error of one steady epoch as a share of it, from the spread of the
+    ``epochs``' timed steps, and its degrees of freedom; ``(nan, 0)`` where no epoch has three
+    timed steps.
+
+    The steps after the first give each epoch's squared coefficient of variation ``c^2``, pooled
+    over the epochs by their degrees of freedom (steps - 2). An epoch of ``k`` steps of mean
+    ``m`` counts ``k`` times the mean of ``k - 1`` of them (`steady_train_seconds`), variance
+    ``c^2 m^2 k^2 / (k - 1)``, and its validation phase of ``v`` seconds as ``v / m`` more steps,
+    variance ``c^2 m v``. The share is the root mean square over the epochs; where two or more
+    epochs were measured, their own coefficient of variation when that is larger (an epoch can
+    vary by more than its steps show). Steps of one epoch are at most weakly correlated, and
+    negatively where at all (lag-1 -0.16 to -0.35 for the quick CNN here), so treating them as
+    independent does not understate the sum's spread. Over nine quick runs on a 2-vCPU VM the
+    share was 0.15 to 0.7 % for VGG-16's epochs, whose two measured epochs differed as much
+    (coefficients of variation 0.04 to 0.8 %); for the augmented CNN it was about 6 % against
+    epochs within 2 %: an upper bound.
+    """
+    usable = [
+        (e, [float(x) for x in e["step_s"][1:]])
+        for e in epochs
+        if e.get("step_s") is not None and len(e["step_s"]) >= 3
+    ]
+    df = sum(len(steps) - 1 for _, steps in usable)
+    if not df:
+        return math.nan, 0
+    squared = 0.0
+    for _, steps in usable:
+        mean = sum(steps) / len(steps)
+        squared += sum((x - mean) ** 2 for x in steps) / mean**2
+    cv2 = squared / df
+    shares = []
+    for epoch, steps in usable:
+        mean, k = sum(steps) / len(steps), len(steps) + 1
+        variance = cv2 * (mean**2 * k**2 / (k - 1) + mean * float(epoch["validation_s"]))
+        shares.append(variance / steady_seconds(epoch) ** 2)
+    share = math.sqrt(sum(shares) / len(shares))
+    seconds = [steady_seconds(e) for e in epochs]
+    if len(seconds) >= 2:
+        mean = sum(seconds) / len(seconds)
+        spread = math.sqrt(sum((x - mean) ** 2 for x in seconds) / (len(seconds) - 1)) / mean
+        share = max(share, spread)
+    return share, df
+
+
+def run_sample(run: Mapping[str, Any]) -> stats.Run:
+    """The run's measured epochs as estimates resample them (`bench.stats.Run`)."""
+    measured = measured_epochs(run)
+    return stats.Run(tuple(steady_seconds(e) for e in measured), *step_error(measured))
+
+
 def steady_images_per_s(epoch: Mapping[str, Any]) -> float:
     """Training images per second of the epoch's steady training phase."""
     return float(epoch["images_per_s"]) * float(epoch["train_s"]) / steady_train_seconds(epoch)
@@ -296,13 +349,15 @@ def median_over_runs(values: Iterable[float]) -> float:
     return float(median(finite)) if finite else math.nan
 
 
-def epoch_groups(runs: Iterable[tuple[str, int, Sequence[float]]]) -> list[list[float]]:
+def epoch_groups(runs: Iterable[tuple[str, int, Sequence[float] | stats.Run]]) -> list[stats.Run]:
     """Measured epoch times as one group per run, ordered by (file, repeat).
 
-    ``runs`` holds ``(file, repeat, seconds)``; the fixed order makes the seeded bootstrap of
+    ``runs`` holds ``(file, repeat, seconds)``, the seconds as a `bench.stats.Run` where its
+    steps' error is known (`run_sample`); the fixed order makes the seeded bootstrap of
     `bench.stats` give the same interval to every caller with the same runs.
     """
-    return [list(seconds) for _, _, seconds in sorted(runs, key=lambda r: (r[0], r[1])) if seconds]
+    ordered = sorted(runs, key=lambda r: (r[0], r[1]))
+    return [s if isinstance(s, stats.Run) else stats.Run(tuple(s)) for _, _, s in ordered if len(s)]
 
 
 @dataclass(frozen=True)

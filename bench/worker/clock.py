@@ -23,8 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
+from bench import stats
 from bench.protocol.stopping import Decision, StoppingRule
-from bench.results.model import steady_seconds
+from bench.results.model import steady_seconds, step_error
 from bench.worker import backends
 from bench.worker.energy import EnergyMeter
 
@@ -132,9 +133,8 @@ class EpochClock:
             self.report(record)
         if self.rule is not None and self.decision is None:
             measured = [e for e in self.epochs if not e["warmup"]]
-            self.decision = self.rule.decide(
-                [steady_seconds(e) for e in measured], [e["epoch_s"] for e in measured]
-            )
+            sample = stats.Run(tuple(steady_seconds(e) for e in measured), *step_error(measured))
+            self.decision = self.rule.decide(sample, [e["epoch_s"] for e in measured])
         return record
 
     @property
