@@ -16,7 +16,11 @@ normal; and takes the median of the pooled draws. The 2.5th and 97.5th percentil
 such medians give the 95 % interval. Resampling runs first keeps the run-to-run spread the runs
 show in the interval; the factor allows for the spread between processes that one run's epochs
 cannot show (`PROCESS_SPREAD`), so a single run's interval speaks for the machine, not only for
-its process. ``spread=0`` gives the epochs' own interval (the stopping rule's).
+its process. ``spread=0`` gives the epochs' own interval.
+
+A run of fewer than `MIN_EPOCHS` measured epochs cannot hold a 95 % interval by resampling its
+epochs; where its steps were timed it is drawn instead as its median times its own Student-t
+factor, sized by the spread of its steps (`Run`), and scaled by the allowance as any run is.
 
 The ratio of two medians is resampled the same way, each side independently, and its interval
 is the percentile interval of the resampled ratios.
@@ -64,10 +68,11 @@ workload (`scripts/benchmark_aa.py`, one-way random effects on the runs' steady 
 Within one process the quick VGG-16's epochs agreed to within 0.5 %, while the runs' medians
 differed by up to 2.5 %."""
 PRECISION_TARGET = 0.03
-"""The half-width of the 95 % interval of a run's median from its own epochs (``spread=0``), as a
-share of the median, that the stopping rule aims for; wider is said to be imprecise. With the
-allowance for other processes added on each side, two runs at this target resolve a difference
-of about 5 % between two machines."""
+"""The half-width of the 95 % interval of a run's median (the allowance for other processes
+included, as printed), as a share of the median, that the stopping rule aims for; wider is said
+to be imprecise. The allowance alone gives +-2.4 %, so a run at this target has its own epochs
+(or steps) within about +-1.8 %, and two such runs resolve a difference of about 5 % between
+two machines."""
 
 # Values held at once in one batch of resamples: bounds memory for 1000-epoch x 100-repeat data.
 _BATCH_VALUES = 2_000_000
@@ -366,7 +371,7 @@ def median_interval(
         Seed of the resampling: the same inputs and seed always give the same interval.
     spread
         The between-process spread allowed for (`PROCESS_SPREAD`); 0 for the precision of
-        these runs' own epochs alone, which more epochs can narrow (the stopping rule's).
+        these runs' own epochs alone, which more epochs can narrow.
 
     Returns
     -------

@@ -451,9 +451,9 @@ def test_summary_gives_each_medians_interval_and_says_when_it_is_too_wide() -> N
     assert "5 % difference" in lines[0]
     assert "--repeats 3" in lines[0]
     assert "the time budget ran out first" in lines[0]
-    assert "no interval from one measured epoch whose steps were not timed" in lines[1]
+    assert "no interval from one measured epoch without three timed steps" in lines[1]
     assert "budget ran out" not in lines[1]
-    assert "2 measured epochs without timed steps are fewer than the 6" in lines[2]
+    assert "2 measured epochs without three timed steps are fewer than the 6" in lines[2]
     # The target is the caller's, and reads the printed interval, the allowance for other
     # processes included (+-2.4 % at least).
     assert summary.imprecise_lines([steady], target=0.03) == []

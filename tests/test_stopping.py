@@ -17,7 +17,7 @@ from bench.commands import compare
 from bench.protocol.stopping import MAX_EPOCHS, MIN_FOR_TARGET, StoppingRule
 from bench.report import tables
 from bench.results import model
-from bench.worker.clock import EpochClock, stopping_block
+from bench.worker.clock import EpochClock, stopping_block, stopping_line
 
 ROOT = Path(__file__).resolve().parents[1]
 A = ROOT / "tests" / "data" / "compare" / "machine-a"  # format 1: whole epochs
@@ -91,6 +91,14 @@ def test_a_quiet_timer_stops_early_at_the_target() -> None:
     spent = sum(e["epoch_s"] for e in clock.epochs if not e["warmup"])
     assert spent < rule.budget_s / 2
     assert stopping_block(clock) == clock.decision.block()
+    assert stopping_line("cnn #1", clock.decision.block()) == (
+        "  cnn #1: stopped after 2 measured epochs: the median's 95 % interval, sized by its "
+        f"steps, reached +-{clock.decision.half_width * 100:.1f}%"
+    )
+    one = _run(StoppingRule(epochs=2, budget_s=60.0), _quiet()).decision
+    assert one is not None
+    assert (one.reason, one.measured_epochs) == ("target", 1)
+    assert "stopped after 1 measured epoch: " in stopping_line("vgg16 #1", one.block())
 
 
 def test_quiet_epochs_with_noisy_steps_stop_at_six() -> None:

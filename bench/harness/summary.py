@@ -45,12 +45,12 @@ def imprecise_lines(
         if s["status"] != "ok" or (width <= target and not few):
             continue
         if not math.isfinite(width):
-            why = "there is no interval from one measured epoch whose steps were not timed"
+            why = "there is no interval from one measured epoch without three timed steps"
         elif width > target:
             why = f"its 95 % interval of the median is +-{width:.1%}, wider than +-{target:.0%}"
         else:
             why = (
-                f"{s['epochs_measured']} measured epochs without timed steps are fewer than the "
+                f"{s['epochs_measured']} measured epochs without three timed steps are fewer than the "
                 f"{MIN_FOR_TARGET} a 95 % interval needs (their +-{width:.1%} is not one)"
             )
         ran_out = (

@@ -8,7 +8,7 @@ Profiles say how big a run is:
 - ``quick`` (default): the article's 224x224 images and batch 64, at least 2 epochs (the first
   is warm-up, so 1 is measured), then more within a 45 s budget of measured epochs until the
   estimate is within +-3 % (`bench.protocol.stopping`), on a 512-image synthetic stand-in:
-  about 10 minutes on a 2-core CPU, minutes on a laptop.
+  about 9 minutes on a 2-core CPU, minutes on a laptop.
 - ``medium``: as ``quick``, on a 2,048-image stand-in (32 batches per epoch instead of 6), so that
   an epoch is long enough for an input pipeline to reach its steady rate: the profile for
   comparing pipelines (``--pipeline``) without the real images. About 2 minutes per CNN workload

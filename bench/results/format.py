@@ -144,6 +144,14 @@ FORMAT_HISTORY = (
                 "Version 4 and older files read as `whole-epochs`: their epochs count whole, as "
                 "they always did, and they are never pooled with version 5 files."
             ),
+            (
+                "Optional in `config.stopping`: `process_spread`, the allowance for other "
+                "processes that the target's interval includes (the interval every report "
+                "prints), and `short_runs: steps`, where a run of fewer than `min_for_target` "
+                "measured epochs may stop at the target, its error sized by its timed steps. "
+                "Files without them were written when the target read the run's own epochs "
+                "alone; every reader sizes a short run by its steps either way."
+            ),
         ),
     ),
 )

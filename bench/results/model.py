@@ -294,9 +294,9 @@ def step_error(epochs: Sequence[Mapping[str, Any]]) -> tuple[float, int]:
     vary by more than its steps show). Steps of one epoch are at most weakly correlated, and
     negatively where at all (lag-1 -0.16 to -0.35 for the quick CNN here), so treating them as
     independent does not understate the sum's spread. Over nine quick runs on a 2-vCPU VM the
-    share was 0.15 to 0.7 % for VGG-16's epochs, whose two measured epochs differed as much
-    (coefficients of variation 0.04 to 0.8 %); for the augmented CNN it was about 6 % against
-    epochs within 2 %: an upper bound.
+    share was 0.16 to 0.82 % for the VGG-16 workloads' epochs, whose two measured epochs
+    differed as much (coefficients of variation 0.04 to 0.8 %); for the augmented CNN it was 4
+    to 11 % against epochs within 2 %: an upper bound.
     """
     usable = [
         (e, [float(x) for x in e["step_s"][1:]])

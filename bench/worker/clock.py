@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from bench import stats
-from bench.protocol.stopping import Decision, StoppingRule
+from bench.protocol.stopping import MIN_FOR_TARGET, Decision, StoppingRule
 from bench.results.model import steady_seconds, step_error
 from bench.worker import backends
 from bench.worker.energy import EnergyMeter
@@ -205,16 +205,19 @@ def stopping_block(timer: EpochClock) -> dict[str, Any]:
 
 
 def stopping_line(tag: str, block: dict[str, Any]) -> str:
-    """``cnn #1: stopped after 7 measured epochs: the median's interval reached +-2.4%``."""
+    """``cnn #1: stopped after 7 measured epochs: the median's interval reached +-2.4%``; a run
+    that reached the target with fewer than `MIN_FOR_TARGET` epochs says its steps sized it."""
     width = block["half_width"]
     said = f"+-{width * 100:.1f}%" if width is not None else "no interval"
+    n = block["measured_epochs"]
+    sized = ", sized by its steps," if n < MIN_FOR_TARGET else ""
     why = {
-        "target": f"the median's 95 % interval reached {said}",
+        "target": f"the median's 95 % interval{sized} reached {said}",
         "budget": f"the time budget was spent first ({said})",
         "limit": f"the most epochs a run may take ({said})",
         "fixed": f"the epochs asked for ({said})",
     }[block["reason"]]
-    return f"  {tag}: stopped after {block['measured_epochs']} measured epochs: {why}"
+    return f"  {tag}: stopped after {n} measured epoch{'' if n == 1 else 's'}: {why}"
 
 
 def peak_rss_bytes() -> int:

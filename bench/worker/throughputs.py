@@ -13,7 +13,7 @@ the training batches of the epochs asked for (not those an adaptive run adds), a
 most one epoch and at most `THROUGHPUT_MAX_STEPS`, timed from the pipeline's start for input
 only and after one warm-up step for compute only. Input only plus compute only cost about one
 end-to-end step per batch each, so the run grows by about a third of its training time at most,
-less once import, build and validation are counted (quick profile: 3 timed batches of 18;
+less once import, build and validation are counted (quick profile: 2 timed batches of 12;
 full: 20 of 1,800).
 
 The verdicts over the three (input wait share, input- or compute-bound) are
