@@ -198,15 +198,17 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds of measured epochs each workload run may spend beyond --epochs until the "
         "median's 95 %% interval is within --target; 0 runs exactly --epochs (default: the "
-        "profile's: smoke 0, quick 30, medium 120, full 300)",
+        "profile's: smoke 0, quick 45, medium 120, full 300)",
     )
     p.add_argument(
         "--target",
         type=_percent,
         metavar="PERCENT",
         default=stats.PRECISION_TARGET * 100,
-        help="half-width of the median's 95 %% interval, in %% of the median, that ends a "
-        "workload run early (default: 3, which resolves a 5 %% difference between machines)",
+        help="half-width of the median's 95 %% interval as printed, in %% of the median, that "
+        "ends a workload run early (default: 3, which resolves a 5 %% difference between "
+        "machines; the interval allows +-2.4 %% for other processes, so below about 2.5 the "
+        "budget always runs out)",
     )
     p.add_argument(
         "--generator-workers",
