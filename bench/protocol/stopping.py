@@ -117,7 +117,7 @@ class StoppingRule:
         whose median the interval is of, as a `bench.stats.Run` where the steps' error is known;
         ``spent`` their wall seconds, whose median paces the budget.
         """
-        run = measured if isinstance(measured, stats.Run) else stats.Run(tuple(measured))
+        run = _as_run(measured)
         n = len(run)
         if n + 1 < self.epochs:
             return None
@@ -133,6 +133,10 @@ class StoppingRule:
         return None
 
 
+def _as_run(measured: stats.Run | Sequence[float]) -> stats.Run:
+    return measured if isinstance(measured, stats.Run) else stats.Run(tuple(measured))
+
+
 def holds_interval(run: stats.Run) -> bool:
     """Whether the run's interval is a 95 % one: `MIN_FOR_TARGET` measured epochs, or fewer
     resampled through their steps (`bench.stats.Run.by_steps`)."""
@@ -143,7 +147,7 @@ def precision(measured: stats.Run | Sequence[float]) -> float | None:
     """The half-width of the median's 95 % interval over the median, as every report prints it
     for this run alone (`bench.stats.median_interval`, the allowance for other processes
     included); None where there is none: no measured epoch, or one whose steps were not timed."""
-    run = measured if isinstance(measured, stats.Run) else stats.Run(tuple(measured))
+    run = _as_run(measured)
     if not run.by_steps and len(run) < 2:
         return None
     width = stats.half_width(stats.median_interval([run]))

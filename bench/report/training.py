@@ -67,10 +67,8 @@ class Comparison:
         errors = found[["step_error", "step_df"]].first() if steps else None
         for i, (key, seconds) in enumerate(values.items()):
             machine, path, repeat = (str(part) for part in key)  # type: ignore[attr-defined]
-            run = stats.Run(tuple(float(x) for x in seconds))
-            if errors is not None:
-                error, df = errors.iloc[i]
-                run = stats.Run(run.seconds, float(error), int(df))
+            error, df = errors.iloc[i] if errors is not None else (math.nan, 0)
+            run = stats.Run(tuple(float(x) for x in seconds), float(error), int(df))
             runs.setdefault(machine, []).append((path, int(repeat), run))
         return {machine: model.epoch_groups(found) for machine, found in runs.items()}
 

@@ -306,23 +306,22 @@ def step_error(epochs: Sequence[Mapping[str, Any]]) -> tuple[float, int]:
     df = sum(len(steps) - 1 for _, steps in usable)
     if not df:
         return math.nan, 0
-    squared = 0.0
-    for _, steps in usable:
-        mean = sum(steps) / len(steps)
-        squared += sum((x - mean) ** 2 for x in steps) / mean**2
-    cv2 = squared / df
+    means = [sum(steps) / len(steps) for _, steps in usable]
+    cv2 = (
+        sum(
+            sum((x - m) ** 2 for x in steps) / m**2
+            for (_, steps), m in zip(usable, means, strict=True)
+        )
+        / df
+    )
     shares = []
-    for epoch, steps in usable:
-        mean, k = sum(steps) / len(steps), len(steps) + 1
-        variance = cv2 * (mean**2 * k**2 / (k - 1) + mean * float(epoch["validation_s"]))
+    for (epoch, steps), m in zip(usable, means, strict=True):
+        k = len(steps) + 1
+        variance = cv2 * (m**2 * k**2 / (k - 1) + m * float(epoch["validation_s"]))
         shares.append(variance / steady_seconds(epoch) ** 2)
     share = math.sqrt(sum(shares) / len(shares))
-    seconds = [steady_seconds(e) for e in epochs]
-    if len(seconds) >= 2:
-        mean = sum(seconds) / len(seconds)
-        spread = math.sqrt(sum((x - mean) ** 2 for x in seconds) / (len(seconds) - 1)) / mean
-        share = max(share, spread)
-    return share, df
+    spread = stats.coefficient_of_variation([steady_seconds(e) for e in epochs])
+    return (max(share, spread) if math.isfinite(spread) else share), df
 
 
 def run_sample(run: Mapping[str, Any]) -> stats.Run:
